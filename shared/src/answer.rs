@@ -1,0 +1,423 @@
+//! Answer values and their validation against a survey. The client runs `validate_page_answers` before it lets a
+//! respondent leave a page; the server runs it again on every page-save it receives.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::condition::{AnswerSource, Lookup};
+use crate::survey::{QuestionKind, ValidSurvey};
+
+/// One answer. Externally tagged, so the JSON says what it is: `{"choice":"3"}`, `{"choices":["a","b"]}`,
+/// `{"matrix":{"s1":"4"}}`, `{"text":"…"}`, `{"number":12}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum AnswerValue {
+    /// Single choice or dropdown.
+    Choice(String),
+    /// Multiple choice.
+    Choices(Vec<String>),
+    /// Likert matrix: statement id to scale code.
+    Matrix(BTreeMap<String, String>),
+    Text(String),
+    Number(f64),
+}
+
+impl AnswerValue {
+    /// An empty answer counts as no answer (a cleared text box, every box unticked).
+    pub fn is_empty(&self) -> bool {
+        match self {
+            AnswerValue::Choice(c) => c.is_empty(),
+            AnswerValue::Choices(cs) => cs.is_empty(),
+            AnswerValue::Matrix(m) => m.is_empty(),
+            AnswerValue::Text(t) => t.trim().is_empty(),
+            AnswerValue::Number(_) => false,
+        }
+    }
+}
+
+/// The answers given on one page, by question id.
+pub type PageAnswers = BTreeMap<String, AnswerValue>;
+
+/// A problem with one answer: `field` is the path inside the page-save (`answers.q12`, `answers.q12.s3`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerError {
+    pub field: String,
+    pub message: String,
+}
+
+impl AnswerError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AnswerError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// This page's answers are known exactly; everything else comes from `earlier`.
+struct PageContext<'a> {
+    survey: &'a ValidSurvey,
+    page_id: &'a str,
+    answers: &'a PageAnswers,
+    earlier: &'a dyn AnswerSource,
+}
+
+impl AnswerSource for PageContext<'_> {
+    fn lookup(&self, question: &str) -> Lookup<'_> {
+        if self.survey.page_of(question) == Some(self.page_id) {
+            self.answers
+                .get(question)
+                .map_or(Lookup::Missing, Lookup::Value)
+        } else {
+            self.earlier.lookup(question)
+        }
+    }
+}
+
+/// Checks the answers of one page: each names a question of this page and has the right type, codes, range and
+/// length. With `check_required`, every required question that is visible (provably so, given `earlier`) must be
+/// answered; pass `false` for drafts of a page the respondent has not left yet.
+pub fn validate_page_answers(
+    survey: &ValidSurvey,
+    page_id: &str,
+    answers: &PageAnswers,
+    earlier: &dyn AnswerSource,
+    check_required: bool,
+) -> Result<(), Vec<AnswerError>> {
+    let Some(page) = survey.page(page_id) else {
+        return Err(vec![AnswerError::new(
+            "page_id",
+            format!("no page `{page_id}` in this survey"),
+        )]);
+    };
+    let mut errors = Vec::new();
+    for (qid, value) in answers {
+        let field = format!("answers.{qid}");
+        match survey.question(qid) {
+            Some(q) if survey.page_of(qid) == Some(page_id) => {
+                check_value(&q.kind, value, &field, &mut errors)
+            }
+            Some(_) => errors.push(AnswerError::new(
+                field,
+                format!("question `{qid}` is not on page `{page_id}`"),
+            )),
+            None => errors.push(AnswerError::new(
+                field,
+                format!("no question `{qid}` in this survey"),
+            )),
+        }
+    }
+    if check_required {
+        let ctx = PageContext {
+            survey,
+            page_id,
+            answers,
+            earlier,
+        };
+        let page_visible = page
+            .visible_if
+            .as_ref()
+            .map_or(Some(true), |c| c.eval(&ctx));
+        for q in page.questions.iter().filter(|q| q.required) {
+            let visible = page_visible == Some(true)
+                && q.visible_if.as_ref().map_or(Some(true), |c| c.eval(&ctx)) == Some(true);
+            if !visible {
+                continue;
+            }
+            let field = format!("answers.{}", q.id);
+            match (answers.get(&q.id), &q.kind) {
+                (None, _) => errors.push(AnswerError::new(field, "this question is required")),
+                (Some(v), _) if v.is_empty() => {
+                    errors.push(AnswerError::new(field, "this question is required"))
+                }
+                (Some(AnswerValue::Matrix(m)), QuestionKind::Likert { statements, .. }) => {
+                    for s in statements.iter().filter(|s| !m.contains_key(&s.id)) {
+                        errors.push(AnswerError::new(
+                            format!("{field}.{}", s.id),
+                            "every statement needs an answer",
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+fn check_value(
+    kind: &QuestionKind,
+    value: &AnswerValue,
+    field: &str,
+    errors: &mut Vec<AnswerError>,
+) {
+    let mut err = |f: String, m: String| errors.push(AnswerError::new(f, m));
+    let known = |choices: &[crate::Choice], code: &str| choices.iter().any(|c| c.code == code);
+    match (kind, value) {
+        (
+            QuestionKind::SingleChoice { choices } | QuestionKind::Dropdown { choices },
+            AnswerValue::Choice(c),
+        ) => {
+            if !c.is_empty() && !known(choices, c) {
+                err(field.into(), format!("`{c}` is not one of the choices"));
+            }
+        }
+        (
+            QuestionKind::MultipleChoice {
+                choices,
+                min_selected,
+                max_selected,
+            },
+            AnswerValue::Choices(cs),
+        ) => {
+            let mut seen = HashSet::new();
+            for c in cs {
+                if !known(choices, c) {
+                    err(field.into(), format!("`{c}` is not one of the choices"));
+                } else if !seen.insert(c) {
+                    err(field.into(), format!("`{c}` is selected twice"));
+                }
+            }
+            let n = cs.len() as u32;
+            if let Some(min) = min_selected.filter(|&m| n > 0 && n < m) {
+                err(field.into(), format!("select at least {min}"));
+            }
+            if let Some(max) = max_selected.filter(|&m| n > m) {
+                err(field.into(), format!("select at most {max}"));
+            }
+        }
+        (QuestionKind::Likert { scale, statements }, AnswerValue::Matrix(m)) => {
+            for (sid, code) in m {
+                if !statements.iter().any(|s| &s.id == sid) {
+                    err(
+                        format!("{field}.{sid}"),
+                        format!("no statement `{sid}` in this question"),
+                    );
+                } else if !known(scale, code) {
+                    err(
+                        format!("{field}.{sid}"),
+                        format!("`{code}` is not on the scale"),
+                    );
+                }
+            }
+        }
+        (QuestionKind::FreeText { max_length, .. }, AnswerValue::Text(t)) => {
+            let len = t.chars().count();
+            if len > *max_length as usize {
+                err(
+                    field.into(),
+                    format!("{len} characters, at most {max_length} allowed"),
+                );
+            }
+        }
+        (QuestionKind::Number { min, max, integer }, AnswerValue::Number(n)) => {
+            if !n.is_finite() {
+                err(field.into(), "not a finite number".into());
+            } else if *integer && n.fract() != 0.0 {
+                err(field.into(), "must be a whole number".into());
+            } else if let Some(min) = min.filter(|m| n < m) {
+                err(field.into(), format!("must be at least {min}"));
+            } else if let Some(max) = max.filter(|m| n > m) {
+                err(field.into(), format!("must be at most {max}"));
+            }
+        }
+        (kind, value) => err(
+            field.into(),
+            format!(
+                "a {} question cannot take a `{}` answer",
+                kind.name(),
+                value_kind(value)
+            ),
+        ),
+    }
+}
+
+fn value_kind(v: &AnswerValue) -> &'static str {
+    match v {
+        AnswerValue::Choice(_) => "choice",
+        AnswerValue::Choices(_) => "choices",
+        AnswerValue::Matrix(_) => "matrix",
+        AnswerValue::Text(_) => "text",
+        AnswerValue::Number(_) => "number",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::condition::Lookup;
+
+    struct Unknown;
+    impl AnswerSource for Unknown {
+        fn lookup(&self, _: &str) -> Lookup<'_> {
+            Lookup::Unknown
+        }
+    }
+    struct Answered<'a>(&'a PageAnswers);
+    impl AnswerSource for Answered<'_> {
+        fn lookup(&self, q: &str) -> Lookup<'_> {
+            self.0.get(q).map_or(Lookup::Missing, Lookup::Value)
+        }
+    }
+
+    const SURVEY: &str = r#"{
+      "id": "t", "title": {"en": "T"}, "default_language": "en",
+      "pages": [
+        {"id": "p1", "title": {"en": "One"}, "questions": [
+          {"id": "role", "text": {"en": "Role"}, "required": true, "type": "single_choice",
+           "choices": [{"code": "s", "label": {"en": "Student"}}, {"code": "t", "label": {"en": "Teacher"}}]},
+          {"id": "age", "text": {"en": "Age"}, "type": "number", "min": 5, "max": 99, "integer": true},
+          {"id": "likes", "text": {"en": "Likes"}, "type": "multiple_choice", "max_selected": 2,
+           "choices": [{"code": "a", "label": {"en": "A"}}, {"code": "b", "label": {"en": "B"}}, {"code": "c", "label": {"en": "C"}}]}
+        ]},
+        {"id": "p2", "title": {"en": "Two"}, "questions": [
+          {"id": "m", "text": {"en": "Agree?"}, "required": true, "type": "likert",
+           "scale": [{"code": "1", "label": {"en": "No"}}, {"code": "2", "label": {"en": "Yes"}}],
+           "statements": [{"id": "s1", "text": {"en": "S1"}}, {"id": "s2", "text": {"en": "S2"}}]},
+          {"id": "why", "text": {"en": "Why?"}, "type": "free_text", "max_length": 5, "required": true,
+           "visible_if": {"equals": {"question": "role", "value": "t"}}},
+          {"id": "grade", "text": {"en": "Grade"}, "type": "dropdown",
+           "choices": [{"code": "9", "label": {"en": "9"}}]}
+        ]}
+      ]}"#;
+
+    fn survey() -> ValidSurvey {
+        ValidSurvey::parse(SURVEY).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    fn answers(json: &str) -> PageAnswers {
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"))
+    }
+
+    fn fields(r: Result<(), Vec<AnswerError>>) -> Vec<String> {
+        r.err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
+    #[test]
+    fn accepts_good_answers() {
+        let s = survey();
+        let a =
+            answers(r#"{"role":{"choice":"s"},"age":{"number":14},"likes":{"choices":["a","c"]}}"#);
+        assert_eq!(validate_page_answers(&s, "p1", &a, &Unknown, true), Ok(()));
+    }
+
+    #[test]
+    fn rejects_wrong_type_code_range_length() {
+        let s = survey();
+        let a = answers(
+            r#"{"role":{"choice":"x"},"age":{"number":14.5},"likes":{"choices":["a","b","c"]}}"#,
+        );
+        let errs = validate_page_answers(&s, "p1", &a, &Unknown, true)
+            .err()
+            .unwrap_or_default();
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert!(errs[0].message.contains("whole number"), "{errs:?}");
+        assert!(errs[1].message.contains("at most 2"), "{errs:?}");
+        assert!(
+            errs[2].message.contains("not one of the choices"),
+            "{errs:?}"
+        );
+
+        let a = answers(r#"{"role":{"text":"s"},"age":{"number":120}}"#);
+        assert_eq!(
+            fields(validate_page_answers(&s, "p1", &a, &Unknown, true)),
+            ["answers.age", "answers.role"]
+        );
+
+        let a =
+            answers(r#"{"m":{"matrix":{"s1":"1","s2":"1","s3":"1"}},"why":{"text":"too long"}}"#);
+        assert_eq!(
+            fields(validate_page_answers(&s, "p2", &a, &Unknown, true)),
+            ["answers.m.s3", "answers.why"]
+        );
+    }
+
+    #[test]
+    fn rejects_questions_from_elsewhere_and_unknown_pages() {
+        let s = survey();
+        let a = answers(r#"{"role":{"choice":"s"},"grade":{"choice":"9"},"ghost":{"text":"boo"}}"#);
+        assert_eq!(
+            fields(validate_page_answers(&s, "p1", &a, &Unknown, true)),
+            ["answers.ghost", "answers.grade"]
+        );
+        assert_eq!(
+            fields(validate_page_answers(&s, "p9", &a, &Unknown, true)),
+            ["page_id"]
+        );
+    }
+
+    #[test]
+    fn required_only_when_visible_and_not_for_drafts() {
+        let s = survey();
+        assert_eq!(
+            fields(validate_page_answers(
+                &s,
+                "p1",
+                &answers("{}"),
+                &Unknown,
+                true
+            )),
+            ["answers.role"]
+        );
+        assert_eq!(
+            validate_page_answers(&s, "p1", &answers("{}"), &Unknown, false),
+            Ok(())
+        );
+        assert_eq!(
+            fields(validate_page_answers(
+                &s,
+                "p1",
+                &answers(r#"{"role":{"choice":""}}"#),
+                &Unknown,
+                true
+            )),
+            ["answers.role"]
+        );
+
+        // `why` is visible only for teachers: unknown role → not required; student → not; teacher → required.
+        let m = answers(r#"{"m":{"matrix":{"s1":"1"}}}"#);
+        assert_eq!(
+            fields(validate_page_answers(&s, "p2", &m, &Unknown, true)),
+            ["answers.m.s2"]
+        );
+        let student = answers(r#"{"role":{"choice":"s"}}"#);
+        let full = answers(r#"{"m":{"matrix":{"s1":"1","s2":"2"}}}"#);
+        assert_eq!(
+            validate_page_answers(&s, "p2", &full, &Answered(&student), true),
+            Ok(())
+        );
+        let teacher = answers(r#"{"role":{"choice":"t"}}"#);
+        assert_eq!(
+            fields(validate_page_answers(
+                &s,
+                "p2",
+                &full,
+                &Answered(&teacher),
+                true
+            )),
+            ["answers.why"]
+        );
+    }
+
+    #[test]
+    fn answer_json_shape() {
+        let v: AnswerValue =
+            serde_json::from_str(r#"{"matrix":{"s1":"4"}}"#).unwrap_or(AnswerValue::Number(0.0));
+        assert_eq!(
+            v,
+            AnswerValue::Matrix([("s1".to_owned(), "4".to_owned())].into())
+        );
+        assert!(serde_json::from_str::<AnswerValue>(r#"{"colour":"red"}"#).is_err());
+        assert!(AnswerValue::Text("  ".into()).is_empty());
+    }
+}
