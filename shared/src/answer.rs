@@ -49,10 +49,7 @@ pub struct AnswerError {
 
 impl AnswerError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AnswerError {
-            field: field.into(),
-            message: message.into(),
-        }
+        AnswerError { field: field.into(), message: message.into() }
     }
 }
 
@@ -67,9 +64,7 @@ struct PageContext<'a> {
 impl AnswerSource for PageContext<'_> {
     fn lookup(&self, question: &str) -> Lookup<'_> {
         if self.survey.page_of(question) == Some(self.page_id) {
-            self.answers
-                .get(question)
-                .map_or(Lookup::Missing, Lookup::Value)
+            self.answers.get(question).map_or(Lookup::Missing, Lookup::Value)
         } else {
             self.earlier.lookup(question)
         }
@@ -87,57 +82,33 @@ pub fn validate_page_answers(
     check_required: bool,
 ) -> Result<(), Vec<AnswerError>> {
     let Some(page) = survey.page(page_id) else {
-        return Err(vec![AnswerError::new(
-            "page_id",
-            format!("no page `{page_id}` in this survey"),
-        )]);
+        return Err(vec![AnswerError::new("page_id", format!("no page `{page_id}` in this survey"))]);
     };
     let mut errors = Vec::new();
     for (qid, value) in answers {
         let field = format!("answers.{qid}");
         match survey.question(qid) {
-            Some(q) if survey.page_of(qid) == Some(page_id) => {
-                check_value(&q.kind, value, &field, &mut errors)
-            }
-            Some(_) => errors.push(AnswerError::new(
-                field,
-                format!("question `{qid}` is not on page `{page_id}`"),
-            )),
-            None => errors.push(AnswerError::new(
-                field,
-                format!("no question `{qid}` in this survey"),
-            )),
+            Some(q) if survey.page_of(qid) == Some(page_id) => check_value(&q.kind, value, &field, &mut errors),
+            Some(_) => errors.push(AnswerError::new(field, format!("question `{qid}` is not on page `{page_id}`"))),
+            None => errors.push(AnswerError::new(field, format!("no question `{qid}` in this survey"))),
         }
     }
     if check_required {
-        let ctx = PageContext {
-            survey,
-            page_id,
-            answers,
-            earlier,
-        };
-        let page_visible = page
-            .visible_if
-            .as_ref()
-            .map_or(Some(true), |c| c.eval(&ctx));
+        let ctx = PageContext { survey, page_id, answers, earlier };
+        let page_visible = page.visible_if.as_ref().map_or(Some(true), |c| c.eval(&ctx));
         for q in page.questions.iter().filter(|q| q.required) {
-            let visible = page_visible == Some(true)
-                && q.visible_if.as_ref().map_or(Some(true), |c| c.eval(&ctx)) == Some(true);
+            let visible =
+                page_visible == Some(true) && q.visible_if.as_ref().map_or(Some(true), |c| c.eval(&ctx)) == Some(true);
             if !visible {
                 continue;
             }
             let field = format!("answers.{}", q.id);
             match (answers.get(&q.id), &q.kind) {
                 (None, _) => errors.push(AnswerError::new(field, "this question is required")),
-                (Some(v), _) if v.is_empty() => {
-                    errors.push(AnswerError::new(field, "this question is required"))
-                }
+                (Some(v), _) if v.is_empty() => errors.push(AnswerError::new(field, "this question is required")),
                 (Some(AnswerValue::Matrix(m)), QuestionKind::Likert { statements, .. }) => {
                     for s in statements.iter().filter(|s| !m.contains_key(&s.id)) {
-                        errors.push(AnswerError::new(
-                            format!("{field}.{}", s.id),
-                            "every statement needs an answer",
-                        ));
+                        errors.push(AnswerError::new(format!("{field}.{}", s.id), "every statement needs an answer"));
                     }
                 }
                 _ => {}
@@ -151,31 +122,16 @@ pub fn validate_page_answers(
     }
 }
 
-fn check_value(
-    kind: &QuestionKind,
-    value: &AnswerValue,
-    field: &str,
-    errors: &mut Vec<AnswerError>,
-) {
+fn check_value(kind: &QuestionKind, value: &AnswerValue, field: &str, errors: &mut Vec<AnswerError>) {
     let mut err = |f: String, m: String| errors.push(AnswerError::new(f, m));
     let known = |choices: &[crate::Choice], code: &str| choices.iter().any(|c| c.code == code);
     match (kind, value) {
-        (
-            QuestionKind::SingleChoice { choices } | QuestionKind::Dropdown { choices },
-            AnswerValue::Choice(c),
-        ) => {
+        (QuestionKind::SingleChoice { choices } | QuestionKind::Dropdown { choices }, AnswerValue::Choice(c)) => {
             if !c.is_empty() && !known(choices, c) {
                 err(field.into(), format!("`{c}` is not one of the choices"));
             }
         }
-        (
-            QuestionKind::MultipleChoice {
-                choices,
-                min_selected,
-                max_selected,
-            },
-            AnswerValue::Choices(cs),
-        ) => {
+        (QuestionKind::MultipleChoice { choices, min_selected, max_selected }, AnswerValue::Choices(cs)) => {
             let mut seen = HashSet::new();
             for c in cs {
                 if !known(choices, c) {
@@ -195,25 +151,16 @@ fn check_value(
         (QuestionKind::Likert { scale, statements }, AnswerValue::Matrix(m)) => {
             for (sid, code) in m {
                 if !statements.iter().any(|s| &s.id == sid) {
-                    err(
-                        format!("{field}.{sid}"),
-                        format!("no statement `{sid}` in this question"),
-                    );
+                    err(format!("{field}.{sid}"), format!("no statement `{sid}` in this question"));
                 } else if !known(scale, code) {
-                    err(
-                        format!("{field}.{sid}"),
-                        format!("`{code}` is not on the scale"),
-                    );
+                    err(format!("{field}.{sid}"), format!("`{code}` is not on the scale"));
                 }
             }
         }
         (QuestionKind::FreeText { max_length, .. }, AnswerValue::Text(t)) => {
             let len = t.chars().count();
             if len > *max_length as usize {
-                err(
-                    field.into(),
-                    format!("{len} characters, at most {max_length} allowed"),
-                );
+                err(field.into(), format!("{len} characters, at most {max_length} allowed"));
             }
         }
         (QuestionKind::Number { min, max, integer }, AnswerValue::Number(n)) => {
@@ -227,14 +174,9 @@ fn check_value(
                 err(field.into(), format!("must be at most {max}"));
             }
         }
-        (kind, value) => err(
-            field.into(),
-            format!(
-                "a {} question cannot take a `{}` answer",
-                kind.name(),
-                value_kind(value)
-            ),
-        ),
+        (kind, value) => {
+            err(field.into(), format!("a {} question cannot take a `{}` answer", kind.name(), value_kind(value)))
+        }
     }
 }
 
@@ -296,127 +238,65 @@ mod tests {
     }
 
     fn fields(r: Result<(), Vec<AnswerError>>) -> Vec<String> {
-        r.err()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| e.field)
-            .collect()
+        r.err().unwrap_or_default().into_iter().map(|e| e.field).collect()
     }
 
     #[test]
     fn accepts_good_answers() {
         let s = survey();
-        let a =
-            answers(r#"{"role":{"choice":"s"},"age":{"number":14},"likes":{"choices":["a","c"]}}"#);
+        let a = answers(r#"{"role":{"choice":"s"},"age":{"number":14},"likes":{"choices":["a","c"]}}"#);
         assert_eq!(validate_page_answers(&s, "p1", &a, &Unknown, true), Ok(()));
     }
 
     #[test]
     fn rejects_wrong_type_code_range_length() {
         let s = survey();
-        let a = answers(
-            r#"{"role":{"choice":"x"},"age":{"number":14.5},"likes":{"choices":["a","b","c"]}}"#,
-        );
-        let errs = validate_page_answers(&s, "p1", &a, &Unknown, true)
-            .err()
-            .unwrap_or_default();
+        let a = answers(r#"{"role":{"choice":"x"},"age":{"number":14.5},"likes":{"choices":["a","b","c"]}}"#);
+        let errs = validate_page_answers(&s, "p1", &a, &Unknown, true).err().unwrap_or_default();
         assert_eq!(errs.len(), 3, "{errs:?}");
         assert!(errs[0].message.contains("whole number"), "{errs:?}");
         assert!(errs[1].message.contains("at most 2"), "{errs:?}");
-        assert!(
-            errs[2].message.contains("not one of the choices"),
-            "{errs:?}"
-        );
+        assert!(errs[2].message.contains("not one of the choices"), "{errs:?}");
 
         let a = answers(r#"{"role":{"text":"s"},"age":{"number":120}}"#);
-        assert_eq!(
-            fields(validate_page_answers(&s, "p1", &a, &Unknown, true)),
-            ["answers.age", "answers.role"]
-        );
+        assert_eq!(fields(validate_page_answers(&s, "p1", &a, &Unknown, true)), ["answers.age", "answers.role"]);
 
-        let a =
-            answers(r#"{"m":{"matrix":{"s1":"1","s2":"1","s3":"1"}},"why":{"text":"too long"}}"#);
-        assert_eq!(
-            fields(validate_page_answers(&s, "p2", &a, &Unknown, true)),
-            ["answers.m.s3", "answers.why"]
-        );
+        let a = answers(r#"{"m":{"matrix":{"s1":"1","s2":"1","s3":"1"}},"why":{"text":"too long"}}"#);
+        assert_eq!(fields(validate_page_answers(&s, "p2", &a, &Unknown, true)), ["answers.m.s3", "answers.why"]);
     }
 
     #[test]
     fn rejects_questions_from_elsewhere_and_unknown_pages() {
         let s = survey();
         let a = answers(r#"{"role":{"choice":"s"},"grade":{"choice":"9"},"ghost":{"text":"boo"}}"#);
-        assert_eq!(
-            fields(validate_page_answers(&s, "p1", &a, &Unknown, true)),
-            ["answers.ghost", "answers.grade"]
-        );
-        assert_eq!(
-            fields(validate_page_answers(&s, "p9", &a, &Unknown, true)),
-            ["page_id"]
-        );
+        assert_eq!(fields(validate_page_answers(&s, "p1", &a, &Unknown, true)), ["answers.ghost", "answers.grade"]);
+        assert_eq!(fields(validate_page_answers(&s, "p9", &a, &Unknown, true)), ["page_id"]);
     }
 
     #[test]
     fn required_only_when_visible_and_not_for_drafts() {
         let s = survey();
+        assert_eq!(fields(validate_page_answers(&s, "p1", &answers("{}"), &Unknown, true)), ["answers.role"]);
+        assert_eq!(validate_page_answers(&s, "p1", &answers("{}"), &Unknown, false), Ok(()));
         assert_eq!(
-            fields(validate_page_answers(
-                &s,
-                "p1",
-                &answers("{}"),
-                &Unknown,
-                true
-            )),
-            ["answers.role"]
-        );
-        assert_eq!(
-            validate_page_answers(&s, "p1", &answers("{}"), &Unknown, false),
-            Ok(())
-        );
-        assert_eq!(
-            fields(validate_page_answers(
-                &s,
-                "p1",
-                &answers(r#"{"role":{"choice":""}}"#),
-                &Unknown,
-                true
-            )),
+            fields(validate_page_answers(&s, "p1", &answers(r#"{"role":{"choice":""}}"#), &Unknown, true)),
             ["answers.role"]
         );
 
         // `why` is visible only for teachers: unknown role → not required; student → not; teacher → required.
         let m = answers(r#"{"m":{"matrix":{"s1":"1"}}}"#);
-        assert_eq!(
-            fields(validate_page_answers(&s, "p2", &m, &Unknown, true)),
-            ["answers.m.s2"]
-        );
+        assert_eq!(fields(validate_page_answers(&s, "p2", &m, &Unknown, true)), ["answers.m.s2"]);
         let student = answers(r#"{"role":{"choice":"s"}}"#);
         let full = answers(r#"{"m":{"matrix":{"s1":"1","s2":"2"}}}"#);
-        assert_eq!(
-            validate_page_answers(&s, "p2", &full, &Answered(&student), true),
-            Ok(())
-        );
+        assert_eq!(validate_page_answers(&s, "p2", &full, &Answered(&student), true), Ok(()));
         let teacher = answers(r#"{"role":{"choice":"t"}}"#);
-        assert_eq!(
-            fields(validate_page_answers(
-                &s,
-                "p2",
-                &full,
-                &Answered(&teacher),
-                true
-            )),
-            ["answers.why"]
-        );
+        assert_eq!(fields(validate_page_answers(&s, "p2", &full, &Answered(&teacher), true)), ["answers.why"]);
     }
 
     #[test]
     fn answer_json_shape() {
-        let v: AnswerValue =
-            serde_json::from_str(r#"{"matrix":{"s1":"4"}}"#).unwrap_or(AnswerValue::Number(0.0));
-        assert_eq!(
-            v,
-            AnswerValue::Matrix([("s1".to_owned(), "4".to_owned())].into())
-        );
+        let v: AnswerValue = serde_json::from_str(r#"{"matrix":{"s1":"4"}}"#).unwrap_or(AnswerValue::Number(0.0));
+        assert_eq!(v, AnswerValue::Matrix([("s1".to_owned(), "4".to_owned())].into()));
         assert!(serde_json::from_str::<AnswerValue>(r#"{"colour":"red"}"#).is_err());
         assert!(AnswerValue::Text("  ".into()).is_empty());
     }

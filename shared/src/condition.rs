@@ -96,8 +96,9 @@ impl Condition {
                 result
             }
             Condition::Not(c) => c.eval(answers).map(|b| !b),
-            Condition::Equals(t) => codes(answers, &t.question, t.statement.as_deref())
-                .map(|codes| codes.iter().any(|c| *c == t.value)),
+            Condition::Equals(t) => {
+                codes(answers, &t.question, t.statement.as_deref()).map(|codes| codes.iter().any(|c| *c == t.value))
+            }
             Condition::OneOf(t) => codes(answers, &t.question, t.statement.as_deref())
                 .map(|codes| codes.iter().any(|c| t.values.iter().any(|v| v == c))),
             Condition::Answered(r) => match answers.lookup(&r.question) {
@@ -119,47 +120,25 @@ impl Condition {
     }
 
     fn collect_refs<'a>(&'a self, path: String, out: &mut Vec<ConditionRef<'a>>) {
-        let leaf = |path: String,
-                    question: &'a String,
-                    statement: &'a Option<String>,
-                    values: Vec<&'a str>| {
-            ConditionRef {
-                path,
-                question,
-                statement: statement.as_deref(),
-                values,
-            }
+        let leaf = |path: String, question: &'a String, statement: &'a Option<String>, values: Vec<&'a str>| {
+            ConditionRef { path, question, statement: statement.as_deref(), values }
         };
         match self {
             Condition::All(cs) | Condition::Any(cs) => {
-                let key = if matches!(self, Condition::All(_)) {
-                    "all"
-                } else {
-                    "any"
-                };
+                let key = if matches!(self, Condition::All(_)) { "all" } else { "any" };
                 for (i, c) in cs.iter().enumerate() {
                     c.collect_refs(format!("{path}.{key}[{i}]"), out);
                 }
             }
             Condition::Not(c) => c.collect_refs(format!("{path}.not"), out),
-            Condition::Equals(t) => out.push(leaf(
-                format!("{path}.equals"),
-                &t.question,
-                &t.statement,
-                vec![&t.value],
-            )),
+            Condition::Equals(t) => out.push(leaf(format!("{path}.equals"), &t.question, &t.statement, vec![&t.value])),
             Condition::OneOf(t) => out.push(leaf(
                 format!("{path}.one_of"),
                 &t.question,
                 &t.statement,
                 t.values.iter().map(String::as_str).collect(),
             )),
-            Condition::Answered(r) => out.push(leaf(
-                format!("{path}.answered"),
-                &r.question,
-                &r.statement,
-                vec![],
-            )),
+            Condition::Answered(r) => out.push(leaf(format!("{path}.answered"), &r.question, &r.statement, vec![])),
         }
     }
 }
@@ -174,11 +153,7 @@ pub struct ConditionRef<'a> {
 }
 
 /// The codes an answer holds, for comparisons: a choice, the selected choices, or one statement of a matrix.
-fn codes<'a>(
-    answers: &'a dyn AnswerSource,
-    question: &str,
-    statement: Option<&str>,
-) -> Option<Vec<&'a str>> {
+fn codes<'a>(answers: &'a dyn AnswerSource, question: &str, statement: Option<&str>) -> Option<Vec<&'a str>> {
     match answers.lookup(question) {
         Lookup::Unknown => None,
         Lookup::Missing => Some(Vec::new()),
@@ -218,57 +193,23 @@ mod tests {
     fn equals_one_of_answered_not() {
         let answers = Known(HashMap::from([
             ("grade", AnswerValue::Choice("9".into())),
-            (
-                "sports",
-                AnswerValue::Choices(vec!["soccer".into(), "chess".into()]),
-            ),
-            (
-                "m",
-                AnswerValue::Matrix([("s1".to_owned(), "4".to_owned())].into()),
-            ),
+            ("sports", AnswerValue::Choices(vec!["soccer".into(), "chess".into()])),
+            ("m", AnswerValue::Matrix([("s1".to_owned(), "4".to_owned())].into())),
         ]));
-        assert_eq!(
-            parse(r#"{"equals":{"question":"grade","value":"9"}}"#).eval(&answers),
-            Some(true)
-        );
-        assert_eq!(
-            parse(r#"{"equals":{"question":"grade","value":"10"}}"#).eval(&answers),
-            Some(false)
-        );
-        assert_eq!(
-            parse(r#"{"equals":{"question":"sports","value":"chess"}}"#).eval(&answers),
-            Some(true)
-        );
-        assert_eq!(
-            parse(r#"{"one_of":{"question":"grade","values":["10","9"]}}"#).eval(&answers),
-            Some(true)
-        );
-        assert_eq!(
-            parse(r#"{"equals":{"question":"m","statement":"s1","value":"4"}}"#).eval(&answers),
-            Some(true)
-        );
-        assert_eq!(
-            parse(r#"{"answered":{"question":"m","statement":"s2"}}"#).eval(&answers),
-            Some(false)
-        );
-        assert_eq!(
-            parse(r#"{"answered":{"question":"nothing"}}"#).eval(&answers),
-            Some(false)
-        );
-        assert_eq!(
-            parse(r#"{"not":{"answered":{"question":"nothing"}}}"#).eval(&answers),
-            Some(true)
-        );
+        assert_eq!(parse(r#"{"equals":{"question":"grade","value":"9"}}"#).eval(&answers), Some(true));
+        assert_eq!(parse(r#"{"equals":{"question":"grade","value":"10"}}"#).eval(&answers), Some(false));
+        assert_eq!(parse(r#"{"equals":{"question":"sports","value":"chess"}}"#).eval(&answers), Some(true));
+        assert_eq!(parse(r#"{"one_of":{"question":"grade","values":["10","9"]}}"#).eval(&answers), Some(true));
+        assert_eq!(parse(r#"{"equals":{"question":"m","statement":"s1","value":"4"}}"#).eval(&answers), Some(true));
+        assert_eq!(parse(r#"{"answered":{"question":"m","statement":"s2"}}"#).eval(&answers), Some(false));
+        assert_eq!(parse(r#"{"answered":{"question":"nothing"}}"#).eval(&answers), Some(false));
+        assert_eq!(parse(r#"{"not":{"answered":{"question":"nothing"}}}"#).eval(&answers), Some(true));
     }
 
     #[test]
     fn all_any_are_three_valued() {
-        let all = parse(
-            r#"{"all":[{"equals":{"question":"a","value":"1"}},{"equals":{"question":"b","value":"1"}}]}"#,
-        );
-        let any = parse(
-            r#"{"any":[{"equals":{"question":"a","value":"1"}},{"equals":{"question":"b","value":"1"}}]}"#,
-        );
+        let all = parse(r#"{"all":[{"equals":{"question":"a","value":"1"}},{"equals":{"question":"b","value":"1"}}]}"#);
+        let any = parse(r#"{"any":[{"equals":{"question":"a","value":"1"}},{"equals":{"question":"b","value":"1"}}]}"#);
         assert_eq!(all.eval(&Nothing), None);
         assert_eq!(any.eval(&Nothing), None);
         let a_no = Known(HashMap::from([("a", AnswerValue::Choice("2".into()))]));
@@ -296,27 +237,15 @@ mod tests {
 
     #[test]
     fn references_have_paths() {
-        let c = parse(
-            r#"{"all":[{"equals":{"question":"a","value":"1"}},{"not":{"answered":{"question":"b"}}}]}"#,
-        );
+        let c = parse(r#"{"all":[{"equals":{"question":"a","value":"1"}},{"not":{"answered":{"question":"b"}}}]}"#);
         let refs = c.references();
         assert_eq!(
             refs[0],
-            ConditionRef {
-                path: ".all[0].equals".into(),
-                question: "a",
-                statement: None,
-                values: vec!["1"]
-            }
+            ConditionRef { path: ".all[0].equals".into(), question: "a", statement: None, values: vec!["1"] }
         );
         assert_eq!(
             refs[1],
-            ConditionRef {
-                path: ".all[1].not.answered".into(),
-                question: "b",
-                statement: None,
-                values: vec![]
-            }
+            ConditionRef { path: ".all[1].not.answered".into(), question: "b", statement: None, values: vec![] }
         );
     }
 }

@@ -30,9 +30,6 @@ mod schema_file {
             std::fs::write(path, &generated).unwrap_or_else(|e| panic!("{path}: {e}"));
         }
         let committed = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            committed == generated,
-            "{path} is stale: run UPDATE_SCHEMA=1 cargo test -p quire-shared schema"
-        );
+        assert!(committed == generated, "{path} is stale: run UPDATE_SCHEMA=1 cargo test -p quire-shared schema");
     }
 }

@@ -138,24 +138,14 @@ mod tests {
 
     #[test]
     fn ack_wire_format() {
-        let ack = Ack {
-            index: 2,
-            page_id: Some("p1".into()),
-            revision: Some(7),
-            status: AckStatus::Superseded,
-        };
+        let ack = Ack { index: 2, page_id: Some("p1".into()), revision: Some(7), status: AckStatus::Superseded };
         let json = serde_json::to_string(&ack).unwrap_or_default();
-        assert_eq!(
-            json,
-            r#"{"index":2,"page_id":"p1","revision":7,"status":"superseded"}"#
-        );
+        assert_eq!(json, r#"{"index":2,"page_id":"p1","revision":7,"status":"superseded"}"#);
         let rejected = Ack {
             index: 0,
             page_id: None,
             revision: None,
-            status: AckStatus::Rejected {
-                errors: vec![AnswerError::new("answers.q", "bad")],
-            },
+            status: AckStatus::Rejected { errors: vec![AnswerError::new("answers.q", "bad")] },
         };
         let back: Ack = serde_json::from_str(&serde_json::to_string(&rejected).unwrap_or_default())
             .unwrap_or_else(|e| panic!("{e}"));
@@ -165,12 +155,11 @@ mod tests {
 
     #[test]
     fn page_save_round_trip_and_defaults() {
-        let json = r#"{"page_id":"p1","revision":3,"answers":{"q1":{"choice":"2"}},"client_time":"2026-11-21T10:00:00Z"}"#;
+        let json =
+            r#"{"page_id":"p1","revision":3,"answers":{"q1":{"choice":"2"}},"client_time":"2026-11-21T10:00:00Z"}"#;
         let save: PageSave = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}"));
         assert!(!save.finishes && !save.draft);
         assert_eq!(serde_json::to_string(&save).unwrap_or_default(), json);
-        assert!(
-            serde_json::from_str::<PageSave>(&json.replace("\"revision\"", "\"rev\"")).is_err()
-        );
+        assert!(serde_json::from_str::<PageSave>(&json.replace("\"revision\"", "\"rev\"")).is_err());
     }
 }

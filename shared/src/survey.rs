@@ -155,11 +155,7 @@ impl ValidSurvey {
         let survey: Survey = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             vec![SurveyError::new(
-                if path == "." {
-                    "$".to_owned()
-                } else {
-                    format!("$.{path}")
-                },
+                if path == "." { "$".to_owned() } else { format!("$.{path}") },
                 e.into_inner().to_string(),
             )]
         })?;
@@ -171,30 +167,15 @@ impl ValidSurvey {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let pages = survey
-            .pages
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.id.clone(), i))
-            .collect();
+        let pages = survey.pages.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
         let questions = survey
             .pages
             .iter()
             .enumerate()
-            .flat_map(|(pi, p)| {
-                p.questions
-                    .iter()
-                    .enumerate()
-                    .map(move |(qi, q)| (q.id.clone(), (pi, qi)))
-            })
+            .flat_map(|(pi, p)| p.questions.iter().enumerate().map(move |(qi, q)| (q.id.clone(), (pi, qi))))
             .collect();
         let version = content_hash(&survey);
-        Ok(ValidSurvey {
-            survey,
-            version,
-            pages,
-            questions,
-        })
+        Ok(ValidSurvey { survey, version, pages, questions })
     }
 
     pub fn survey(&self) -> &Survey {
@@ -220,16 +201,12 @@ impl ValidSurvey {
     }
 
     pub fn question(&self, id: &str) -> Option<&Question> {
-        self.questions
-            .get(id)
-            .map(|&(p, q)| &self.survey.pages[p].questions[q])
+        self.questions.get(id).map(|&(p, q)| &self.survey.pages[p].questions[q])
     }
 
     /// Id of the page that holds a question.
     pub fn page_of(&self, question: &str) -> Option<&str> {
-        self.questions
-            .get(question)
-            .map(|&(p, _)| self.survey.pages[p].id.as_str())
+        self.questions.get(question).map(|&(p, _)| self.survey.pages[p].id.as_str())
     }
 }
 
@@ -256,26 +233,13 @@ mod tests {
         let survey = s.survey();
         assert!(survey.pages.len() >= 50, "pages: {}", survey.pages.len());
         assert!(survey.languages.contains(&"es".to_owned()));
-        let kinds: std::collections::BTreeSet<_> = survey
-            .pages
-            .iter()
-            .flat_map(|p| &p.questions)
-            .map(|q| q.kind.name())
-            .collect();
+        let kinds: std::collections::BTreeSet<_> =
+            survey.pages.iter().flat_map(|p| &p.questions).map(|q| q.kind.name()).collect();
         assert_eq!(kinds.len(), 6, "every question kind appears: {kinds:?}");
         assert!(survey.pages.iter().any(|p| p.visible_if.is_some()));
-        assert!(survey
-            .pages
-            .iter()
-            .flat_map(|p| &p.questions)
-            .any(|q| q.visible_if.is_some()));
+        assert!(survey.pages.iter().flat_map(|p| &p.questions).any(|q| q.visible_if.is_some()));
         for p in &survey.pages {
-            assert!(
-                (3..=6).contains(&p.questions.len()),
-                "page {} has {}",
-                p.id,
-                p.questions.len()
-            );
+            assert!((3..=6).contains(&p.questions.len()), "page {} has {}", p.id, p.questions.len());
         }
     }
 
@@ -294,15 +258,9 @@ mod tests {
 
     #[test]
     fn version_changes_with_content() {
-        let mut survey = ValidSurvey::parse(EXAMPLE)
-            .unwrap_or_else(|e| panic!("{e:?}"))
-            .survey()
-            .clone();
+        let mut survey = ValidSurvey::parse(EXAMPLE).unwrap_or_else(|e| panic!("{e:?}")).survey().clone();
         let before = content_hash(&survey);
-        survey.pages[0]
-            .title
-            .0
-            .insert("en".into(), "Another title".into());
+        survey.pages[0].title.0.insert("en".into(), "Another title".into());
         assert_ne!(before, content_hash(&survey));
     }
 
@@ -311,16 +269,10 @@ mod tests {
         let err = ValidSurvey::parse(r#"{"id":"s","title":{"en":"T"},"default_language":"en","pages":[{"id":"p1","title":{"en":"P"},"questions":[{"id":"q","text":{"en":"Q"},"type":"number","min":"zero"}]}]}"#)
             .expect_err("min must be a number");
         assert_eq!(err.len(), 1);
-        assert!(
-            err[0].path.starts_with("$.pages[0].questions[0]"),
-            "{:?}",
-            err[0]
-        );
+        assert!(err[0].path.starts_with("$.pages[0].questions[0]"), "{:?}", err[0]);
 
-        let err = ValidSurvey::parse(
-            r#"{"id":"s","title":{"en":"T"},"default_language":"en","pages":[],"colour":1}"#,
-        )
-        .expect_err("unknown field");
+        let err = ValidSurvey::parse(r#"{"id":"s","title":{"en":"T"},"default_language":"en","pages":[],"colour":1}"#)
+            .expect_err("unknown field");
         assert!(err[0].message.contains("colour"), "{:?}", err[0]);
     }
 

@@ -18,10 +18,7 @@ pub struct SurveyError {
 
 impl SurveyError {
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        SurveyError {
-            path: path.into(),
-            message: message.into(),
-        }
+        SurveyError { path: path.into(), message: message.into() }
     }
 }
 
@@ -33,16 +30,9 @@ impl std::fmt::Display for SurveyError {
 
 /// Ids become JSON keys, CSV column names and URL parts, so they stay plain.
 fn check_id(id: &str, path: &str, errors: &mut Vec<SurveyError>) {
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let ok = !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if !ok {
-        errors.push(SurveyError::new(
-            path,
-            format!("id `{id}` must be 1–64 letters, digits, `_` or `-`"),
-        ));
+        errors.push(SurveyError::new(path, format!("id `{id}` must be 1–64 letters, digits, `_` or `-`")));
     }
 }
 
@@ -54,11 +44,7 @@ struct Checker<'a> {
 }
 
 pub(crate) fn check(survey: &Survey) -> Vec<SurveyError> {
-    let mut c = Checker {
-        survey,
-        errors: Vec::new(),
-        seen: HashMap::new(),
-    };
+    let mut c = Checker { survey, errors: Vec::new(), seen: HashMap::new() };
     c.run();
     c.errors
 }
@@ -77,10 +63,7 @@ impl<'a> Checker<'a> {
         let mut langs = HashSet::new();
         for (i, l) in s.languages.iter().enumerate() {
             if l.is_empty() || !langs.insert(l) {
-                self.err(
-                    format!("$.languages[{i}]"),
-                    format!("language `{l}` is empty or listed twice"),
-                );
+                self.err(format!("$.languages[{i}]"), format!("language `{l}` is empty or listed twice"));
             }
         }
         self.text(&s.title, "$.title");
@@ -90,30 +73,19 @@ impl<'a> Checker<'a> {
         let mut page_ids = HashSet::new();
         // Every question id is reserved before conditions are checked, so a forward reference is told apart from a
         // reference to nothing.
-        let all_questions: HashSet<&str> = s
-            .pages
-            .iter()
-            .flat_map(|p| &p.questions)
-            .map(|q| q.id.as_str())
-            .collect();
+        let all_questions: HashSet<&str> = s.pages.iter().flat_map(|p| &p.questions).map(|q| q.id.as_str()).collect();
         for (pi, page) in s.pages.iter().enumerate() {
             let path = format!("$.pages[{pi}]");
             check_id(&page.id, &format!("{path}.id"), &mut self.errors);
             if !page_ids.insert(&page.id) {
-                self.err(
-                    format!("{path}.id"),
-                    format!("duplicate page id `{}`", page.id),
-                );
+                self.err(format!("{path}.id"), format!("duplicate page id `{}`", page.id));
             }
             self.text(&page.title, &format!("{path}.title"));
             if let Some(cond) = &page.visible_if {
                 self.condition(cond, &format!("{path}.visible_if"), &all_questions);
             }
             if page.questions.is_empty() {
-                self.err(
-                    format!("{path}.questions"),
-                    "a page needs at least one question",
-                );
+                self.err(format!("{path}.questions"), "a page needs at least one question");
             }
             for (qi, q) in page.questions.iter().enumerate() {
                 let qpath = format!("{path}.questions[{qi}]");
@@ -127,10 +99,7 @@ impl<'a> Checker<'a> {
                 }
                 self.kind(&q.kind, &qpath);
                 if self.seen.insert(&q.id, (pi, qi)).is_some() {
-                    self.err(
-                        format!("{qpath}.id"),
-                        format!("duplicate question id `{}`", q.id),
-                    );
+                    self.err(format!("{qpath}.id"), format!("duplicate question id `{}`", q.id));
                 }
             }
         }
@@ -140,17 +109,11 @@ impl<'a> Checker<'a> {
         let default = &self.survey.default_language;
         match text.0.get(default) {
             Some(t) if !t.trim().is_empty() => {}
-            _ => self.err(
-                path,
-                format!("needs a non-empty text in the default language `{default}`"),
-            ),
+            _ => self.err(path, format!("needs a non-empty text in the default language `{default}`")),
         }
         for lang in text.0.keys() {
             if lang != default && !self.survey.languages.contains(lang) {
-                self.err(
-                    format!("{path}.{lang}"),
-                    format!("language `{lang}` is not listed in `languages`"),
-                );
+                self.err(format!("{path}.{lang}"), format!("language `{lang}` is not listed in `languages`"));
             }
         }
     }
@@ -164,10 +127,7 @@ impl<'a> Checker<'a> {
             if c.code.is_empty() {
                 self.err(format!("{path}[{i}].code"), "a choice code cannot be empty");
             } else if !codes.insert(&c.code) {
-                self.err(
-                    format!("{path}[{i}].code"),
-                    format!("duplicate choice code `{}`", c.code),
-                );
+                self.err(format!("{path}[{i}].code"), format!("duplicate choice code `{}`", c.code));
             }
             self.text(&c.label, &format!("{path}[{i}].label"));
         }
@@ -178,30 +138,17 @@ impl<'a> Checker<'a> {
             QuestionKind::SingleChoice { choices } | QuestionKind::Dropdown { choices } => {
                 self.choices(choices, &format!("{path}.choices"))
             }
-            QuestionKind::MultipleChoice {
-                choices,
-                min_selected,
-                max_selected,
-            } => {
+            QuestionKind::MultipleChoice { choices, min_selected, max_selected } => {
                 self.choices(choices, &format!("{path}.choices"));
                 let n = choices.len() as u32;
                 if let (Some(min), Some(max)) = (min_selected, max_selected) {
                     if min > max {
-                        self.err(
-                            format!("{path}.min_selected"),
-                            format!("{min} is more than max_selected {max}"),
-                        );
+                        self.err(format!("{path}.min_selected"), format!("{min} is more than max_selected {max}"));
                     }
                 }
-                for (name, v) in [
-                    ("min_selected", min_selected),
-                    ("max_selected", max_selected),
-                ] {
+                for (name, v) in [("min_selected", min_selected), ("max_selected", max_selected)] {
                     if let Some(v) = v.filter(|&v| v > n || v == 0) {
-                        self.err(
-                            format!("{path}.{name}"),
-                            format!("{v} is outside 1..={n} (the number of choices)"),
-                        );
+                        self.err(format!("{path}.{name}"), format!("{v} is outside 1..={n} (the number of choices)"));
                     }
                 }
             }
@@ -211,23 +158,13 @@ impl<'a> Checker<'a> {
                     self.err(format!("{path}.scale"), "a scale needs at least two points");
                 }
                 if statements.is_empty() {
-                    self.err(
-                        format!("{path}.statements"),
-                        "a Likert question needs at least one statement",
-                    );
+                    self.err(format!("{path}.statements"), "a Likert question needs at least one statement");
                 }
                 let mut ids = HashSet::new();
                 for (i, st) in statements.iter().enumerate() {
-                    check_id(
-                        &st.id,
-                        &format!("{path}.statements[{i}].id"),
-                        &mut self.errors,
-                    );
+                    check_id(&st.id, &format!("{path}.statements[{i}].id"), &mut self.errors);
                     if !ids.insert(&st.id) {
-                        self.err(
-                            format!("{path}.statements[{i}].id"),
-                            format!("duplicate statement id `{}`", st.id),
-                        );
+                        self.err(format!("{path}.statements[{i}].id"), format!("duplicate statement id `{}`", st.id));
                     }
                     self.text(&st.text, &format!("{path}.statements[{i}].text"));
                 }
@@ -243,10 +180,7 @@ impl<'a> Checker<'a> {
                 }
                 if let (Some(min), Some(max)) = (min, max) {
                     if min > max {
-                        self.err(
-                            format!("{path}.min"),
-                            format!("{min} is more than max {max}"),
-                        );
+                        self.err(format!("{path}.min"), format!("{min} is more than max {max}"));
                     }
                 }
             }
@@ -261,50 +195,31 @@ impl<'a> Checker<'a> {
             let at = format!("{path}{}", r.path);
             let Some(&(pi, qi)) = self.seen.get(qid) else {
                 if all_questions.contains(qid) {
-                    self.err(
-                        format!("{at}.question"),
-                        format!("`{qid}` comes later; a condition can only refer back"),
-                    );
+                    self.err(format!("{at}.question"), format!("`{qid}` comes later; a condition can only refer back"));
                 } else {
-                    self.err(
-                        format!("{at}.question"),
-                        format!("unknown question `{qid}`"),
-                    );
+                    self.err(format!("{at}.question"), format!("unknown question `{qid}`"));
                 }
                 continue;
             };
             let kind = &self.survey.pages[pi].questions[qi].kind;
             match (kind, statement) {
-                (QuestionKind::Likert { statements, .. }, Some(s))
-                    if !statements.iter().any(|st| st.id == s) =>
-                {
-                    self.err(
-                        format!("{at}.statement"),
-                        format!("`{qid}` has no statement `{s}`"),
-                    )
+                (QuestionKind::Likert { statements, .. }, Some(s)) if !statements.iter().any(|st| st.id == s) => {
+                    self.err(format!("{at}.statement"), format!("`{qid}` has no statement `{s}`"))
                 }
                 (QuestionKind::Likert { .. }, Some(_)) => {}
-                (QuestionKind::Likert { .. }, None) if !r.values.is_empty() => self.err(
-                    at.clone(),
-                    format!("`{qid}` is a Likert matrix: name the statement"),
-                ),
-                (_, Some(_)) if !matches!(kind, QuestionKind::Likert { .. }) => self.err(
-                    format!("{at}.statement"),
-                    format!("`{qid}` is not a Likert matrix"),
-                ),
+                (QuestionKind::Likert { .. }, None) if !r.values.is_empty() => {
+                    self.err(at.clone(), format!("`{qid}` is a Likert matrix: name the statement"))
+                }
+                (_, Some(_)) if !matches!(kind, QuestionKind::Likert { .. }) => {
+                    self.err(format!("{at}.statement"), format!("`{qid}` is not a Likert matrix"))
+                }
                 _ => {}
             }
             if r.values.is_empty() {
                 continue;
             }
             match kind.codes() {
-                None => self.err(
-                    at,
-                    format!(
-                        "`{qid}` is a {} question; only `answered` applies",
-                        kind.name()
-                    ),
-                ),
+                None => self.err(at, format!("`{qid}` is a {} question; only `answered` applies", kind.name())),
                 Some(codes) => {
                     for v in r.values {
                         if !codes.iter().any(|c| c.code == v) {
@@ -320,26 +235,18 @@ impl<'a> Checker<'a> {
 fn check_lists(cond: &Condition, path: &str, errors: &mut Vec<SurveyError>) {
     match cond {
         Condition::All(cs) | Condition::Any(cs) => {
-            let key = if matches!(cond, Condition::All(_)) {
-                "all"
-            } else {
-                "any"
-            };
+            let key = if matches!(cond, Condition::All(_)) { "all" } else { "any" };
             if cs.is_empty() {
-                errors.push(SurveyError::new(
-                    format!("{path}.{key}"),
-                    "an empty list decides nothing",
-                ));
+                errors.push(SurveyError::new(format!("{path}.{key}"), "an empty list decides nothing"));
             }
             for (i, c) in cs.iter().enumerate() {
                 check_lists(c, &format!("{path}.{key}[{i}]"), errors);
             }
         }
         Condition::Not(c) => check_lists(c, &format!("{path}.not"), errors),
-        Condition::OneOf(t) if t.values.is_empty() => errors.push(SurveyError::new(
-            format!("{path}.one_of.values"),
-            "the list of values is empty",
-        )),
+        Condition::OneOf(t) if t.values.is_empty() => {
+            errors.push(SurveyError::new(format!("{path}.one_of.values"), "the list of values is empty"))
+        }
         _ => {}
     }
 }
@@ -377,17 +284,8 @@ mod tests {
             &format!("{ROLE},{ROLE}"),
             r#",{"id":"p1","title":{"en":"x"},"questions":[{"id":"x","text":{"en":"x"},"type":"free_text","max_length":5}]}"#,
         ));
-        assert!(
-            e.contains(&(
-                "$.pages[0].questions[1].id".into(),
-                "duplicate question id `role`".into()
-            )),
-            "{e:?}"
-        );
-        assert!(
-            e.contains(&("$.pages[1].id".into(), "duplicate page id `p1`".into())),
-            "{e:?}"
-        );
+        assert!(e.contains(&("$.pages[0].questions[1].id".into(), "duplicate question id `role`".into())), "{e:?}");
+        assert!(e.contains(&("$.pages[1].id".into(), "duplicate page id `p1`".into())), "{e:?}");
     }
 
     #[test]
@@ -395,25 +293,15 @@ mod tests {
         let q = r#"{"id":"q","text":{"en":"Q"},"type":"dropdown","choices":[]}"#;
         assert_eq!(
             errors(&survey(q, "")),
-            [(
-                "$.pages[0].questions[0].choices".into(),
-                "the choice list is empty".into()
-            )]
+            [("$.pages[0].questions[0].choices".into(), "the choice list is empty".into())]
         );
         let q = r#"{"id":"q","text":{"en":"Q"},"type":"likert","scale":[{"code":"1","label":{"en":"a"}},{"code":"1","label":{"en":"b"}}],"statements":[]}"#;
         let e = errors(&survey(q, ""));
         assert!(
-            e.contains(&(
-                "$.pages[0].questions[0].scale[1].code".into(),
-                "duplicate choice code `1`".into()
-            )),
+            e.contains(&("$.pages[0].questions[0].scale[1].code".into(), "duplicate choice code `1`".into())),
             "{e:?}"
         );
-        assert!(
-            e.iter()
-                .any(|(p, _)| p == "$.pages[0].questions[0].statements"),
-            "{e:?}"
-        );
+        assert!(e.iter().any(|(p, _)| p == "$.pages[0].questions[0].statements"), "{e:?}");
     }
 
     #[test]
@@ -433,19 +321,13 @@ mod tests {
             "visible_if":{"any":[{"answered":{"question":"nope"}}]}}"#;
         assert_eq!(
             errors(&survey(unknown, "")),
-            [(
-                "$.pages[0].questions[0].visible_if.any[0].answered.question".into(),
-                "unknown question `nope`".into()
-            )]
+            [("$.pages[0].questions[0].visible_if.any[0].answered.question".into(), "unknown question `nope`".into())]
         );
         let bad_code = r#"{"id":"q","text":{"en":"Q"},"type":"free_text","max_length":9,
             "visible_if":{"one_of":{"question":"role","values":["s","x"]}}}"#;
         assert_eq!(
             errors(&survey(&format!("{ROLE},{bad_code}"), "")),
-            [(
-                "$.pages[0].questions[1].visible_if.one_of".into(),
-                "`x` is not a code of `role`".into()
-            )]
+            [("$.pages[0].questions[1].visible_if.one_of".into(), "`x` is not a code of `role`".into())]
         );
         // A page condition may read the page before it, never its own questions.
         let page2 = r#",{"id":"p2","title":{"en":"P2"},"visible_if":{"not":{"equals":{"question":"role","value":"s"}}},
@@ -453,10 +335,7 @@ mod tests {
         assert_eq!(errors(&survey(ROLE, page2)), Vec::<(String, String)>::new());
         let page2 = r#",{"id":"p2","title":{"en":"P2"},"visible_if":{"answered":{"question":"n"}},
             "questions":[{"id":"n","text":{"en":"N"},"type":"number"}]}"#;
-        assert_eq!(
-            errors(&survey(ROLE, page2))[0].0,
-            "$.pages[1].visible_if.answered.question"
-        );
+        assert_eq!(errors(&survey(ROLE, page2))[0].0, "$.pages[1].visible_if.answered.question");
     }
 
     #[test]
@@ -464,45 +343,25 @@ mod tests {
         let n = r#"{"id":"n","text":{"en":"N"},"type":"number"}"#;
         let m = r#"{"id":"m","text":{"en":"M"},"type":"likert","scale":[{"code":"1","label":{"en":"a"}},{"code":"2","label":{"en":"b"}}],"statements":[{"id":"s1","text":{"en":"S"}}]}"#;
         let uses = |cond: &str| {
-            format!(
-                r#"{n},{m},{{"id":"q","text":{{"en":"Q"}},"type":"free_text","max_length":9,"visible_if":{cond}}}"#
-            )
+            format!(r#"{n},{m},{{"id":"q","text":{{"en":"Q"}},"type":"free_text","max_length":9,"visible_if":{cond}}}"#)
         };
         assert_eq!(
-            errors(&survey(
-                &uses(r#"{"equals":{"question":"n","value":"3"}}"#),
-                ""
-            ))[0]
-                .1,
+            errors(&survey(&uses(r#"{"equals":{"question":"n","value":"3"}}"#), ""))[0].1,
             "`n` is a number question; only `answered` applies"
         );
         assert_eq!(
-            errors(&survey(
-                &uses(r#"{"equals":{"question":"m","value":"1"}}"#),
-                ""
-            ))[0]
-                .1,
+            errors(&survey(&uses(r#"{"equals":{"question":"m","value":"1"}}"#), ""))[0].1,
             "`m` is a Likert matrix: name the statement"
         );
         assert_eq!(
-            errors(&survey(
-                &uses(r#"{"equals":{"question":"m","statement":"s9","value":"1"}}"#),
-                ""
-            ))[0]
-                .1,
+            errors(&survey(&uses(r#"{"equals":{"question":"m","statement":"s9","value":"1"}}"#), ""))[0].1,
             "`m` has no statement `s9`"
         );
         assert_eq!(
-            errors(&survey(
-                &uses(r#"{"equals":{"question":"m","statement":"s1","value":"2"}}"#),
-                ""
-            )),
+            errors(&survey(&uses(r#"{"equals":{"question":"m","statement":"s1","value":"2"}}"#), "")),
             Vec::<(String, String)>::new()
         );
-        assert_eq!(
-            errors(&survey(&uses(r#"{"all":[]}"#), ""))[0].1,
-            "an empty list decides nothing"
-        );
+        assert_eq!(errors(&survey(&uses(r#"{"all":[]}"#), ""))[0].1, "an empty list decides nothing");
     }
 
     #[test]
@@ -523,13 +382,7 @@ mod tests {
             )),
             "{e:?}"
         );
-        assert!(
-            e.contains(&(
-                "$.pages[0].questions[0].min".into(),
-                "10 is more than max 1".into()
-            )),
-            "{e:?}"
-        );
+        assert!(e.contains(&("$.pages[0].questions[0].min".into(), "10 is more than max 1".into())), "{e:?}");
         let q = r#"{"id":"bad id","text":{"en":"Q"},"type":"multiple_choice","max_selected":3,"choices":[{"code":"a","label":{"en":"A"}}]}"#;
         let e = errors(&survey(q, ""));
         assert_eq!(e.len(), 2, "{e:?}");
