@@ -1,0 +1,143 @@
+//! The `quire` command: serve, migrate, load surveys and rosters, set up the demo.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use quire_shared::ValidSurvey;
+use sqlx::PgPool;
+
+use crate::config::{DbConfig, ServeConfig};
+use crate::roster::{format_code, CodeRow};
+use crate::{connect, launch, surveys, AppState, MIGRATOR};
+
+#[derive(Parser, Debug)]
+#[command(name = "quire", version, about = "Quire: offline-first school surveys")]
+pub struct Cli {
+    #[command(flatten)]
+    pub db: DbConfig,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Migrate the database and serve the API and the respondent app.
+    Serve(ServeConfig),
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Validate a survey file and store it as a version (and with --publish, make it current).
+    Survey {
+        file: PathBuf,
+        #[arg(long)]
+        publish: bool,
+        #[arg(long, env = "QUIRE_STATIC_DIR", default_value = "static")]
+        static_dir: PathBuf,
+    },
+    /// Load a roster CSV (school,class,role,external_id[,name]) for a survey and print everyone's access code as CSV.
+    Roster {
+        file: PathBuf,
+        #[arg(long)]
+        survey: String,
+    },
+    /// Load and publish the example survey and demo roster (safe to repeat) and print a few access codes.
+    Demo {
+        #[arg(long, default_value = "shared/fixtures/school-climate.json")]
+        survey: PathBuf,
+        #[arg(long, default_value = "shared/fixtures/demo-roster.csv")]
+        roster: PathBuf,
+        #[arg(long, env = "QUIRE_STATIC_DIR", default_value = "static")]
+        static_dir: PathBuf,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let pool = connect(&cli.db).await.context("connecting to PostgreSQL (DATABASE_URL)")?;
+    MIGRATOR.run(&pool).await.context("migrating")?;
+    match cli.command {
+        Command::Migrate => Ok(()),
+        Command::Serve(config) => {
+            let listener =
+                tokio::net::TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
+            tracing::info!(addr = %listener.local_addr()?, "serving");
+            let state = AppState::new(pool, config).await?;
+            launch(listener, state, shutdown_signal()).await
+        }
+        Command::Survey { file, publish, static_dir } => {
+            let survey = load_survey(&pool, &file, publish, &static_dir).await?;
+            println!(
+                "{} version {}{}",
+                survey.survey().id,
+                survey.version(),
+                if publish { " (published)" } else { "" }
+            );
+            Ok(())
+        }
+        Command::Roster { file, survey } => {
+            let rows = load_roster(&pool, &file, &survey).await?;
+            let mut out = csv::Writer::from_writer(std::io::stdout());
+            for row in rows {
+                out.serialize(CodeRow { access_code: format_code(&row.access_code), ..row })?;
+            }
+            out.flush()?;
+            Ok(())
+        }
+        Command::Demo { survey, roster, static_dir } => {
+            let s = load_survey(&pool, &survey, true, &static_dir).await?;
+            let rows = load_roster(&pool, &roster, &s.survey().id).await?;
+            println!(
+                "Demo survey `{}` version {} with {} respondents. Some access codes:",
+                s.survey().id,
+                s.version(),
+                rows.len()
+            );
+            for role in ["student", "teacher", "parent"] {
+                for row in rows.iter().filter(|r| r.role == role).take(2) {
+                    println!(
+                        "  {:<8} {:<20} class {:<3} {}",
+                        role,
+                        row.school,
+                        row.class,
+                        format_code(&row.access_code)
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn load_survey(pool: &PgPool, file: &Path, publish: bool, static_dir: &Path) -> anyhow::Result<ValidSurvey> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let survey = ValidSurvey::parse(&text).map_err(|errors| {
+        let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("{} is not a valid survey:\n  {}", file.display(), list.join("\n  "))
+    })?;
+    surveys::store_version(pool, &survey, publish, static_dir).await?;
+    Ok(survey)
+}
+
+async fn load_roster(pool: &PgPool, file: &Path, survey: &str) -> anyhow::Result<Vec<CodeRow>> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let rows = crate::roster::parse(&text).map_err(|errors| {
+        let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("{}: nothing was loaded:\n  {}", file.display(), list.join("\n  "))
+    })?;
+    crate::roster::load(pool, survey, &rows).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,87 @@
+//! Configuration: command-line flags that default to environment variables (see `.env.example`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// A value that must never reach a log: `Debug` prints `[redacted]`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: String) -> Self {
+        Secret(s)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct DbConfig {
+    /// PostgreSQL connection URL (may hold a password, hence a secret).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Secret,
+    /// Connections in the pool. Ingest holds a connection only for one short transaction, so a few per core suffice.
+    #[arg(long, env = "QUIRE_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "QUIRE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Key that signs respondent tokens; at least 32 characters. Changing it signs every respondent out.
+    #[arg(long, env = "QUIRE_TOKEN_SECRET", hide_env_values = true)]
+    pub token_secret: Secret,
+    /// How long a respondent token stays valid.
+    #[arg(long, env = "QUIRE_TOKEN_TTL_HOURS", default_value_t = 24)]
+    pub token_ttl_hours: u32,
+    /// The built respondent app (trunk's output).
+    #[arg(long, env = "QUIRE_DIST_DIR", default_value = "client/dist")]
+    pub dist_dir: PathBuf,
+    /// Published surveys and other static assets, served under /static.
+    #[arg(long, env = "QUIRE_STATIC_DIR", default_value = "static")]
+    pub static_dir: PathBuf,
+    /// Largest request body accepted (413 beyond).
+    #[arg(long, env = "QUIRE_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+impl ServeConfig {
+    pub fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.token_secret.expose().len() >= 32,
+            "QUIRE_TOKEN_SECRET must be at least 32 characters (e.g. `openssl rand -hex 32`)"
+        );
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_do_not_debug_print() {
+        let s = Secret::new("hunter2-hunter2".into());
+        assert_eq!(format!("{s:?}"), "[redacted]");
+        assert!(!format!("{:?}", DbConfig { database_url: s, db_max_connections: 1 }).contains("hunter2"));
+    }
+}

@@ -1,0 +1,72 @@
+//! The one error type of the HTTP layer.
+//!
+//! Policy: a client mistake is a 4xx whose JSON body names the problem (and the field, where there is one); a
+//! database or unexpected failure is logged and becomes a 500 that leaks nothing.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use quire_shared::{ErrorBody, ErrorDetail};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String, field: Option<String> },
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error("{message}")]
+    PayloadTooLarge { message: String, field: Option<String> },
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("internal error: {0}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>, field: Option<String>) -> Self {
+        ApiError::BadRequest { code, message: message.into(), field }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            ApiError::Database(_) | ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let (message, field) = match &self {
+            ApiError::Database(e) => {
+                tracing::error!(error = %e, "database error");
+                ("internal error".to_owned(), None)
+            }
+            ApiError::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                ("internal error".to_owned(), None)
+            }
+            ApiError::BadRequest { field, .. } | ApiError::PayloadTooLarge { field, .. } => {
+                (self.to_string(), field.clone())
+            }
+            _ => (self.to_string(), None),
+        };
+        let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message, field } };
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,65 @@
+//! Request extractors with Quire's error policy: a bad body is a 400/413/415 with a JSON error that names the field,
+//! never axum's plain-text rejection.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::token::Claims;
+use crate::AppState;
+
+/// A JSON body, read up to `max_body_bytes` and parsed with the path of the first bad field.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(ct) = req.headers().get(CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or("");
+            if !ct.starts_with("application/json") {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+        }
+        let limit = state.config.max_body_bytes;
+        let bytes = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| ApiError::PayloadTooLarge {
+            message: format!("the body is larger than {limit} bytes"),
+            field: None,
+        })?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// Parses JSON; a syntax error says where, a wrong field says which.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}"), None)
+        } else {
+            let field = (path != ".").then_some(path);
+            ApiError::bad_request("invalid_field", inner.to_string(), field)
+        }
+    })
+}
+
+/// The respondent a bearer token was signed for. Checked by signature alone: no database lookup.
+pub struct Respondent(pub Claims);
+
+impl FromRequestParts<AppState> for Respondent {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .ok_or(ApiError::Unauthorized("missing bearer token"))?;
+        let token = header.strip_prefix("Bearer ").ok_or(ApiError::Unauthorized("missing bearer token"))?;
+        state.tokens.verify(token.trim()).map(Respondent)
+    }
+}

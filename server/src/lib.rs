@@ -1,0 +1,101 @@
+//! Quire's server: the ingest API, the respondent app's files, health and metrics.
+//!
+//! `router` builds the whole HTTP surface from an `AppState`; `launch` serves it until the shutdown future resolves.
+//! `main.rs` only reads configuration and calls into here, so tests run the very same server.
+
+pub mod assets;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod ingest;
+pub mod login;
+pub mod metrics;
+pub mod roster;
+pub mod surveys;
+pub mod token;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::Router;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+use crate::config::{DbConfig, ServeConfig};
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::surveys::SurveyStore;
+use crate::token::TokenKeys;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub config: Arc<ServeConfig>,
+    pub tokens: TokenKeys,
+    pub surveys: Arc<SurveyStore>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// Builds the state for a migrated database: survey versions are loaded into memory here, once.
+    pub async fn new(pool: PgPool, config: ServeConfig) -> anyhow::Result<Self> {
+        config.check()?;
+        Ok(AppState {
+            tokens: TokenKeys::new(&config.token_secret, config.token_ttl_hours),
+            surveys: Arc::new(SurveyStore::preload(&pool).await?),
+            metrics: Arc::new(Metrics::default()),
+            config: Arc::new(config),
+            pool,
+        })
+    }
+}
+
+pub async fn connect(db: &DbConfig) -> anyhow::Result<PgPool> {
+    let pool = PgPoolOptions::new()
+        .max_connections(db.db_max_connections)
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .connect(db.database_url.expose())
+        .await?;
+    Ok(pool)
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/v1/login", post(login::login))
+        .route("/api/v1/sync", post(ingest::sync))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::handler))
+        .route("/api/{*rest}", axum::routing::any(api_not_found))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track));
+    api.merge(assets::router(&state.config.dist_dir, &state.config.static_dir)).with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    sqlx::query("select 1").execute(&state.pool).await?;
+    Ok("ready")
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::NotFound("no such API endpoint")
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight (so every acknowledged save is committed).
+pub async fn launch(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}

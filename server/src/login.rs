@@ -1,0 +1,88 @@
+//! `POST /api/v1/login`: an access code for a signed token, the respondent's survey version and what the server
+//! already holds for them (so another device can resume).
+
+use axum::extract::State;
+use axum::Json;
+use quire_shared::{LoginRequest, LoginResponse, PageAnswers, ResumeState, SavedPage};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::extract::JsonBody;
+use crate::roster::normalize_code;
+use crate::surveys::survey_url;
+use crate::AppState;
+
+pub async fn login(
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<LoginRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let code = normalize_code(&req.access_code);
+    if code.is_empty() {
+        return Err(ApiError::bad_request("invalid_field", "enter your access code", Some("access_code".into())));
+    }
+    let row: Option<(Uuid, String, Option<String>)> =
+        sqlx::query_as("select id, survey_id, survey_version from respondents where access_code = $1")
+            .bind(&code)
+            .fetch_optional(&state.pool)
+            .await?;
+    let Some((id, survey_id, pinned)) = row else {
+        return Err(ApiError::Unauthorized("this access code is not valid; check it and try again"));
+    };
+    let version = match pinned {
+        Some(v) => v,
+        None => pin_version(&state.pool, id).await?,
+    };
+    state.metrics.count_login();
+    Ok(Json(LoginResponse {
+        token: state.tokens.issue(id, &version),
+        respondent_id: id,
+        survey_id,
+        survey_url: survey_url(&version),
+        survey_version: version,
+        resume: resume(&state.pool, id).await?,
+    }))
+}
+
+/// First login: the respondent is pinned to the survey's current version. `coalesce` keeps the first pin if two
+/// devices log in at once.
+async fn pin_version(pool: &PgPool, id: Uuid) -> Result<String, ApiError> {
+    let row: Option<(Option<String>,)> = sqlx::query_as(
+        "update respondents r set survey_version = coalesce(r.survey_version, s.current_version)
+         from surveys s
+         where r.id = $1 and s.survey_id = r.survey_id
+         returning r.survey_version",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    row.and_then(|(v,)| v).ok_or(ApiError::Conflict("this survey is not open yet"))
+}
+
+pub async fn resume(pool: &PgPool, id: Uuid) -> Result<ResumeState, ApiError> {
+    let pages: Vec<(String, i64, sqlx::types::Json<PageAnswers>)> = sqlx::query_as(
+        "select page_id, revision, answers from current_answers where respondent_id = $1 order by revision",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let progress: Option<(String, i64, bool)> = sqlx::query_as(
+        "select last_page, last_revision, completed_at is not null from respondent_progress where respondent_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    let (last_page, last_revision, completed) = match progress {
+        Some((page, rev, done)) => (Some(page), rev as u64, done),
+        None => (None, 0, false),
+    };
+    Ok(ResumeState {
+        pages: pages
+            .into_iter()
+            .map(|(page_id, revision, answers)| SavedPage { page_id, revision: revision as u64, answers: answers.0 })
+            .collect(),
+        last_page,
+        last_revision,
+        completed,
+    })
+}

@@ -1,0 +1,217 @@
+//! Rosters: who may take a survey, and their access codes.
+//!
+//! A roster file is all or nothing: every bad row is reported with its line number and nothing is applied from a
+//! file with errors. Loading the same people again keeps their codes and adds no duplicates.
+
+use rand::Rng;
+use serde::Serialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// No 0/O, 1/I/L, 5/S or 8/B: codes are read off paper slips by children.
+const CODE_ALPHABET: &[u8] = b"234679ACDEFGHJKMNPQRTUVWXYZ";
+/// 12 symbols of 27: about 57 bits, far beyond guessing at any rate the server allows.
+const CODE_LEN: usize = 12;
+const ROLES: [&str; 3] = ["student", "teacher", "parent"];
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RosterRow {
+    pub school: String,
+    pub class: String,
+    pub role: String,
+    pub external_id: String,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowError {
+    /// 1-based line in the file (the header is line 1).
+    pub line: u64,
+    pub message: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// A roster entry with its code, as printed for the people who hand out slips.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct CodeRow {
+    pub school: String,
+    pub class: String,
+    pub role: String,
+    pub external_id: String,
+    pub name: Option<String>,
+    pub access_code: String,
+}
+
+/// Upper case without separators, so `abcd-efgh 2345` and `ABCDEFGH2345` are the same code.
+pub fn normalize_code(code: &str) -> String {
+    code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+pub fn generate_code() -> String {
+    let mut rng = rand::rngs::OsRng;
+    (0..CODE_LEN).map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char).collect()
+}
+
+/// `ABCD-EFGH-JKMN`: how a code is printed.
+pub fn format_code(code: &str) -> String {
+    code.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("-")
+}
+
+/// Parses a roster CSV with the header `school,class,role,external_id[,name]`.
+pub fn parse(csv_text: &str) -> Result<Vec<RosterRow>, Vec<RowError>> {
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(csv_text.as_bytes());
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return Err(vec![RowError { line: 1, message: e.to_string() }]),
+    };
+    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let (Some(school), Some(class), Some(role), Some(ext)) =
+        (col("school"), col("class"), col("role"), col("external_id"))
+    else {
+        return Err(vec![RowError {
+            line: 1,
+            message: "the header must name school, class, role and external_id".into(),
+        }]);
+    };
+    let name = col("name");
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                errors.push(RowError { line, message: e.to_string() });
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let get = |i: usize| record.get(i).unwrap_or("").to_owned();
+        let row = RosterRow {
+            school: get(school),
+            class: get(class),
+            role: get(role).to_ascii_lowercase(),
+            external_id: get(ext),
+            name: name.map(get).filter(|n| !n.is_empty()),
+        };
+        for (field, value) in [("school", &row.school), ("class", &row.class), ("external_id", &row.external_id)] {
+            if value.is_empty() {
+                errors.push(RowError { line, message: format!("{field} is empty") });
+            }
+        }
+        if !ROLES.contains(&row.role.as_str()) {
+            errors.push(RowError { line, message: format!("role `{}` is not one of {}", row.role, ROLES.join(", ")) });
+        }
+        let key = (row.school.clone(), row.role.clone(), row.external_id.clone());
+        if let Some(first) = seen.insert(key, line) {
+            errors.push(RowError { line, message: format!("the same person as line {first}") });
+        }
+        rows.push(row);
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Adds the people of a roster to a survey (those already there keep their codes) and returns every row's code.
+pub async fn load(pool: &PgPool, survey_id: &str, rows: &[RosterRow]) -> anyhow::Result<Vec<CodeRow>> {
+    let mut tx = pool.begin().await?;
+    let exists: Option<(String,)> = sqlx::query_as("select survey_id from surveys where survey_id = $1")
+        .bind(survey_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    anyhow::ensure!(exists.is_some(), "no survey `{survey_id}`: load the survey first");
+    // A new code can collide with an existing one (about 2^-57 per pair); `on conflict do nothing` then skips the
+    // row, and the next round gives it another code.
+    for _round in 0..5 {
+        let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::new_v4()).collect();
+        let codes: Vec<String> = rows.iter().map(|_| generate_code()).collect();
+        let col = |f: fn(&RosterRow) -> &String| rows.iter().map(f).cloned().collect::<Vec<_>>();
+        sqlx::query(
+            "insert into respondents (id, survey_id, school, class, role, external_id, name, access_code)
+             select id, $1, school, class, role, external_id, name, code
+             from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+                  as t(id, school, class, role, external_id, name, code)
+             on conflict do nothing",
+        )
+        .bind(survey_id)
+        .bind(&ids)
+        .bind(col(|r| &r.school))
+        .bind(col(|r| &r.class))
+        .bind(col(|r| &r.role))
+        .bind(col(|r| &r.external_id))
+        .bind(rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>())
+        .bind(&codes)
+        .execute(&mut *tx)
+        .await?;
+        let found: Vec<CodeRow> = sqlx::query_as(
+            "select r.school, r.class, r.role, r.external_id, r.name, r.access_code
+             from respondents r
+             join unnest($2::text[], $3::text[], $4::text[]) as t(school, role, external_id)
+               using (school, role, external_id)
+             where r.survey_id = $1
+             order by r.school, r.class, r.role, r.external_id",
+        )
+        .bind(survey_id)
+        .bind(col(|r| &r.school))
+        .bind(col(|r| &r.role))
+        .bind(col(|r| &r.external_id))
+        .fetch_all(&mut *tx)
+        .await?;
+        if found.len() == rows.len() {
+            tx.commit().await?;
+            return Ok(found);
+        }
+    }
+    anyhow::bail!("could not give every roster row a unique access code")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_avoid_look_alikes_and_normalize() {
+        for _ in 0..100 {
+            let c = generate_code();
+            assert_eq!(c.len(), CODE_LEN);
+            assert!(!c.contains(['0', 'O', '1', 'I', 'L', '5', 'S', '8', 'B']), "{c}");
+            assert_eq!(normalize_code(&format_code(&c).to_lowercase()), c);
+        }
+        assert_eq!(format_code("ABCDEFGHJKMN"), "ABCD-EFGH-JKMN");
+    }
+
+    #[test]
+    fn parses_a_good_roster() {
+        let rows = parse("school,class,role,external_id,name\nLincoln, 3A ,Student,S1,Ana\nLincoln,3A,parent,P1,\n")
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].class, "3A");
+        assert_eq!(rows[0].role, "student");
+        assert_eq!(rows[1].name, None);
+    }
+
+    #[test]
+    fn reports_every_bad_row_with_its_line() {
+        let errors =
+            parse("school,class,role,external_id\nA,1,student,S1\n,1,student,S2\nA,1,robot,S3\nA,1,student,S1\n")
+                .err()
+                .unwrap_or_default();
+        let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [3, 4, 5], "{errors:?}");
+        assert!(errors[2].message.contains("line 2"), "{errors:?}");
+        let errors = parse("name,school\nx,y\n").err().unwrap_or_default();
+        assert_eq!(errors[0].line, 1);
+    }
+}
