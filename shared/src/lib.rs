@@ -6,6 +6,7 @@
 pub mod answer;
 pub mod condition;
 pub mod protocol;
+pub mod sample;
 pub mod survey;
 pub mod text;
 pub mod validate;

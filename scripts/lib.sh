@@ -1,0 +1,138 @@
+# Shared by scripts/run.sh and scripts/test.sh: installs what is missing (from the package registries only) and
+# runs a private PostgreSQL cluster for this checkout. Source it; do not run it.
+#
+# Nothing here touches a system PostgreSQL cluster: the private one lives in .quire/pg (git-ignored), listens on
+# 127.0.0.1:$QUIRE_PG_PORT only, and is stopped with `scripts/pg.sh stop`.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="$ROOT/.quire"
+TOOLS="$STATE/tools"
+QUIRE_PG_PORT="${QUIRE_PG_PORT:-55432}"
+TRUNK_VERSION="0.21.14"
+BINARYEN_VERSION="132.0.0"
+mkdir -p "$STATE" "$TOOLS"
+export PATH="$TOOLS/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then
+    log "apt-get update"
+    as_root apt-get update -qq
+    apt_updated=1
+  fi
+  log "apt-get install $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+pg_bindir() {
+  local d
+  for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && { echo "$d"; return 0; }; done
+  return 1
+}
+
+wasm_bindgen_version() {
+  # The exact version in Cargo.lock: the CLI must match the crate byte for byte in its output format.
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+# Installs every tool Quire's build and tests use. Each is checked first, so a warm machine installs nothing.
+ensure_tools() {
+  local want_browser="${1:-}"
+  local pkgs=()
+  pg_bindir >/dev/null || pkgs+=(postgresql postgresql-contrib)
+  command -v brotli >/dev/null || pkgs+=(brotli)
+  command -v npm >/dev/null || pkgs+=(nodejs npm)
+  if [ -n "$want_browser" ]; then
+    command -v chromium >/dev/null || pkgs+=(chromium)
+    command -v chromedriver >/dev/null || pkgs+=(chromium-driver)
+  fi
+  [ "${#pkgs[@]}" -eq 0 ] || apt_install "${pkgs[@]}"
+
+  rustup target list --installed | grep -qx wasm32-unknown-unknown || { log "rustup target add wasm32"; rustup target add wasm32-unknown-unknown; }
+
+  if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
+    log "cargo install trunk $TRUNK_VERSION (about 9 minutes, once)"
+    cargo install trunk --locked --version "$TRUNK_VERSION"
+  fi
+
+  local wbg; wbg="$(wasm_bindgen_version)"
+  if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wbg" ]; then
+    # Without --locked: its lock file names a yanked dependency (see shared TOOLCHAIN notes).
+    log "cargo install wasm-bindgen-cli $wbg (about 4 minutes, once)"
+    cargo install wasm-bindgen-cli --version "$wbg"
+  fi
+
+  # Debian's binaryen is too old for current wasm-bindgen output; npm's is the same upstream build.
+  if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "${BINARYEN_VERSION%%.*}" ]; then
+    log "npm install binaryen@$BINARYEN_VERSION"
+    npm install --silent --prefix "$TOOLS" "binaryen@$BINARYEN_VERSION" >/dev/null
+  fi
+}
+
+# ---- the private PostgreSQL cluster ----
+PGDATA_DIR="$STATE/pg/data"
+PGSOCK_DIR="$STATE/pg/run"
+PGLOG="$STATE/pg/postgresql.log"
+export DATABASE_URL="${DATABASE_URL:-postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire}"
+
+# PostgreSQL refuses to run as root; as root we run it as the `postgres` user that Debian's package creates.
+pg_run() {
+  local bin; bin="$(pg_bindir)/$1"; shift
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$bin" "$@"; else "$bin" "$@"; fi
+}
+
+pg_running() { pg_run pg_ctl -D "$PGDATA_DIR" status >/dev/null 2>&1; }
+
+pg_start() {
+  mkdir -p "$STATE/pg"
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres: "$STATE/pg"
+    chmod 755 "$STATE" "$STATE/pg"
+  fi
+  if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
+    log "initdb: private cluster in $PGDATA_DIR"
+    # trust on loopback only: a throwaway development cluster, never reachable from outside this machine.
+    pg_run initdb -D "$PGDATA_DIR" -U quire --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >>"$PGDATA_DIR/postgresql.conf" <<CONF
+# Quire's private cluster (scripts/lib.sh)
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$PGSOCK_DIR'
+max_connections = 200
+shared_preload_libraries = 'pg_stat_statements'
+fsync = on
+synchronous_commit = on
+CONF
+  fi
+  # The port can change between runs; it is passed on the command line rather than written into the config.
+  if ! pg_running; then
+    mkdir -p "$PGSOCK_DIR"; [ "$(id -u)" = 0 ] && chown postgres: "$PGSOCK_DIR"
+    log "starting PostgreSQL on 127.0.0.1:$QUIRE_PG_PORT"
+    pg_run pg_ctl -D "$PGDATA_DIR" -l "$PGLOG" -o "-p $QUIRE_PG_PORT" -w start >/dev/null
+  fi
+  if ! psql -h 127.0.0.1 -p "$QUIRE_PG_PORT" -U quire -d postgres -tAc "select 1 from pg_database where datname = 'quire'" | grep -q 1; then
+    psql -h 127.0.0.1 -p "$QUIRE_PG_PORT" -U quire -d postgres -qc "create database quire" >/dev/null
+  fi
+}
+
+pg_stop() { pg_running && pg_run pg_ctl -D "$PGDATA_DIR" -m fast -w stop >/dev/null || true; }
+
+# A random token secret per checkout, kept so that respondents stay signed in across restarts.
+token_secret() {
+  local f="$STATE/token-secret"
+  [ -s "$f" ] || { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$f"; chmod 600 "$f"; }
+  cat "$f"
+}
+
+# Builds the respondent app into client/dist and writes .br/.gz beside each file for precompressed serving.
+build_client() {
+  log "trunk build --release"
+  (cd "$ROOT" && trunk --skip-version-check build --release >/dev/null)
+  find "$ROOT/client/dist" -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.html' -o -name '*.svg' \) |
+    while read -r f; do brotli -f -q 11 -o "$f.br" "$f"; gzip -f -k -9 "$f"; done
+}

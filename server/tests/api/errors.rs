@@ -1,0 +1,105 @@
+//! Every client mistake gets its status and a JSON error body; none changes anything.
+
+use quire_shared::ErrorBody;
+use sqlx::PgPool;
+
+use crate::helpers::{spawn_app, TestApp, MAX_BODY};
+
+async fn expect_error(res: reqwest::Response, status: u16, code: &str) -> ErrorBody {
+    assert_eq!(res.status(), status);
+    assert_eq!(res.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/json"));
+    let body: ErrorBody = res.json().await.unwrap_or_else(|e| panic!("not an error body: {e}"));
+    assert_eq!(body.error.code, code, "{body:?}");
+    assert!(!body.error.message.is_empty());
+    body
+}
+
+async fn raw_post(app: &TestApp, path: &str, body: &str, token: Option<&str>) -> reqwest::Response {
+    let mut req =
+        app.http.post(format!("{}{path}", app.base)).header("content-type", "application/json").body(body.to_owned());
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn client_errors_have_status_and_json_body_and_change_nothing(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let login = app.login("S1").await;
+    let token = Some(login.token.as_str());
+    let batch = |id: uuid::Uuid| serde_json::json!({"respondent_id": id, "saves": [app.save(1, 1, 1)]}).to_string();
+
+    // Malformed JSON.
+    expect_error(raw_post(&app, "/api/v1/sync", "{\"respondent_id\": ", token).await, 400, "malformed_json").await;
+    expect_error(raw_post(&app, "/api/v1/login", "not json", None).await, 400, "malformed_json").await;
+    // Well-formed JSON with a wrong field: the field is named.
+    let body = expect_error(
+        raw_post(&app, "/api/v1/sync", r#"{"respondent_id": 5, "saves": []}"#, token).await,
+        400,
+        "invalid_field",
+    )
+    .await;
+    assert_eq!(body.error.field.as_deref(), Some("respondent_id"));
+    let body = expect_error(raw_post(&app, "/api/v1/login", "{}", None).await, 400, "invalid_field").await;
+    assert!(body.error.message.contains("access_code"), "{body:?}");
+    let body =
+        expect_error(raw_post(&app, "/api/v1/login", r#"{"access_code": " - "}"#, None).await, 400, "invalid_field")
+            .await;
+    assert_eq!(body.error.field.as_deref(), Some("access_code"));
+    // Not JSON at all.
+    let res = app
+        .http
+        .post(format!("{}/api/v1/login", app.base))
+        .header("content-type", "text/plain")
+        .body("x")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    expect_error(res, 415, "unsupported_media_type").await;
+
+    // Tokens: missing, garbage, signed with another key.
+    expect_error(raw_post(&app, "/api/v1/sync", &batch(login.respondent_id), None).await, 401, "unauthorized").await;
+    expect_error(
+        raw_post(&app, "/api/v1/sync", &batch(login.respondent_id), Some("abc.def")).await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    let forged = quire_server::token::TokenKeys::new(
+        &quire_server::config::Secret::new("another-secret-another-secret-xx".into()),
+        1,
+    )
+    .issue(login.respondent_id, &login.survey_version);
+    expect_error(raw_post(&app, "/api/v1/sync", &batch(login.respondent_id), Some(&forged)).await, 401, "unauthorized")
+        .await;
+    // Wrong access code.
+    let body = expect_error(
+        raw_post(&app, "/api/v1/login", r#"{"access_code": "AAAA-AAAA-AAAA"}"#, None).await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    assert!(body.error.message.contains("not valid"));
+
+    // Another respondent's data under this token.
+    let other = app.login("S2").await;
+    expect_error(raw_post(&app, "/api/v1/sync", &batch(other.respondent_id), token).await, 403, "forbidden").await;
+
+    // Too large: by bytes, and by number of saves.
+    let huge =
+        format!(r#"{{"respondent_id": "{}", "saves": [], "pad": "{}"}}"#, login.respondent_id, "x".repeat(MAX_BODY));
+    expect_error(raw_post(&app, "/api/v1/sync", &huge, token).await, 413, "payload_too_large").await;
+    let many: Vec<serde_json::Value> = (0..1001).map(|_| serde_json::json!({})).collect();
+    let body = serde_json::json!({"respondent_id": login.respondent_id, "saves": many}).to_string();
+    let err = expect_error(raw_post(&app, "/api/v1/sync", &body, token).await, 413, "payload_too_large").await;
+    assert_eq!(err.error.field.as_deref(), Some("saves"));
+
+    // Unknown API path.
+    let res = app.http.get(format!("{}/api/v1/nothing", app.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+    expect_error(res, 404, "not_found").await;
+
+    for table in ["page_saves", "current_answers", "respondent_progress", "quarantine"] {
+        assert_eq!(app.count(table).await, 0, "{table} changed");
+    }
+}

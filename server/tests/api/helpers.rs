@@ -1,0 +1,110 @@
+//! Test harness: a real server on 127.0.0.1:0 over a fresh PostgreSQL database (from `#[sqlx::test]`), loaded with
+//! the example survey and a small roster, driven with the shared protocol types.
+
+use std::path::PathBuf;
+
+use quire_server::config::{Secret, ServeConfig};
+use quire_server::roster::{self, CodeRow};
+use quire_server::{launch, surveys, AppState};
+use quire_shared::sample::answer_page;
+use quire_shared::{LoginResponse, PageSave, SyncBatch, SyncReply, ValidSurvey};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+pub const EXAMPLE: &str = include_str!("../../../shared/fixtures/school-climate.json");
+pub const MAX_BODY: usize = 1024 * 1024;
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub pool: PgPool,
+    pub codes: Vec<CodeRow>,
+    pub survey: ValidSurvey,
+    pub static_dir: PathBuf,
+    pub dist_dir: PathBuf,
+}
+
+pub async fn spawn_app(pool: PgPool) -> TestApp {
+    let dir = std::env::temp_dir().join(format!("quire-test-{}", uuid::Uuid::new_v4()));
+    let static_dir = dir.join("static");
+    let dist_dir = dir.join("dist");
+    std::fs::create_dir_all(&dist_dir).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dist_dir.join("index.html"), "<!doctype html><title>Quire</title>")
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let survey = ValidSurvey::parse(EXAMPLE).unwrap_or_else(|e| panic!("{e:?}"));
+    surveys::store_version(&pool, &survey, true, &static_dir).await.unwrap_or_else(|e| panic!("{e:?}"));
+    let rows = roster::parse(
+        "school,class,role,external_id,name\n\
+         Lincoln,4A,student,S1,Ana\nLincoln,4A,student,S2,Ben\nLincoln,4B,student,S3,Cy\nWashington,9A,teacher,T1,Dee\n",
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let codes = roster::load(&pool, &survey.survey().id, &rows).await.unwrap_or_else(|e| panic!("{e:?}"));
+
+    let config = ServeConfig {
+        bind: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
+        token_secret: Secret::new("test-secret-test-secret-test-secret".into()),
+        token_ttl_hours: 1,
+        dist_dir: dist_dir.clone(),
+        static_dir: static_dir.clone(),
+        max_body_bytes: MAX_BODY,
+    };
+    let listener = tokio::net::TcpListener::bind(config.bind).await.unwrap_or_else(|e| panic!("{e}"));
+    let base = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
+    let state = AppState::new(pool.clone(), config).await.unwrap_or_else(|e| panic!("{e:?}"));
+    tokio::spawn(launch(listener, state, std::future::pending()));
+    TestApp { base, http: reqwest::Client::new(), pool, codes, survey, static_dir, dist_dir }
+}
+
+impl TestApp {
+    pub fn code(&self, external_id: &str) -> String {
+        self.codes.iter().find(|c| c.external_id == external_id).map(|c| c.access_code.clone()).unwrap_or_default()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &impl serde::Serialize, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.http.post(format!("{}{path}", self.base)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    pub async fn login(&self, external_id: &str) -> LoginResponse {
+        let res =
+            self.post_json("/api/v1/login", &serde_json::json!({"access_code": self.code(external_id)}), None).await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    pub async fn sync(&self, login: &LoginResponse, saves: Vec<PageSave>) -> SyncReply {
+        let batch = SyncBatch { respondent_id: login.respondent_id, saves };
+        let res = self.post_json("/api/v1/sync", &batch, Some(&login.token)).await;
+        assert_eq!(res.status(), 200, "{:?}", res.text().await);
+        res.json().await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A valid save of page `page_index` (a student's path through the example survey).
+    pub fn save(&self, page_index: usize, revision: u64, seed: u64) -> PageSave {
+        let page = &self.survey.survey().pages[page_index];
+        let mut answers = answer_page(page, seed);
+        if page.id == "about" {
+            answers.insert("role".into(), quire_shared::AnswerValue::Choice("student".into()));
+        }
+        PageSave {
+            page_id: page.id.clone(),
+            revision,
+            answers,
+            client_time: OffsetDateTime::now_utc(),
+            finishes: false,
+            draft: false,
+        }
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let (n,): (i64,) = sqlx::query_as(&format!("select count(*) from {table}"))
+            .fetch_one(&self.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        n
+    }
+}

@@ -1,0 +1,74 @@
+//! Health, readiness, metrics, and the cache headers of static files.
+
+use sqlx::PgPool;
+
+use crate::helpers::spawn_app;
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn health_ready_and_metrics(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    for (path, body) in [("/healthz", "ok"), ("/readyz", "ready")] {
+        let res = app.http.get(format!("{}{path}", app.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.text().await.unwrap_or_default(), body);
+    }
+    let login = app.login("S1").await;
+    app.sync(&login, vec![app.save(1, 1, 1), app.save(2, 2, 1)]).await;
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .text()
+        .await
+        .unwrap_or_default();
+    for line in [
+        "quire_http_requests_total{route=\"/api/v1/sync\",status=\"200\"} 1",
+        "quire_http_requests_total{route=\"/api/v1/login\",status=\"200\"} 1",
+        "quire_page_saves_total{status=\"stored\"} 2",
+        "quire_rows_written_total{table=\"page_saves\"} 2",
+        "quire_sync_batch_saves_count 1",
+        "quire_logins_total 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing `{line}` in\n{text}");
+    }
+    assert!(text.contains("quire_http_request_duration_seconds_bucket{route=\"/api/v1/sync\",le=\"+Inf\"} 1"));
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn readyz_fails_when_the_database_is_gone(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.pool.close().await;
+    let res = app.http.get(format!("{}/readyz", app.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(res.status(), 500);
+    let body: quire_shared::ErrorBody = res.json().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(body.error.message, "internal error", "nothing about the database leaks");
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn hashed_files_are_immutable_and_precompressed_index_is_revalidated(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let url = format!("{}/static/surveys/{}.json", app.base, app.survey.version());
+    let res = app.http.get(&url).header("accept-encoding", "br").send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(res.headers()["content-encoding"], "br");
+    let res = app.http.get(&url).header("accept-encoding", "gzip").send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+
+    std::fs::write(app.dist_dir.join("client-0123456789abcdef_bg.wasm"), b"\0asm").unwrap_or_else(|e| panic!("{e}"));
+    let res = app
+        .http
+        .get(format!("{}/client-0123456789abcdef_bg.wasm", app.base))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
+    for path in ["/", "/index.html", "/some/app/route"] {
+        let res = app.http.get(format!("{}{path}", app.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.headers()["cache-control"], "no-cache", "{path}");
+        assert!(res.text().await.unwrap_or_default().contains("<title>Quire</title>"));
+    }
+}
