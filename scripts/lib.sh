@@ -76,51 +76,64 @@ ensure_tools() {
 }
 
 # ---- the private PostgreSQL cluster ----
-PGDATA_DIR="$STATE/pg/data"
-PGSOCK_DIR="$STATE/pg/run"
-PGLOG="$STATE/pg/postgresql.log"
 export DATABASE_URL="${DATABASE_URL:-postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire}"
 
-# PostgreSQL refuses to run as root; as root we run it as the `postgres` user that Debian's package creates.
+# PostgreSQL refuses to run as root; as root we run it as the `postgres` user that Debian's package creates. That
+# user must be able to reach the data folder: when the checkout sits under a private home (/root/...), the cluster
+# lives in /var/tmp/quire-pg-<hash of this checkout> instead, and .quire/pg links to it.
+pg_home() {
+  local home="$STATE/pg"
+  if [ "$(id -u)" = 0 ]; then
+    if [ -L "$home" ]; then readlink -f "$home"; return; fi
+    mkdir -p "$home"; chown postgres: "$home"; chmod 700 "$home"
+    if ! runuser -u postgres -- test -w "$home"; then
+      local alt; alt="/var/tmp/quire-pg-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+      mkdir -p "$alt"; chown postgres: "$alt"; chmod 700 "$alt"
+      rm -rf "$home"; ln -s "$alt" "$home"; home="$alt"
+    fi
+  fi
+  mkdir -p "$home"; echo "$home"
+}
+
 pg_run() {
   local bin; bin="$(pg_bindir)/$1"; shift
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$bin" "$@"; else "$bin" "$@"; fi
 }
 
-pg_running() { pg_run pg_ctl -D "$PGDATA_DIR" status >/dev/null 2>&1; }
+pg_running() { pg_run pg_ctl -D "$(pg_home)/data" status >/dev/null 2>&1; }
+
+pg_psql() { psql -h 127.0.0.1 -p "$QUIRE_PG_PORT" -U quire -v ON_ERROR_STOP=1 "$@"; }
 
 pg_start() {
-  mkdir -p "$STATE/pg"
-  if [ "$(id -u)" = 0 ]; then
-    chown postgres: "$STATE/pg"
-    chmod 755 "$STATE" "$STATE/pg"
-  fi
-  if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
-    log "initdb: private cluster in $PGDATA_DIR"
+  local home; home="$(pg_home)"
+  if [ ! -f "$home/data/PG_VERSION" ]; then
+    log "initdb: private cluster in $home/data"
     # trust on loopback only: a throwaway development cluster, never reachable from outside this machine.
-    pg_run initdb -D "$PGDATA_DIR" -U quire --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-    cat >>"$PGDATA_DIR/postgresql.conf" <<CONF
+    pg_run initdb -D "$home/data" -U quire --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >>"$home/data/postgresql.conf" <<CONF
 # Quire's private cluster (scripts/lib.sh)
 listen_addresses = '127.0.0.1'
-unix_socket_directories = '$PGSOCK_DIR'
+unix_socket_directories = '$home'
 max_connections = 200
 shared_preload_libraries = 'pg_stat_statements'
 fsync = on
 synchronous_commit = on
 CONF
   fi
-  # The port can change between runs; it is passed on the command line rather than written into the config.
   if ! pg_running; then
-    mkdir -p "$PGSOCK_DIR"; [ "$(id -u)" = 0 ] && chown postgres: "$PGSOCK_DIR"
+    # The port is given on the command line, so QUIRE_PG_PORT can change between runs.
     log "starting PostgreSQL on 127.0.0.1:$QUIRE_PG_PORT"
-    pg_run pg_ctl -D "$PGDATA_DIR" -l "$PGLOG" -o "-p $QUIRE_PG_PORT" -w start >/dev/null
+    pg_run pg_ctl -D "$home/data" -l "$home/postgresql.log" -o "-p $QUIRE_PG_PORT" -w start >/dev/null
   fi
-  if ! psql -h 127.0.0.1 -p "$QUIRE_PG_PORT" -U quire -d postgres -tAc "select 1 from pg_database where datname = 'quire'" | grep -q 1; then
-    psql -h 127.0.0.1 -p "$QUIRE_PG_PORT" -U quire -d postgres -qc "create database quire" >/dev/null
-  fi
+  pg_createdb quire
 }
 
-pg_stop() { pg_running && pg_run pg_ctl -D "$PGDATA_DIR" -m fast -w stop >/dev/null || true; }
+pg_createdb() {
+  pg_psql -d postgres -tAc "select 1 from pg_database where datname = '$1'" | grep -q 1 ||
+    pg_psql -d postgres -qc "create database $1" >/dev/null
+}
+
+pg_stop() { if pg_running; then pg_run pg_ctl -D "$(pg_home)/data" -m fast -w stop >/dev/null; fi; }
 
 # A random token secret per checkout, kept so that respondents stay signed in across restarts.
 token_secret() {

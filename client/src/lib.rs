@@ -11,7 +11,7 @@ use quire_shared::{LoginResponse, ValidSurvey};
 enum Screen {
     SignIn { error: Option<String> },
     Loading,
-    Ready { login: LoginResponse, survey: std::rc::Rc<ValidSurvey> },
+    Ready { login: LoginResponse, survey: std::sync::Arc<ValidSurvey> },
 }
 
 #[component]
@@ -24,7 +24,7 @@ pub fn App() -> impl IntoView {
         let entered = code.get_untracked();
         spawn_local(async move {
             match api::sign_in(&entered).await {
-                Ok((login, survey)) => screen.set(Screen::Ready { login, survey: std::rc::Rc::new(survey) }),
+                Ok((login, survey)) => screen.set(Screen::Ready { login, survey: std::sync::Arc::new(survey) }),
                 Err(message) => screen.set(Screen::SignIn { error: Some(message) }),
             }
         });

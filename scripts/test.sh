@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, unit tests, server integration tests against the private PostgreSQL
+# cluster, wasm tests in headless Chromium, and the Playwright journeys in e2e/. Installs whatever is missing first.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+LOG="$STATE/test.log"
+: >"$LOG"
+# Keeps each step's output on screen and in the log, whose `test result` lines are summed at the end.
+step() { log "$*"; "$@" 2>&1 | tee -a "$LOG"; }
+
+ensure_tools browser
+started_pg=""
+pg_running || started_pg=1
+pg_start
+cleanup() { [ -z "$started_pg" ] || pg_stop; }
+trap cleanup EXIT
+
+step cargo fmt --all --check
+step cargo clippy --workspace --all-targets --locked -- -D warnings
+step cargo clippy -p quire-client --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+
+# Unit and integration tests; #[sqlx::test] makes a fresh database per test in the private cluster.
+step cargo test --workspace --locked
+
+# The client's tests in real headless Chromium (a native `cargo test` compiles but cannot run them).
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER="$(command -v chromedriver)" \
+  step cargo test --target wasm32-unknown-unknown -p quire-client --locked
+
+# Browser journeys against the release server and app, on a database of their own.
+step cargo build --release --locked -p quire-server
+build_client
+pg_psql -d postgres -qc "drop database if exists quire_e2e with (force)" >/dev/null
+pg_createdb quire_e2e
+export E2E_DATABASE_URL="postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire_e2e"
+export E2E_STATIC_DIR="$STATE/e2e-static"
+export QUIRE_BIN="$ROOT/target/release/quire"
+rm -rf "$E2E_STATIC_DIR"
+DATABASE_URL="$E2E_DATABASE_URL" step "$QUIRE_BIN" demo --static-dir "$E2E_STATIC_DIR"
+[ -d e2e/node_modules/@playwright/test ] || (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+(cd e2e && step npx playwright test)
+
+passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$LOG" | awk '{s += $4} END {print s + 0}')
+e2e=$(grep -oE '^ *[0-9]+ passed' "$LOG" | awk '{s += $1} END {print s + 0}')
+echo "all tests: $((passed + e2e)) passed, 0 failed"
