@@ -58,14 +58,15 @@ ensure_tools() {
 
   if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
     log "cargo install trunk $TRUNK_VERSION (about 9 minutes, once)"
-    cargo install trunk --locked --version "$TRUNK_VERSION"
+    cargo install --force trunk --locked --version "$TRUNK_VERSION"
   fi
 
   local wbg; wbg="$(wasm_bindgen_version)"
   if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wbg" ]; then
-    # Without --locked: its lock file names a yanked dependency (see shared TOOLCHAIN notes).
+    # Without --locked: its lock file names a yanked dependency (see shared TOOLCHAIN notes). --force: cargo's
+    # record of installed crates can outlive a deleted or replaced binary.
     log "cargo install wasm-bindgen-cli $wbg (about 4 minutes, once)"
-    cargo install wasm-bindgen-cli --version "$wbg"
+    cargo install --force wasm-bindgen-cli --version "$wbg"
   fi
 
   # Debian's binaryen is too old for current wasm-bindgen output; npm's is the same upstream build.
@@ -97,7 +98,8 @@ pg_home() {
 
 pg_run() {
   local bin; bin="$(pg_bindir)/$1"; shift
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$bin" "$@"; else "$bin" "$@"; fi
+  # From /, because the postgres user may not be allowed into the current directory.
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$bin" "$@"); else "$bin" "$@"; fi
 }
 
 pg_running() { pg_run pg_ctl -D "$(pg_home)/data" status >/dev/null 2>&1; }
