@@ -22,6 +22,8 @@ pub enum ApiError {
     Conflict(&'static str),
     #[error("{message}")]
     PayloadTooLarge { message: String, field: Option<String> },
+    #[error("{0}")]
+    Unavailable(&'static str),
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("database error: {0}")]
@@ -44,6 +46,7 @@ impl ApiError {
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Database(_) | ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

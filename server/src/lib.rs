@@ -81,9 +81,15 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// 503 while the database cannot be reached, so a load balancer stops sending traffic here.
 async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    sqlx::query("select 1").execute(&state.pool).await?;
-    Ok("ready")
+    match sqlx::query("select 1").execute(&state.pool).await {
+        Ok(_) => Ok("ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready: database unreachable");
+            Err(ApiError::Unavailable("the database cannot be reached"))
+        }
+    }
 }
 
 async fn api_not_found() -> ApiError {

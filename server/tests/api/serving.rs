@@ -37,13 +37,21 @@ async fn health_ready_and_metrics(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "quire_server::MIGRATOR")]
-async fn readyz_fails_when_the_database_is_gone(pool: PgPool) {
+async fn without_the_database_sync_is_not_acknowledged_and_readyz_fails(pool: PgPool) {
     let app = spawn_app(pool).await;
+    let login = app.login("S1").await;
     app.pool.close().await;
-    let res = app.http.get(format!("{}/readyz", app.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+    // A save that cannot be committed is not acknowledged: a 500 that tells the client to retry, and leaks nothing.
+    let batch = quire_shared::SyncBatch { respondent_id: login.respondent_id, saves: vec![app.save(1, 1, 1)] };
+    let res = app.post_json("/api/v1/sync", &batch, Some(&login.token)).await;
     assert_eq!(res.status(), 500);
     let body: quire_shared::ErrorBody = res.json().await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(body.error.message, "internal error", "nothing about the database leaks");
+    assert_eq!((body.error.code.as_str(), body.error.message.as_str()), ("internal", "internal error"));
+
+    let res = app.http.get(format!("{}/readyz", app.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(res.status(), 503);
+    let body: quire_shared::ErrorBody = res.json().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(body.error.code, "unavailable");
 }
 
 #[sqlx::test(migrator = "quire_server::MIGRATOR")]
