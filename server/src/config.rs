@@ -62,9 +62,54 @@ pub struct ServeConfig {
     /// Largest request body accepted (413 beyond).
     #[arg(long, env = "QUIRE_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Coalesce the saves of concurrent sync requests into shared transactions (see `group_commit`).
+    #[arg(long, env = "QUIRE_GROUP_COMMIT", default_value_t = true, action = clap::ArgAction::Set)]
+    pub group_commit: bool,
+    /// Longest a group waits for more requests, in microseconds.
+    #[arg(long, env = "QUIRE_GROUP_COMMIT_WAIT_US", default_value_t = 1000)]
+    pub group_commit_wait_us: u64,
+    /// Saves in one group transaction at most.
+    #[arg(long, env = "QUIRE_GROUP_COMMIT_MAX_SAVES", default_value_t = 4000)]
+    pub group_commit_max_saves: usize,
+    /// Group transactions in flight at once (each holds one connection while it commits).
+    #[arg(long, env = "QUIRE_COMMITTERS", default_value_t = 4)]
+    pub committers: usize,
+    /// Sync requests allowed to wait for a commit; beyond, 503 with Retry-After.
+    #[arg(long, env = "QUIRE_INGEST_QUEUE", default_value_t = 4096)]
+    pub ingest_queue: usize,
+    /// Expose `POST /api/v1/bench/noop` (token check and body parse, no database): the HTTP floor for benchmarks.
+    #[arg(long, env = "QUIRE_BENCH_ENDPOINTS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub bench_endpoints: bool,
 }
 
 impl ServeConfig {
+    /// Defaults for everything but where to listen and the secret (tests, the load generator).
+    pub fn new(bind: SocketAddr, token_secret: Secret) -> Self {
+        ServeConfig {
+            bind,
+            token_secret,
+            token_ttl_hours: 24,
+            dist_dir: "client/dist".into(),
+            static_dir: "static".into(),
+            max_body_bytes: 4 * 1024 * 1024,
+            group_commit: true,
+            group_commit_wait_us: 1000,
+            group_commit_max_saves: 4000,
+            committers: 4,
+            ingest_queue: 4096,
+            bench_endpoints: false,
+        }
+    }
+
+    pub fn group_commit_config(&self) -> crate::group_commit::GroupCommitConfig {
+        crate::group_commit::GroupCommitConfig {
+            max_wait: std::time::Duration::from_micros(self.group_commit_wait_us),
+            max_saves: self.group_commit_max_saves,
+            queue: self.ingest_queue,
+            committers: self.committers,
+        }
+    }
+
     pub fn check(&self) -> anyhow::Result<()> {
         anyhow::ensure!(
             self.token_secret.expose().len() >= 32,

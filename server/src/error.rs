@@ -24,6 +24,9 @@ pub enum ApiError {
     PayloadTooLarge { message: String, field: Option<String> },
     #[error("{0}")]
     Unavailable(&'static str),
+    /// Back-pressure: answered with `Retry-After`.
+    #[error("{0}")]
+    Overloaded(&'static str),
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("database error: {0}")]
@@ -47,6 +50,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Overloaded(_) => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             ApiError::Database(_) | ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -54,8 +58,13 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
-        let (message, field) = match &self {
+        // No connection free within the pool's acquire timeout: the database is behind; ask the client to come back.
+        let err = match self {
+            ApiError::Database(sqlx::Error::PoolTimedOut) => ApiError::Overloaded("the server is busy; retry shortly"),
+            other => other,
+        };
+        let (status, code) = err.status_and_code();
+        let (message, field) = match &err {
             ApiError::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 ("internal error".to_owned(), None)
@@ -65,11 +74,15 @@ impl IntoResponse for ApiError {
                 ("internal error".to_owned(), None)
             }
             ApiError::BadRequest { field, .. } | ApiError::PayloadTooLarge { field, .. } => {
-                (self.to_string(), field.clone())
+                (err.to_string(), field.clone())
             }
-            _ => (self.to_string(), None),
+            _ => (err.to_string(), None),
         };
         let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message, field } };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+        }
+        response
     }
 }

@@ -8,10 +8,12 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod group_commit;
 pub mod ingest;
 pub mod login;
 pub mod metrics;
 pub mod roster;
+pub mod store;
 pub mod surveys;
 pub mod token;
 
@@ -27,6 +29,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{DbConfig, ServeConfig};
 use crate::error::ApiError;
+use crate::group_commit::GroupCommitter;
 use crate::metrics::Metrics;
 use crate::surveys::SurveyStore;
 use crate::token::TokenKeys;
@@ -40,13 +43,17 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub surveys: Arc<SurveyStore>,
     pub metrics: Arc<Metrics>,
+    /// `None` when group commit is off: each request commits on its own.
+    pub committer: Option<GroupCommitter>,
 }
 
 impl AppState {
     /// Builds the state for a migrated database: survey versions are loaded into memory here, once.
     pub async fn new(pool: PgPool, config: ServeConfig) -> anyhow::Result<Self> {
         config.check()?;
+        let committer = config.group_commit.then(|| GroupCommitter::start(pool.clone(), config.group_commit_config()));
         Ok(AppState {
+            committer,
             tokens: TokenKeys::new(&config.token_secret, config.token_ttl_hours),
             surveys: Arc::new(SurveyStore::preload(&pool).await?),
             metrics: Arc::new(Metrics::default()),
@@ -66,14 +73,17 @@ pub async fn connect(db: &DbConfig) -> anyhow::Result<PgPool> {
 }
 
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+    let mut api = Router::new()
         .route("/api/v1/login", post(login::login))
         .route("/api/v1/sync", post(ingest::sync))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::handler))
-        .route("/api/{*rest}", axum::routing::any(api_not_found))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track));
+        .route("/api/{*rest}", axum::routing::any(api_not_found));
+    if state.config.bench_endpoints {
+        api = api.route("/api/v1/bench/noop", post(ingest::noop));
+    }
+    let api = api.route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track));
     api.merge(assets::router(&state.config.dist_dir, &state.config.static_dir)).with_state(state)
 }
 

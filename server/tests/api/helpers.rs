@@ -25,6 +25,11 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app(pool: PgPool) -> TestApp {
+    spawn_app_with(pool, |_| {}).await
+}
+
+/// A server with some settings changed, e.g. group commit off.
+pub async fn spawn_app_with(pool: PgPool, configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
     let dir = std::env::temp_dir().join(format!("quire-test-{}", uuid::Uuid::new_v4()));
     let static_dir = dir.join("static");
     let dist_dir = dir.join("dist");
@@ -41,14 +46,15 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
     .unwrap_or_else(|e| panic!("{e:?}"));
     let codes = roster::load(&pool, &survey.survey().id, &rows).await.unwrap_or_else(|e| panic!("{e:?}"));
 
-    let config = ServeConfig {
-        bind: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
-        token_secret: Secret::new("test-secret-test-secret-test-secret".into()),
-        token_ttl_hours: 1,
-        dist_dir: dist_dir.clone(),
-        static_dir: static_dir.clone(),
-        max_body_bytes: MAX_BODY,
-    };
+    let mut config = ServeConfig::new(
+        "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
+        Secret::new("test-secret-test-secret-test-secret".into()),
+    );
+    config.token_ttl_hours = 1;
+    config.dist_dir = dist_dir.clone();
+    config.static_dir = static_dir.clone();
+    config.max_body_bytes = MAX_BODY;
+    configure(&mut config);
     let listener = tokio::net::TcpListener::bind(config.bind).await.unwrap_or_else(|e| panic!("{e}"));
     let base = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
     let state = AppState::new(pool.clone(), config).await.unwrap_or_else(|e| panic!("{e:?}"));

@@ -1,6 +1,7 @@
 //! Integration tests: the real server over real PostgreSQL. Needs DATABASE_URL (scripts/test.sh sets it up).
 
 mod errors;
+mod group_commit;
 mod helpers;
 mod login;
 mod serving;

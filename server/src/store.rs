@@ -1,0 +1,243 @@
+//! Writing checked page-saves: one transaction, one bulk statement per table, for any number of requests (jobs)
+//! of any number of respondents. `group_commit` calls it with the jobs of many concurrent requests at once.
+//!
+//! Rows go into every statement sorted by (respondent, revision) or (respondent, page), so concurrent transactions
+//! take row locks in the same order and cannot deadlock.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use quire_shared::{Ack, AckStatus, AnswerError, PageAnswers, PageSave};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::ingest::Checked;
+
+/// The checked saves of one request.
+#[derive(Debug)]
+pub struct Job {
+    pub respondent: Uuid,
+    pub checked: Vec<Checked>,
+}
+
+impl Job {
+    pub fn saves(&self) -> usize {
+        self.checked.len()
+    }
+}
+
+/// A valid save and where its ack goes.
+struct Row<'a> {
+    job: usize,
+    index: usize,
+    respondent: Uuid,
+    save: &'a PageSave,
+}
+
+type Key = (Uuid, i64);
+
+fn key(r: &Row<'_>) -> Key {
+    (r.respondent, r.save.revision as i64)
+}
+
+fn conflict_error(revision: u64) -> Vec<AnswerError> {
+    vec![AnswerError::new("revision", format!("revision {revision} is already stored with different content"))]
+}
+
+/// Commits the jobs in one transaction and returns each job's acks, in its own order. Nothing is acknowledged
+/// unless the transaction committed: on error, every job of the group gets the error.
+pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx::Error> {
+    let mut status: HashMap<(usize, usize), AckStatus> = HashMap::new();
+    let mut quarantine: Vec<(Uuid, serde_json::Value, Vec<AnswerError>)> = Vec::new();
+    for job in &jobs {
+        for c in &job.checked {
+            if let Checked::Invalid { raw, errors, .. } = c {
+                quarantine.push((job.respondent, raw.clone(), errors.clone()));
+            }
+        }
+    }
+
+    // Valid saves, with repeats across the group's requests settled here: the database sees each key once.
+    let mut rows: Vec<Row<'_>> = Vec::new();
+    let mut first_of: HashMap<Key, usize> = HashMap::new();
+    for (j, job) in jobs.iter().enumerate() {
+        for (index, c) in job.checked.iter().enumerate() {
+            let Checked::Valid(save) = c else { continue };
+            let row = Row { job: j, index, respondent: job.respondent, save };
+            match first_of.get(&key(&row)) {
+                Some(&f) if rows[f].save.page_id == save.page_id && rows[f].save.answers == save.answers => {
+                    status.insert((j, index), AckStatus::Duplicate);
+                }
+                Some(_) => {
+                    let errors = conflict_error(save.revision);
+                    quarantine.push((job.respondent, serde_json::to_value(save).unwrap_or_default(), errors.clone()));
+                    status.insert((j, index), AckStatus::Rejected { errors });
+                }
+                None => {
+                    first_of.insert(key(&row), rows.len());
+                    rows.push(row);
+                }
+            }
+        }
+    }
+    rows.sort_by_key(key);
+
+    let mut tx = pool.begin().await?;
+    let inserted: HashSet<Key> = if rows.is_empty() {
+        HashSet::new()
+    } else {
+        let answers: Vec<serde_json::Value> =
+            rows.iter().map(|r| serde_json::to_value(&r.save.answers).unwrap_or_default()).collect();
+        sqlx::query_as(
+            "insert into page_saves (respondent_id, revision, page_id, answers, client_time, finishes, draft)
+             select * from unnest($1::uuid[], $2::int8[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::bool[], $7::bool[])
+             on conflict do nothing
+             returning respondent_id, revision",
+        )
+        .bind(rows.iter().map(|r| r.respondent).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.save.revision as i64).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.save.page_id.clone()).collect::<Vec<_>>())
+        .bind(&answers)
+        .bind(rows.iter().map(|r| r.save.client_time).collect::<Vec<OffsetDateTime>>())
+        .bind(rows.iter().map(|r| r.save.finishes).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.save.draft).collect::<Vec<_>>())
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect()
+    };
+
+    // Keys already stored: a true replay is a duplicate; the same key with other content is a client bug whose data
+    // must not be dropped, so it goes to quarantine. This lookup runs only when there are such keys.
+    let conflicts: Vec<&Row<'_>> = rows.iter().filter(|r| !inserted.contains(&key(r))).collect();
+    if !conflicts.is_empty() {
+        let stored: Vec<(Uuid, i64, String, sqlx::types::Json<PageAnswers>)> = sqlx::query_as(
+            "select p.respondent_id, p.revision, p.page_id, p.answers
+             from page_saves p
+             join unnest($1::uuid[], $2::int8[]) as t(respondent_id, revision) using (respondent_id, revision)",
+        )
+        .bind(conflicts.iter().map(|r| r.respondent).collect::<Vec<_>>())
+        .bind(conflicts.iter().map(|r| r.save.revision as i64).collect::<Vec<_>>())
+        .fetch_all(&mut *tx)
+        .await?;
+        let stored: HashMap<Key, (String, PageAnswers)> =
+            stored.into_iter().map(|(id, rev, page, answers)| ((id, rev), (page, answers.0))).collect();
+        for r in conflicts {
+            match stored.get(&key(r)) {
+                Some((page, answers)) if *page == r.save.page_id && *answers == r.save.answers => {
+                    status.insert((r.job, r.index), AckStatus::Duplicate);
+                }
+                _ => {
+                    let errors = conflict_error(r.save.revision);
+                    quarantine.push((r.respondent, serde_json::to_value(r.save).unwrap_or_default(), errors.clone()));
+                    status.insert((r.job, r.index), AckStatus::Rejected { errors });
+                }
+            }
+        }
+    }
+
+    // The highest new revision of each (respondent, page) competes with what is current; the upsert keeps the higher.
+    let new: Vec<&Row<'_>> = rows.iter().filter(|r| inserted.contains(&key(r))).collect();
+    let mut latest: BTreeMap<(Uuid, &str), &PageSave> = BTreeMap::new();
+    for r in &new {
+        let e = latest.entry((r.respondent, r.save.page_id.as_str())).or_insert(r.save);
+        if r.save.revision > e.revision {
+            *e = r.save;
+        }
+    }
+    let current: HashSet<Key> = if latest.is_empty() {
+        HashSet::new()
+    } else {
+        sqlx::query_as(
+            "insert into current_answers as c (respondent_id, page_id, revision, answers)
+             select * from unnest($1::uuid[], $2::text[], $3::int8[], $4::jsonb[])
+             on conflict (respondent_id, page_id) do update
+                set revision = excluded.revision, answers = excluded.answers, updated_at = now()
+                where c.revision < excluded.revision
+             returning respondent_id, revision",
+        )
+        .bind(latest.keys().map(|(id, _)| *id).collect::<Vec<_>>())
+        .bind(latest.keys().map(|(_, p)| p.to_string()).collect::<Vec<_>>())
+        .bind(latest.values().map(|s| s.revision as i64).collect::<Vec<_>>())
+        .bind(latest.values().map(|s| serde_json::to_value(&s.answers).unwrap_or_default()).collect::<Vec<_>>())
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect()
+    };
+
+    // Progress: per respondent, the page of the highest new revision, and whether any new save finishes.
+    let mut progress: BTreeMap<Uuid, (&PageSave, bool)> = BTreeMap::new();
+    for r in &new {
+        let e = progress.entry(r.respondent).or_insert((r.save, false));
+        if r.save.revision > e.0.revision {
+            e.0 = r.save;
+        }
+        e.1 |= r.save.finishes;
+    }
+    if !progress.is_empty() {
+        sqlx::query(
+            "insert into respondent_progress as p (respondent_id, last_page, last_revision, last_activity, completed_at)
+             select id, page, revision, now(), case when finishes then now() end
+             from unnest($1::uuid[], $2::text[], $3::int8[], $4::bool[]) as t(id, page, revision, finishes)
+             on conflict (respondent_id) do update set
+                last_page = case when excluded.last_revision > p.last_revision then excluded.last_page else p.last_page end,
+                last_revision = greatest(p.last_revision, excluded.last_revision),
+                last_activity = excluded.last_activity,
+                completed_at = coalesce(p.completed_at, excluded.completed_at)",
+        )
+        .bind(progress.keys().copied().collect::<Vec<_>>())
+        .bind(progress.values().map(|(s, _)| s.page_id.clone()).collect::<Vec<_>>())
+        .bind(progress.values().map(|(s, _)| s.revision as i64).collect::<Vec<_>>())
+        .bind(progress.values().map(|(_, f)| *f).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+
+    if !quarantine.is_empty() {
+        sqlx::query(
+            "insert into quarantine (respondent_id, payload, errors)
+             select * from unnest($1::uuid[], $2::jsonb[], $3::jsonb[])",
+        )
+        .bind(quarantine.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
+        .bind(quarantine.iter().map(|(_, raw, _)| raw.clone()).collect::<Vec<_>>())
+        .bind(quarantine.iter().map(|(_, _, e)| serde_json::to_value(e).unwrap_or_default()).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+
+    // Acks, only now that the transaction is committed.
+    let acks = jobs
+        .into_iter()
+        .enumerate()
+        .map(|(j, job)| {
+            let respondent = job.respondent;
+            job.checked
+                .into_iter()
+                .enumerate()
+                .map(|(index, c)| {
+                    let (page_id, revision, st) = match c {
+                        Checked::Valid(s) => {
+                            let st = status.remove(&(j, index)).unwrap_or_else(|| {
+                                // `current` holds the revisions that became their page's current answers.
+                                if current.contains(&(respondent, s.revision as i64)) {
+                                    AckStatus::Stored
+                                } else {
+                                    AckStatus::Superseded
+                                }
+                            });
+                            (Some(s.page_id), Some(s.revision), st)
+                        }
+                        Checked::Repeat { page_id, revision } => (Some(page_id), Some(revision), AckStatus::Duplicate),
+                        Checked::Invalid { page_id, revision, errors, .. } => {
+                            (page_id, revision, AckStatus::Rejected { errors })
+                        }
+                    };
+                    Ack { index, page_id, revision, status: st }
+                })
+                .collect()
+        })
+        .collect();
+    Ok(acks)
+}

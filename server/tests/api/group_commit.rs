@@ -1,0 +1,141 @@
+//! Group commit: concurrent requests share transactions, each is acknowledged after its commit, and a full queue
+//! answers 503 with Retry-After without writing anything.
+
+use std::sync::Arc;
+
+use quire_shared::{AckStatus, ErrorBody, SyncBatch};
+use sqlx::PgPool;
+
+use crate::helpers::{spawn_app_with, TestApp};
+
+async fn insert_calls(app: &TestApp) -> i64 {
+    let (n,): (Option<i64>,) = sqlx::query_as(
+        "select sum(calls)::int8 from pg_stat_statements
+         where dbid = (select oid from pg_database where datname = current_database())
+           and query ilike 'insert into page_saves%'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    n.unwrap_or(0)
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn concurrent_requests_share_transactions(pool: PgPool) {
+    sqlx::query("create extension if not exists pg_stat_statements")
+        .execute(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // One committer that waits up to 300 ms for company: the 4 requests below land in one or two transactions.
+    let app = Arc::new(
+        spawn_app_with(pool, |c| {
+            c.committers = 1;
+            c.group_commit_wait_us = 300_000;
+        })
+        .await,
+    );
+    let mut logins = Vec::new();
+    for id in ["S1", "S2", "S3", "T1"] {
+        logins.push(app.login(id).await);
+    }
+    let before = insert_calls(&app).await;
+    let tasks: Vec<_> = logins
+        .into_iter()
+        .map(|login| {
+            let app = app.clone();
+            tokio::spawn(async move { app.sync(&login, vec![app.save(1, 1, 1), app.save(2, 2, 2)]).await })
+        })
+        .collect();
+    for t in tasks {
+        let reply = t.await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(reply.acks.iter().all(|a| a.status == AckStatus::Stored), "{reply:?}");
+    }
+    let statements = insert_calls(&app).await - before;
+    assert!(statements <= 2, "4 requests took {statements} insert statements");
+    assert_eq!(app.count("page_saves").await, 8);
+    assert_eq!(app.count("respondent_progress").await, 4);
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn the_same_revision_with_other_content_in_one_group_is_quarantined(pool: PgPool) {
+    let app = Arc::new(
+        spawn_app_with(pool, |c| {
+            c.committers = 1;
+            c.group_commit_wait_us = 300_000;
+        })
+        .await,
+    );
+    let login = Arc::new(app.login("S1").await);
+    let tasks: Vec<_> = [1u64, 2]
+        .into_iter()
+        .map(|seed| {
+            let (app, login) = (app.clone(), login.clone());
+            tokio::spawn(async move { app.sync(&login, vec![app.save(1, 7, seed)]).await })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap_or_else(|e| panic!("{e}")).acks[0].status.clone());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == AckStatus::Stored).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| !s.is_accepted()).count(), 1, "{statuses:?}");
+    assert_eq!((app.count("page_saves").await, app.count("quarantine").await), (1, 1));
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn a_full_queue_answers_503_with_retry_after_and_writes_nothing_for_it(pool: PgPool) {
+    // One committer, a queue of one request, and a long gathering window: most of 12 simultaneous requests find
+    // the queue full.
+    let app = Arc::new(
+        spawn_app_with(pool, |c| {
+            c.committers = 1;
+            c.ingest_queue = 1;
+            c.group_commit_wait_us = 500_000;
+            c.group_commit_max_saves = 1_000_000;
+        })
+        .await,
+    );
+    let mut logins = Vec::new();
+    for id in ["S1", "S2", "S3", "T1"] {
+        logins.push(Arc::new(app.login(id).await));
+    }
+    let tasks: Vec<_> = (0..12u64)
+        .map(|i| {
+            let (app, login) = (app.clone(), logins[i as usize % 4].clone());
+            tokio::spawn(async move {
+                let batch = SyncBatch { respondent_id: login.respondent_id, saves: vec![app.save(1, i + 1, i)] };
+                app.post_json("/api/v1/sync", &batch, Some(&login.token)).await
+            })
+        })
+        .collect();
+    let (mut ok, mut busy) = (0, 0);
+    for t in tasks {
+        let res = t.await.unwrap_or_else(|e| panic!("{e}"));
+        match res.status().as_u16() {
+            200 => ok += 1,
+            503 => {
+                assert_eq!(res.headers()["retry-after"], "1");
+                let body: ErrorBody = res.json().await.unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(body.error.code, "overloaded");
+                busy += 1;
+            }
+            s => panic!("unexpected status {s}"),
+        }
+    }
+    assert!(busy > 0, "the queue never filled ({ok} ok)");
+    assert!(ok > 0);
+    assert_eq!(app.count("page_saves").await, ok, "exactly the acknowledged saves are stored");
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn with_group_commit_off_the_same_guarantees_hold(pool: PgPool) {
+    let app = spawn_app_with(pool, |c| c.group_commit = false).await;
+    let login = app.login("S1").await;
+    let saves = vec![app.save(1, 5, 5), app.save(1, 3, 3), app.save(2, 4, 4)];
+    let first = app.sync(&login, saves.clone()).await;
+    let statuses: Vec<_> = first.acks.iter().map(|a| a.status.clone()).collect();
+    assert_eq!(statuses, [AckStatus::Stored, AckStatus::Superseded, AckStatus::Stored]);
+    let replay = app.sync(&login, saves).await;
+    assert!(replay.acks.iter().all(|a| a.status == AckStatus::Duplicate));
+    assert_eq!(app.count("page_saves").await, 3);
+}
