@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod group_commit;
 pub mod ingest;
+pub mod load;
 pub mod login;
 pub mod metrics;
 pub mod roster;

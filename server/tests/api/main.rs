@@ -3,6 +3,7 @@
 mod errors;
 mod group_commit;
 mod helpers;
+mod load;
 mod login;
 mod serving;
 mod sync;

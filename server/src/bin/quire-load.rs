@@ -1,0 +1,24 @@
+//! `quire-load`: the load generator (see `quire_server::load`). Exits non-zero when verification fails.
+
+use clap::Parser;
+use quire_server::config::DbConfig;
+use quire_server::load::{self, LoadConfig};
+
+#[derive(Parser, Debug)]
+#[command(name = "quire-load", about = "Load Quire through its real protocol and verify what was stored")]
+struct Cli {
+    #[command(flatten)]
+    db: DbConfig,
+    #[command(flatten)]
+    load: LoadConfig,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let pool = quire_server::connect(&cli.db).await?;
+    let report = load::run(&pool, &cli.load).await?;
+    println!("{report}");
+    anyhow::ensure!(report.verification.ok(), "verification FAILED: the database does not hold what was acknowledged");
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! A short, bounded run of the load generator against the real server: whatever the mode, the database must hold
+//! exactly what was acknowledged. Catches data loss in CI; the figures themselves come from scripts/bench.sh.
+
+use quire_server::load::{self, LoadConfig, Mode};
+use sqlx::PgPool;
+
+use crate::helpers::spawn_app_with;
+
+fn config(base: &str, mode: Mode) -> LoadConfig {
+    LoadConfig {
+        base: base.to_owned(),
+        mode,
+        respondents: 8,
+        duration: 2.0,
+        batch: 3,
+        rate_per_hour: 36_000.0,
+        pages: 5,
+        think_ms: 100,
+        pending: 12,
+        noop: false,
+        survey: "school-climate-2026".into(),
+        drain_timeout: 60.0,
+        json: None,
+    }
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn max_and_steady_runs_store_exactly_what_was_acknowledged(pool: PgPool) {
+    let app = spawn_app_with(pool, |_| {}).await;
+    for mode in [Mode::Max, Mode::Steady] {
+        let report = load::run(&app.pool, &config(&app.base, mode)).await.unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(report.page_saves > 0, "{report}");
+        assert!(report.verification.ok(), "{report}");
+        assert_eq!(report.verification.acknowledged, report.page_saves, "{report}");
+        assert!(report.errors.is_empty(), "{report}");
+    }
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn a_reconnect_storm_against_a_tiny_queue_is_retried_until_everything_is_delivered(pool: PgPool) {
+    // A queue of two requests: most of the storm is refused with 503 at first and must come back.
+    let app = spawn_app_with(pool, |c| {
+        c.ingest_queue = 2;
+        c.committers = 1;
+    })
+    .await;
+    let mut cfg = config(&app.base, Mode::Storm);
+    cfg.respondents = 40;
+    let report = load::run(&app.pool, &cfg).await.unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(report.verification.ok(), "{report}");
+    assert_eq!(report.verification.unacknowledged_at_end, 0, "{report}");
+    assert_eq!(report.page_saves, 40 * 12, "{report}");
+    assert_eq!(report.verification.rows, 40 * 12, "{report}");
+    assert!(report.errors.get("503").copied().unwrap_or(0) > 0, "the queue never pushed back: {report}");
+    assert!(report.healthz_max_ms.is_some_and(|ms| ms < 30_000.0), "{report}");
+}
