@@ -47,6 +47,7 @@ ensure_tools() {
   local pkgs=()
   pg_bindir >/dev/null || pkgs+=(postgresql postgresql-contrib)
   command -v brotli >/dev/null || pkgs+=(brotli)
+  command -v curl >/dev/null || pkgs+=(curl)
   command -v npm >/dev/null || pkgs+=(nodejs npm)
   if [ -n "$want_browser" ]; then
     command -v chromium >/dev/null || pkgs+=(chromium)

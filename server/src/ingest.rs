@@ -31,7 +31,7 @@ use crate::AppState;
 #[derive(Deserialize)]
 pub struct RawBatch {
     respondent_id: Uuid,
-    saves: Vec<serde_json::Value>,
+    saves: Vec<Box<serde_json::value::RawValue>>,
 }
 
 pub async fn sync(
@@ -111,28 +111,31 @@ impl AnswerSource for Earlier<'_> {
     }
 }
 
-fn check_batch(survey: &ValidSurvey, raw: Vec<serde_json::Value>) -> Vec<Checked> {
+fn check_batch(survey: &ValidSurvey, raw: Vec<Box<serde_json::value::RawValue>>) -> Vec<Checked> {
     let mut out: Vec<Checked> = Vec::with_capacity(raw.len());
     let mut by_revision: HashMap<u64, usize> = HashMap::new();
-    for value in raw {
+    for text in raw {
+        // Parsed straight from the raw text; a tree (`Value`) is built only for a save that goes to quarantine.
+        let value = || serde_json::from_str::<serde_json::Value>(text.get()).unwrap_or_default();
         let invalid = |raw: serde_json::Value, errors: Vec<AnswerError>| {
             let page_id = raw.get("page_id").and_then(|v| v.as_str()).map(str::to_owned);
             let revision = raw.get("revision").and_then(|v| v.as_u64());
             Checked::Invalid { raw, page_id, revision, errors }
         };
-        let save: PageSave = match serde_path_to_error::deserialize(&value) {
+        let de = &mut serde_json::Deserializer::from_str(text.get());
+        let save: PageSave = match serde_path_to_error::deserialize(de) {
             Ok(s) => s,
             Err(e) => {
                 let field = e.path().to_string();
                 let error =
                     AnswerError::new(if field == "." { "save".to_owned() } else { field }, e.into_inner().to_string());
-                out.push(invalid(value, vec![error]));
+                out.push(invalid(value(), vec![error]));
                 continue;
             }
         };
         if !(1..=MAX_REVISION).contains(&save.revision) {
             out.push(invalid(
-                value,
+                value(),
                 vec![AnswerError::new("revision", format!("must be between 1 and {MAX_REVISION}"))],
             ));
             continue;
@@ -142,7 +145,7 @@ fn check_batch(survey: &ValidSurvey, raw: Vec<serde_json::Value>) -> Vec<Checked
                 out.push(Checked::Repeat { page_id: save.page_id, revision: save.revision });
             } else {
                 let message = format!("revision {} is used twice in this batch with different content", save.revision);
-                out.push(invalid(value, vec![AnswerError::new("revision", message)]));
+                out.push(invalid(value(), vec![AnswerError::new("revision", message)]));
             }
             continue;
         }

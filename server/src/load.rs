@@ -238,7 +238,7 @@ impl Shared {
                             let accepted = ack.status.is_accepted();
                             if accepted {
                                 self.saves.fetch_add(1, Ordering::Relaxed);
-                                self.answers.fetch_add(save.answers.len() as u64, Ordering::Relaxed);
+                                self.answers.fetch_add(answer_items(&save.answers), Ordering::Relaxed);
                             } else {
                                 self.error("rejected_save".into());
                             }
@@ -275,6 +275,11 @@ impl Shared {
             tokio::time::sleep(sleep.min(give_up.saturating_duration_since(Instant::now()))).await;
         }
     }
+}
+
+/// Answers as the old system counted them, one row per item: each statement of a Likert matrix is one.
+fn answer_items(answers: &PageAnswers) -> u64 {
+    answers.values().map(|v| if let AnswerValue::Matrix(m) = v { m.len() as u64 } else { 1 }).sum()
 }
 
 async fn sign_in(http: &reqwest::Client, base: &str, code: &str) -> anyhow::Result<LoginResponse> {

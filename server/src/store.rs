@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use quire_shared::{Ack, AckStatus, AnswerError, PageAnswers, PageSave};
+use sqlx::types::Json;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -86,8 +87,6 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
     let inserted: HashSet<Key> = if rows.is_empty() {
         HashSet::new()
     } else {
-        let answers: Vec<serde_json::Value> =
-            rows.iter().map(|r| serde_json::to_value(&r.save.answers).unwrap_or_default()).collect();
         sqlx::query_as(
             "insert into page_saves (respondent_id, revision, page_id, answers, client_time, finishes, draft)
              select * from unnest($1::uuid[], $2::int8[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::bool[], $7::bool[])
@@ -97,7 +96,7 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
         .bind(rows.iter().map(|r| r.respondent).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.save.revision as i64).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.save.page_id.clone()).collect::<Vec<_>>())
-        .bind(&answers)
+        .bind(rows.iter().map(|r| Json(&r.save.answers)).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.save.client_time).collect::<Vec<OffsetDateTime>>())
         .bind(rows.iter().map(|r| r.save.finishes).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.save.draft).collect::<Vec<_>>())
@@ -159,7 +158,7 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
         .bind(latest.keys().map(|(id, _)| *id).collect::<Vec<_>>())
         .bind(latest.keys().map(|(_, p)| p.to_string()).collect::<Vec<_>>())
         .bind(latest.values().map(|s| s.revision as i64).collect::<Vec<_>>())
-        .bind(latest.values().map(|s| serde_json::to_value(&s.answers).unwrap_or_default()).collect::<Vec<_>>())
+        .bind(latest.values().map(|s| Json(&s.answers)).collect::<Vec<_>>())
         .fetch_all(&mut *tx)
         .await?
         .into_iter()
