@@ -66,7 +66,7 @@ pub struct ServeConfig {
     #[arg(long, env = "QUIRE_GROUP_COMMIT", default_value_t = true, action = clap::ArgAction::Set)]
     pub group_commit: bool,
     /// Longest a group waits for more requests, in microseconds.
-    #[arg(long, env = "QUIRE_GROUP_COMMIT_WAIT_US", default_value_t = 1000)]
+    #[arg(long, env = "QUIRE_GROUP_COMMIT_WAIT_US", default_value_t = 2000)]
     pub group_commit_wait_us: u64,
     /// Saves in one group transaction at most.
     #[arg(long, env = "QUIRE_GROUP_COMMIT_MAX_SAVES", default_value_t = 4000)]
@@ -93,7 +93,7 @@ impl ServeConfig {
             static_dir: "static".into(),
             max_body_bytes: 4 * 1024 * 1024,
             group_commit: true,
-            group_commit_wait_us: 1000,
+            group_commit_wait_us: 2000,
             group_commit_max_saves: 4000,
             committers: 4,
             ingest_queue: 4096,

@@ -426,16 +426,18 @@ pub async fn run(pool: &PgPool, config: &LoadConfig) -> anyhow::Result<Report> {
             let pages = config.pages;
             let stop = started + run_for;
             let sem = Arc::new(tokio::sync::Semaphore::new(parallel_logins));
+            let survey = Arc::new(survey);
             let tasks: Vec<_> = codes
                 .iter()
                 .enumerate()
                 .map(|(i, code)| {
-                    let (shared, http, base, code, sem) =
-                        (shared.clone(), http.clone(), base.clone(), code.clone(), sem.clone());
-                    let path = Arc::new(student_path(&survey, i as u64));
+                    let (shared, http, base, code, sem, survey) =
+                        (shared.clone(), http.clone(), base.clone(), code.clone(), sem.clone(), survey.clone());
                     let arrival = started + interval.mul_f64(i as f64);
                     tokio::spawn(async move {
                         tokio::time::sleep_until(arrival.into()).await;
+                        // The respondent's own work, done when they arrive (before their first scheduled save).
+                        let path = Arc::new(student_path(&survey, i as u64));
                         let login = {
                             let _permit = sem.acquire().await;
                             sign_in(&http, &base, &code).await?

@@ -61,7 +61,10 @@ async fn pin_version(pool: &PgPool, id: Uuid) -> Result<String, ApiError> {
 
 pub async fn resume(pool: &PgPool, id: Uuid) -> Result<ResumeState, ApiError> {
     let pages: Vec<(String, i64, sqlx::types::Json<PageAnswers>)> = sqlx::query_as(
-        "select page_id, revision, answers from current_answers where respondent_id = $1 order by revision",
+        "select c.page_id, c.revision, p.answers
+         from current_answers c join page_saves p using (respondent_id, revision)
+         where c.respondent_id = $1
+         order by c.revision",
     )
     .bind(id)
     .fetch_all(pool)

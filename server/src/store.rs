@@ -148,17 +148,16 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
         HashSet::new()
     } else {
         sqlx::query_as(
-            "insert into current_answers as c (respondent_id, page_id, revision, answers)
-             select * from unnest($1::uuid[], $2::text[], $3::int8[], $4::jsonb[])
+            "insert into current_answers as c (respondent_id, page_id, revision)
+             select * from unnest($1::uuid[], $2::text[], $3::int8[])
              on conflict (respondent_id, page_id) do update
-                set revision = excluded.revision, answers = excluded.answers, updated_at = now()
+                set revision = excluded.revision, updated_at = now()
                 where c.revision < excluded.revision
              returning respondent_id, revision",
         )
         .bind(latest.keys().map(|(id, _)| *id).collect::<Vec<_>>())
         .bind(latest.keys().map(|(_, p)| p.to_string()).collect::<Vec<_>>())
         .bind(latest.values().map(|s| s.revision as i64).collect::<Vec<_>>())
-        .bind(latest.values().map(|s| Json(&s.answers)).collect::<Vec<_>>())
         .fetch_all(&mut *tx)
         .await?
         .into_iter()

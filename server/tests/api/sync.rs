@@ -19,12 +19,14 @@ fn statuses(reply: &quire_shared::SyncReply) -> Vec<&'static str> {
 }
 
 async fn current(pool: &PgPool, page: &str) -> (i64, PageAnswers) {
-    let (rev, answers): (i64, sqlx::types::Json<PageAnswers>) =
-        sqlx::query_as("select revision, answers from current_answers where page_id = $1")
-            .bind(page)
-            .fetch_one(pool)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+    let (rev, answers): (i64, sqlx::types::Json<PageAnswers>) = sqlx::query_as(
+        "select c.revision, p.answers from current_answers c join page_saves p using (respondent_id, revision)
+             where c.page_id = $1",
+    )
+    .bind(page)
+    .fetch_one(pool)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
     (rev, answers.0)
 }
 
