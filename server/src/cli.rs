@@ -57,8 +57,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Migrate => Ok(()),
         Command::Serve(config) => {
-            let listener =
-                tokio::net::TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
+            let listener = listen(config.bind).with_context(|| format!("binding {}", config.bind))?;
             tracing::info!(addr = %listener.local_addr()?, "serving");
             let state = AppState::new(pool, config).await?;
             launch(listener, state, shutdown_signal()).await
@@ -105,6 +104,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// A listening socket with a long accept backlog: when thousands of respondents reconnect at once, their
+/// connections wait in the kernel's queue (capped by net.core.somaxconn) instead of being dropped and retried
+/// a second later.
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(8192)
 }
 
 async fn load_survey(pool: &PgPool, file: &Path, publish: bool, static_dir: &Path) -> anyhow::Result<ValidSurvey> {

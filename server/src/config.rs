@@ -77,6 +77,10 @@ pub struct ServeConfig {
     /// Sync requests allowed to wait for a commit; beyond, 503 with Retry-After.
     #[arg(long, env = "QUIRE_INGEST_QUEUE", default_value_t = 4096)]
     pub ingest_queue: usize,
+    /// Sync requests being read, checked or committed at once; beyond, 503 at once, before the body is read. This
+    /// keeps a reconnect storm from filling memory with bodies and keeps cheap requests (`/healthz`) answered.
+    #[arg(long, env = "QUIRE_MAX_SYNC_IN_FLIGHT", default_value_t = 512)]
+    pub max_sync_in_flight: usize,
     /// Expose `POST /api/v1/bench/noop` (token check and body parse, no database): the HTTP floor for benchmarks.
     #[arg(long, env = "QUIRE_BENCH_ENDPOINTS", default_value_t = false, action = clap::ArgAction::Set)]
     pub bench_endpoints: bool,
@@ -97,6 +101,7 @@ impl ServeConfig {
             group_commit_max_saves: 4000,
             committers: 4,
             ingest_queue: 4096,
+            max_sync_in_flight: 512,
             bench_endpoints: false,
         }
     }

@@ -34,6 +34,21 @@ pub struct RawBatch {
     saves: Vec<Box<serde_json::value::RawValue>>,
 }
 
+/// Admission control: a sync request beyond `max_sync_in_flight` is answered 503 with `Retry-After` before its
+/// body is read, so overload costs the server almost nothing.
+pub async fn admit(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match state.sync_permits.clone().try_acquire_owned() {
+        Ok(_permit) => next.run(req).await,
+        Err(_) => {
+            axum::response::IntoResponse::into_response(ApiError::Overloaded("the server is busy; retry shortly"))
+        }
+    }
+}
+
 pub async fn sync(
     State(state): State<AppState>,
     Respondent(claims): Respondent,

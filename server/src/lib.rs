@@ -46,6 +46,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// `None` when group commit is off: each request commits on its own.
     pub committer: Option<GroupCommitter>,
+    /// Admission control for sync requests (`QUIRE_MAX_SYNC_IN_FLIGHT`).
+    pub sync_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
         let committer = config.group_commit.then(|| GroupCommitter::start(pool.clone(), config.group_commit_config()));
         Ok(AppState {
             committer,
+            sync_permits: Arc::new(tokio::sync::Semaphore::new(config.max_sync_in_flight.max(1))),
             tokens: TokenKeys::new(&config.token_secret, config.token_ttl_hours),
             surveys: Arc::new(SurveyStore::preload(&pool).await?),
             metrics: Arc::new(Metrics::default()),
@@ -76,7 +79,10 @@ pub async fn connect(db: &DbConfig) -> anyhow::Result<PgPool> {
 pub fn router(state: AppState) -> Router {
     let mut api = Router::new()
         .route("/api/v1/login", post(login::login))
-        .route("/api/v1/sync", post(ingest::sync))
+        .route(
+            "/api/v1/sync",
+            post(ingest::sync).layer(axum::middleware::from_fn_with_state(state.clone(), ingest::admit)),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::handler))

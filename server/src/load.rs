@@ -399,7 +399,19 @@ pub async fn run(pool: &PgPool, config: &LoadConfig) -> anyhow::Result<Report> {
                 }
             }
             let done = Arc::new(AtomicBool::new(false));
-            let probe = tokio::spawn(probe_healthz(http.clone(), base.clone(), done.clone()));
+            // The probe runs on a thread and runtime of its own, with a connection opened before the storm (as a load
+            // balancer's health checker keeps one): it measures the server, not this process's queue of storm tasks.
+            let probe = {
+                let (base, done) = (base.clone(), done.clone());
+                std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                    rt.block_on(async move {
+                        let prober = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+                        prober.get(format!("{base}/healthz")).send().await?;
+                        anyhow::Ok(probe_healthz(prober, base, done).await)
+                    })
+                })
+            };
             started = Instant::now();
             let give_up = started + drain;
             let gate = Arc::new(tokio::sync::Barrier::new(people.len()));
@@ -416,7 +428,7 @@ pub async fn run(pool: &PgPool, config: &LoadConfig) -> anyhow::Result<Report> {
                 .collect();
             let out = join_all(tasks).await?;
             done.store(true, Ordering::Relaxed);
-            healthz_max = Some(probe.await?);
+            healthz_max = Some(probe.join().map_err(|_| anyhow::anyhow!("the /healthz probe panicked"))??);
             out
         }
         Mode::Steady => {
