@@ -2,7 +2,7 @@
 # The capacity benchmark of docs/benchmarks.md, every run side by side on this machine: the server, PostgreSQL
 # (fsync on, synchronous_commit on) and the load generator together, loopback only.
 #
-#   scripts/bench.sh                 # full runs (60 s each, the 10,000-respondent storm): about 12 minutes
+#   scripts/bench.sh                 # full runs (60 s each, the 10,000-respondent storm): about 10 minutes
 #   BENCH_SECONDS=10 scripts/bench.sh  # a quick look
 #
 # Each run starts a fresh `quire serve` so that its peak RSS (VmHWM) is its own. Results: .quire/bench/*.json and
@@ -57,12 +57,14 @@ serve_and_load max-batch1 "QUIRE_GROUP_COMMIT=true" --mode max --respondents "$R
 # 10× the old system's state-wide peak: 6,000 page-saves/s = 600 respondents starting per second × 10 pages, one
 # page every second each.
 serve_and_load steady "QUIRE_GROUP_COMMIT=true" --mode steady --rate-per-hour 2160000 --pages 10 --think-ms 1000 --duration "$SECONDS_PER_RUN"
+# The same at 2,000 page-saves/s, a third of that rate.
+serve_and_load steady-2000 "QUIRE_GROUP_COMMIT=true" --mode steady --rate-per-hour 720000 --pages 10 --think-ms 1000 --duration "$SECONDS_PER_RUN"
 serve_and_load storm "QUIRE_GROUP_COMMIT=true" --mode storm --respondents "$STORM" --pending 30
 
 python3 - "$OUT" >"$OUT/table.md" <<'PY'
 import json, os, sys
 out = sys.argv[1]
-runs = ["max", "max-no-group-commit", "max-no-group-commit-commit-delay", "max-noop", "max-batch1", "steady", "storm"]
+runs = ["max", "max-no-group-commit", "max-no-group-commit-commit-delay", "max-noop", "max-batch1", "steady", "steady-2000", "storm"]
 r = {n: json.load(open(f"{out}/{n}.json")) for n in runs if os.path.exists(f"{out}/{n}.json")}
 rss = {n: int(open(f"{out}/{n}.rss").read().strip() or 0) // 1024 for n in r}
 print("| run | page-saves/s | answers/s | requests/s | p50 ms | p95 ms | p99 ms | max ms | errors | verification | server peak RSS |")

@@ -464,14 +464,20 @@ pub async fn run(pool: &PgPool, config: &LoadConfig) -> anyhow::Result<Report> {
                             acked: HashMap::new(),
                             uncertain: HashSet::new(),
                         };
-                        for k in 0..pages {
-                            let scheduled = arrival + think.mul_f64(k as f64 + 1.0);
-                            if scheduled >= stop {
-                                break;
+                        // Page k is saved at arrival + (k+1)·think whatever the network does; like the app, the
+                        // sender then sends everything pending in one request, so a slow answer makes the next
+                        // batch larger rather than the respondent slower. Latency counts from the oldest pending
+                        // save's scheduled time.
+                        let at = |k: usize| arrival + think.mul_f64(k as f64 + 1.0);
+                        let mut k = 0;
+                        while k < pages && at(k) < stop {
+                            tokio::time::sleep_until(at(k).into()).await;
+                            let oldest = at(k);
+                            while k < pages && at(k) <= Instant::now() && at(k) < stop {
+                                r.queue_next();
+                                k += 1;
                             }
-                            tokio::time::sleep_until(scheduled.into()).await;
-                            r.queue_next();
-                            shared.deliver(&mut r, Some(scheduled), stop + drain).await;
+                            shared.deliver(&mut r, Some(oldest), stop + drain).await;
                         }
                         anyhow::Ok(r)
                     })
