@@ -153,6 +153,20 @@ struct Respondent {
 }
 
 impl Respondent {
+    /// A respondent just signed in; new saves continue above what the server already holds.
+    fn new(login: LoginResponse, path: Arc<Vec<(String, PageAnswers)>>) -> Self {
+        let next_revision = login.resume.last_revision + 1;
+        Respondent {
+            login,
+            path,
+            next_page: 0,
+            next_revision,
+            pending: Vec::new(),
+            acked: HashMap::new(),
+            uncertain: HashSet::new(),
+        }
+    }
+
     fn queue_next(&mut self) {
         let (page_id, answers) = &self.path[self.next_page % self.path.len()];
         self.next_page += 1;
@@ -319,17 +333,7 @@ async fn sign_in_all(
         let path = Arc::new(student_path(survey, i as u64));
         tasks.push(tokio::spawn(async move {
             let _permit = sem.acquire().await;
-            let login = sign_in(&http, &base, &code).await?;
-            let next_revision = login.resume.last_revision + 1;
-            anyhow::Ok(Respondent {
-                login,
-                path,
-                next_page: 0,
-                next_revision,
-                pending: Vec::new(),
-                acked: HashMap::new(),
-                uncertain: HashSet::new(),
-            })
+            anyhow::Ok(Respondent::new(sign_in(&http, &base, &code).await?, path))
         }));
     }
     let mut out = Vec::with_capacity(tasks.len());
@@ -454,16 +458,7 @@ pub async fn run(pool: &PgPool, config: &LoadConfig) -> anyhow::Result<Report> {
                             let _permit = sem.acquire().await;
                             sign_in(&http, &base, &code).await?
                         };
-                        let next_revision = login.resume.last_revision + 1;
-                        let mut r = Respondent {
-                            login,
-                            path,
-                            next_page: 0,
-                            next_revision,
-                            pending: Vec::new(),
-                            acked: HashMap::new(),
-                            uncertain: HashSet::new(),
-                        };
+                        let mut r = Respondent::new(login, path);
                         // Page k is saved at arrival + (k+1)·think whatever the network does; like the app, the
                         // sender then sends everything pending in one request, so a slow answer makes the next
                         // batch larger rather than the respondent slower. Latency counts from the oldest pending
