@@ -78,7 +78,11 @@ ensure_tools() {
 }
 
 # ---- the private PostgreSQL cluster ----
+# Set by the user, DATABASE_URL is left alone; otherwise it follows the private cluster's port (see pg_start).
+[ -n "${DATABASE_URL:-}" ] || QUIRE_DB_URL_DEFAULT=1
 export DATABASE_URL="${DATABASE_URL:-postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire}"
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # PostgreSQL refuses to run as root; as root we run it as the `postgres` user that Debian's package creates. That
 # user must be able to reach the data folder: when the checkout sits under a private home (/root/...), the cluster
@@ -123,11 +127,22 @@ fsync = on
 synchronous_commit = on
 CONF
   fi
-  if ! pg_running; then
-    # The port is given on the command line, so QUIRE_PG_PORT can change between runs.
+  if pg_running; then
+    QUIRE_PG_PORT="$(cat "$home/port" 2>/dev/null || echo "$QUIRE_PG_PORT")"
+  else
+    # Another program (or another checkout's cluster) may hold the port: take the next free one. The port is given
+    # on the command line and remembered in $home/port, so later runs find the cluster where it is.
+    local tries=0
+    while port_busy "$QUIRE_PG_PORT"; do
+      tries=$((tries + 1)); [ "$tries" -le 50 ] || { echo "no free port near $QUIRE_PG_PORT" >&2; return 1; }
+      QUIRE_PG_PORT=$((QUIRE_PG_PORT + 1))
+    done
     log "starting PostgreSQL on 127.0.0.1:$QUIRE_PG_PORT"
     pg_run pg_ctl -D "$home/data" -l "$home/postgresql.log" -o "-p $QUIRE_PG_PORT" -w start >/dev/null
+    echo "$QUIRE_PG_PORT" >"$home/port"
   fi
+  export QUIRE_PG_PORT
+  [ -z "${QUIRE_DB_URL_DEFAULT:-}" ] || export DATABASE_URL="postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire"
   pg_createdb quire
 }
 
