@@ -1,18 +1,11 @@
 //! Runs in headless Chromium: the shared model and validation behave in wasm32 as they do natively.
 
-use quire_shared::{validate_page_answers, AnswerSource, Lookup, PageAnswers, ValidSurvey};
+use quire_shared::{validate_page_answers, NothingKnown, PageAnswers, ValidSurvey};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 const EXAMPLE: &str = include_str!("../../shared/fixtures/school-climate.json");
-
-struct Unknown;
-impl AnswerSource for Unknown {
-    fn lookup(&self, _: &str) -> Lookup<'_> {
-        Lookup::Unknown
-    }
-}
 
 #[wasm_bindgen_test]
 fn example_survey_validates_in_the_browser() {
@@ -26,9 +19,9 @@ fn example_survey_validates_in_the_browser() {
 fn answer_validation_runs_in_the_browser() {
     let survey = ValidSurvey::parse(EXAMPLE).unwrap_or_else(|e| panic!("{e:?}"));
     let missing: PageAnswers = PageAnswers::new();
-    let errors = validate_page_answers(&survey, "about", &missing, &Unknown, true).err().unwrap_or_default();
+    let errors = validate_page_answers(&survey, "about", &missing, &NothingKnown, true).err().unwrap_or_default();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].field, "answers.role");
     let good: PageAnswers = serde_json::from_str(r#"{"role":{"choice":"student"}}"#).unwrap_or_default();
-    assert_eq!(validate_page_answers(&survey, "about", &good, &Unknown, true), Ok(()));
+    assert_eq!(validate_page_answers(&survey, "about", &good, &NothingKnown, true), Ok(()));
 }

@@ -193,14 +193,8 @@ fn value_kind(v: &AnswerValue) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::condition::Lookup;
+    use crate::condition::{Lookup, NothingKnown};
 
-    struct Unknown;
-    impl AnswerSource for Unknown {
-        fn lookup(&self, _: &str) -> Lookup<'_> {
-            Lookup::Unknown
-        }
-    }
     struct Answered<'a>(&'a PageAnswers);
     impl AnswerSource for Answered<'_> {
         fn lookup(&self, q: &str) -> Lookup<'_> {
@@ -245,47 +239,50 @@ mod tests {
     fn accepts_good_answers() {
         let s = survey();
         let a = answers(r#"{"role":{"choice":"s"},"age":{"number":14},"likes":{"choices":["a","c"]}}"#);
-        assert_eq!(validate_page_answers(&s, "p1", &a, &Unknown, true), Ok(()));
+        assert_eq!(validate_page_answers(&s, "p1", &a, &NothingKnown, true), Ok(()));
     }
 
     #[test]
     fn rejects_wrong_type_code_range_length() {
         let s = survey();
         let a = answers(r#"{"role":{"choice":"x"},"age":{"number":14.5},"likes":{"choices":["a","b","c"]}}"#);
-        let errs = validate_page_answers(&s, "p1", &a, &Unknown, true).err().unwrap_or_default();
+        let errs = validate_page_answers(&s, "p1", &a, &NothingKnown, true).err().unwrap_or_default();
         assert_eq!(errs.len(), 3, "{errs:?}");
         assert!(errs[0].message.contains("whole number"), "{errs:?}");
         assert!(errs[1].message.contains("at most 2"), "{errs:?}");
         assert!(errs[2].message.contains("not one of the choices"), "{errs:?}");
 
         let a = answers(r#"{"role":{"text":"s"},"age":{"number":120}}"#);
-        assert_eq!(fields(validate_page_answers(&s, "p1", &a, &Unknown, true)), ["answers.age", "answers.role"]);
+        assert_eq!(fields(validate_page_answers(&s, "p1", &a, &NothingKnown, true)), ["answers.age", "answers.role"]);
 
         let a = answers(r#"{"m":{"matrix":{"s1":"1","s2":"1","s3":"1"}},"why":{"text":"too long"}}"#);
-        assert_eq!(fields(validate_page_answers(&s, "p2", &a, &Unknown, true)), ["answers.m.s3", "answers.why"]);
+        assert_eq!(fields(validate_page_answers(&s, "p2", &a, &NothingKnown, true)), ["answers.m.s3", "answers.why"]);
     }
 
     #[test]
     fn rejects_questions_from_elsewhere_and_unknown_pages() {
         let s = survey();
         let a = answers(r#"{"role":{"choice":"s"},"grade":{"choice":"9"},"ghost":{"text":"boo"}}"#);
-        assert_eq!(fields(validate_page_answers(&s, "p1", &a, &Unknown, true)), ["answers.ghost", "answers.grade"]);
-        assert_eq!(fields(validate_page_answers(&s, "p9", &a, &Unknown, true)), ["page_id"]);
+        assert_eq!(
+            fields(validate_page_answers(&s, "p1", &a, &NothingKnown, true)),
+            ["answers.ghost", "answers.grade"]
+        );
+        assert_eq!(fields(validate_page_answers(&s, "p9", &a, &NothingKnown, true)), ["page_id"]);
     }
 
     #[test]
     fn required_only_when_visible_and_not_for_drafts() {
         let s = survey();
-        assert_eq!(fields(validate_page_answers(&s, "p1", &answers("{}"), &Unknown, true)), ["answers.role"]);
-        assert_eq!(validate_page_answers(&s, "p1", &answers("{}"), &Unknown, false), Ok(()));
+        assert_eq!(fields(validate_page_answers(&s, "p1", &answers("{}"), &NothingKnown, true)), ["answers.role"]);
+        assert_eq!(validate_page_answers(&s, "p1", &answers("{}"), &NothingKnown, false), Ok(()));
         assert_eq!(
-            fields(validate_page_answers(&s, "p1", &answers(r#"{"role":{"choice":""}}"#), &Unknown, true)),
+            fields(validate_page_answers(&s, "p1", &answers(r#"{"role":{"choice":""}}"#), &NothingKnown, true)),
             ["answers.role"]
         );
 
         // `why` is visible only for teachers: unknown role → not required; student → not; teacher → required.
         let m = answers(r#"{"m":{"matrix":{"s1":"1"}}}"#);
-        assert_eq!(fields(validate_page_answers(&s, "p2", &m, &Unknown, true)), ["answers.m.s2"]);
+        assert_eq!(fields(validate_page_answers(&s, "p2", &m, &NothingKnown, true)), ["answers.m.s2"]);
         let student = answers(r#"{"role":{"choice":"s"}}"#);
         let full = answers(r#"{"m":{"matrix":{"s1":"1","s2":"2"}}}"#);
         assert_eq!(validate_page_answers(&s, "p2", &full, &Answered(&student), true), Ok(()));

@@ -69,6 +69,16 @@ pub trait AnswerSource {
     fn lookup(&self, question: &str) -> Lookup<'_>;
 }
 
+/// A source that knows no answer: a condition that reads one is undecided. What the server's view of a page outside
+/// the batch amounts to, and a handy source for checks that need no context.
+pub struct NothingKnown;
+
+impl AnswerSource for NothingKnown {
+    fn lookup(&self, _: &str) -> Lookup<'_> {
+        Lookup::Unknown
+    }
+}
+
 impl Condition {
     /// `Some(true)`/`Some(false)` when decidable from `answers`, `None` when it depends on an unknown answer.
     pub fn eval(&self, answers: &dyn AnswerSource) -> Option<bool> {
@@ -178,12 +188,6 @@ mod tests {
             self.0.get(q).map_or(Lookup::Missing, Lookup::Value)
         }
     }
-    struct Nothing;
-    impl AnswerSource for Nothing {
-        fn lookup(&self, _: &str) -> Lookup<'_> {
-            Lookup::Unknown
-        }
-    }
 
     fn parse(json: &str) -> Condition {
         serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"))
@@ -210,8 +214,8 @@ mod tests {
     fn all_any_are_three_valued() {
         let all = parse(r#"{"all":[{"equals":{"question":"a","value":"1"}},{"equals":{"question":"b","value":"1"}}]}"#);
         let any = parse(r#"{"any":[{"equals":{"question":"a","value":"1"}},{"equals":{"question":"b","value":"1"}}]}"#);
-        assert_eq!(all.eval(&Nothing), None);
-        assert_eq!(any.eval(&Nothing), None);
+        assert_eq!(all.eval(&NothingKnown), None);
+        assert_eq!(any.eval(&NothingKnown), None);
         let a_no = Known(HashMap::from([("a", AnswerValue::Choice("2".into()))]));
         let partial = Partial(&a_no);
         // A false conjunct decides `all` even when the other is unknown; `any` stays unknown.
@@ -219,8 +223,8 @@ mod tests {
         assert_eq!(any.eval(&partial), None);
         let a_yes = Known(HashMap::from([("a", AnswerValue::Choice("1".into()))]));
         assert_eq!(any.eval(&Partial(&a_yes)), Some(true));
-        assert_eq!(parse(r#"{"all":[]}"#).eval(&Nothing), Some(true));
-        assert_eq!(parse(r#"{"any":[]}"#).eval(&Nothing), Some(false));
+        assert_eq!(parse(r#"{"all":[]}"#).eval(&NothingKnown), Some(true));
+        assert_eq!(parse(r#"{"any":[]}"#).eval(&NothingKnown), Some(false));
     }
 
     /// Knows `a` only.

@@ -12,7 +12,7 @@ pub mod text;
 pub mod validate;
 
 pub use answer::{validate_page_answers, AnswerError, AnswerValue, PageAnswers};
-pub use condition::{AnswerSource, Condition, Lookup};
+pub use condition::{AnswerSource, Condition, Lookup, NothingKnown};
 pub use protocol::*;
 pub use survey::{Choice, Page, Question, QuestionKind, Statement, Survey, ValidSurvey};
 pub use text::Text;
