@@ -96,7 +96,7 @@ async fn client_errors_have_status_and_json_body_and_change_nothing(pool: PgPool
     assert_eq!(err.error.field.as_deref(), Some("saves"));
 
     // Unknown API path.
-    let res = app.http.get(format!("{}/api/v1/nothing", app.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+    let res = app.get("/api/v1/nothing").await;
     expect_error(res, 404, "not_found").await;
 
     for table in ["page_saves", "current_answers", "respondent_progress", "quarantine"] {

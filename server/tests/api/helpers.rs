@@ -67,6 +67,14 @@ impl TestApp {
         self.codes.iter().find(|c| c.external_id == external_id).map(|c| c.access_code.clone()).unwrap_or_default()
     }
 
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(format!("{}{path}", self.base)).send().await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    pub async fn get_text(&self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap_or_default()
+    }
+
     pub async fn post_json(&self, path: &str, body: &impl serde::Serialize, token: Option<&str>) -> reqwest::Response {
         let mut req = self.http.post(format!("{}{path}", self.base)).json(body);
         if let Some(t) = token {

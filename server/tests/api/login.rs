@@ -13,15 +13,7 @@ async fn login_gives_token_survey_url_and_empty_resume(pool: PgPool) {
     assert_eq!(login.survey_url, format!("/static/surveys/{}.json", app.survey.version()));
     assert_eq!(login.resume, quire_shared::ResumeState::default());
     // The published file is exactly the version it is named after.
-    let text = app
-        .http
-        .get(format!("{}{}", app.base, login.survey_url))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .text()
-        .await
-        .unwrap_or_default();
+    let text = app.get_text(&login.survey_url).await;
     assert_eq!(ValidSurvey::parse(&text).map(|s| s.version().to_owned()).ok(), Some(login.survey_version.clone()));
     // Codes are accepted in lower case with spaces and dashes, as people type them.
     let code = app.code("S1").to_lowercase();

@@ -8,21 +8,13 @@ use crate::helpers::spawn_app;
 async fn health_ready_and_metrics(pool: PgPool) {
     let app = spawn_app(pool).await;
     for (path, body) in [("/healthz", "ok"), ("/readyz", "ready")] {
-        let res = app.http.get(format!("{}{path}", app.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+        let res = app.get(path).await;
         assert_eq!(res.status(), 200);
         assert_eq!(res.text().await.unwrap_or_default(), body);
     }
     let login = app.login("S1").await;
     app.sync(&login, vec![app.save(1, 1, 1), app.save(2, 2, 1)]).await;
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .text()
-        .await
-        .unwrap_or_default();
+    let text = app.get_text("/metrics").await;
     for line in [
         "quire_http_requests_total{route=\"/api/v1/sync\",status=\"200\"} 1",
         "quire_http_requests_total{route=\"/api/v1/login\",status=\"200\"} 1",
@@ -48,7 +40,7 @@ async fn without_the_database_sync_is_not_acknowledged_and_readyz_fails(pool: Pg
     let body: quire_shared::ErrorBody = res.json().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((body.error.code.as_str(), body.error.message.as_str()), ("internal", "internal error"));
 
-    let res = app.http.get(format!("{}/readyz", app.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+    let res = app.get("/readyz").await;
     assert_eq!(res.status(), 503);
     let body: quire_shared::ErrorBody = res.json().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(body.error.code, "unavailable");
@@ -66,15 +58,10 @@ async fn hashed_files_are_immutable_and_precompressed_index_is_revalidated(pool:
     assert_eq!(res.headers()["content-encoding"], "gzip");
 
     std::fs::write(app.dist_dir.join("client-0123456789abcdef_bg.wasm"), b"\0asm").unwrap_or_else(|e| panic!("{e}"));
-    let res = app
-        .http
-        .get(format!("{}/client-0123456789abcdef_bg.wasm", app.base))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let res = app.get("/client-0123456789abcdef_bg.wasm").await;
     assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
     for path in ["/", "/index.html", "/some/app/route"] {
-        let res = app.http.get(format!("{}{path}", app.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+        let res = app.get(path).await;
         assert_eq!(res.status(), 200, "{path}");
         assert_eq!(res.headers()["cache-control"], "no-cache", "{path}");
         assert!(res.text().await.unwrap_or_default().contains("<title>Quire</title>"));
