@@ -1,31 +1,89 @@
 //! Calls to the ingest API and the survey download, through the shared protocol types.
 
 use gloo_net::http::Request;
-use quire_shared::{ErrorBody, LoginRequest, LoginResponse, ValidSurvey};
+use quire_shared::{ErrorBody, LoginRequest, LoginResponse, SyncBatch, SyncReply, ValidSurvey};
 
-/// Signs in and downloads the respondent's survey version; the message is for the respondent.
-pub async fn sign_in(code: &str) -> Result<(LoginResponse, ValidSurvey), String> {
+use crate::retry;
+
+/// Why a call failed, as far as the caller must tell apart.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// No answer at all: offline, DNS, connection refused, server down.
+    Network,
+    /// The server asks to come back later (429/503), maybe saying when (milliseconds).
+    Busy { retry_after: Option<f64> },
+    /// The token expired or is not valid any more: the respondent must sign in again.
+    Unauthorized(String),
+    /// Any other refusal, with the server's message.
+    Refused { status: u16, message: String },
+}
+
+impl ApiError {
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Network => "The server cannot be reached. Check the connection and try again.".into(),
+            ApiError::Busy { .. } => "The server is busy. Try again in a moment.".into(),
+            ApiError::Unauthorized(m) | ApiError::Refused { message: m, .. } => m.clone(),
+        }
+    }
+}
+
+async fn refusal(response: gloo_net::http::Response) -> ApiError {
+    let status = response.status();
+    let retry_after = retry::retry_after_ms(response.headers().get("retry-after").as_deref());
+    let message = match response.json::<ErrorBody>().await {
+        Ok(body) => body.error.message,
+        Err(_) => format!("the server answered {status}"),
+    };
+    match status {
+        429 | 503 => ApiError::Busy { retry_after },
+        401 => ApiError::Unauthorized(message),
+        // A gateway or a crashed process: as good as down.
+        500..=599 => ApiError::Busy { retry_after },
+        _ => ApiError::Refused { status, message },
+    }
+}
+
+pub async fn login(code: &str) -> Result<LoginResponse, ApiError> {
     let response = Request::post("/api/v1/login")
         .json(&LoginRequest { access_code: code.to_owned() })
-        .map_err(|e| e.to_string())?
+        .map_err(|_| ApiError::Network)?
         .send()
         .await
-        .map_err(|_| "The server cannot be reached. Check the connection and try again.".to_owned())?;
+        .map_err(|_| ApiError::Network)?;
     if !response.ok() {
-        let body: Result<ErrorBody, _> = response.json().await;
-        return Err(body.map(|b| b.error.message).unwrap_or_else(|_| "Sign-in failed.".to_owned()));
+        return Err(refusal(response).await);
     }
-    let login: LoginResponse = response.json().await.map_err(|e| e.to_string())?;
-    let text = Request::get(&login.survey_url)
+    response.json().await.map_err(|_| ApiError::Network)
+}
+
+/// Downloads a survey version and checks that its content hash is the version asked for.
+pub async fn survey(url: &str, version: &str) -> Result<(ValidSurvey, String), ApiError> {
+    let response = Request::get(url).send().await.map_err(|_| ApiError::Network)?;
+    if !response.ok() {
+        return Err(refusal(response).await);
+    }
+    let text = response.text().await.map_err(|_| ApiError::Network)?;
+    let survey = ValidSurvey::parse(&text)
+        .map_err(|e| ApiError::Refused { status: 200, message: format!("the survey file is damaged: {e:?}") })?;
+    if survey.version() != version {
+        return Err(ApiError::Refused { status: 200, message: "the survey file does not match its version".into() });
+    }
+    Ok((survey, text))
+}
+
+/// Sends one batch; the reply comes only after the server has committed what it stored.
+pub async fn sync(token: &str, batch: &SyncBatch) -> Result<SyncReply, ApiError> {
+    let response = Request::post("/api/v1/sync")
+        .header("authorization", &format!("Bearer {token}"))
+        .json(batch)
+        .map_err(|_| ApiError::Network)?
         .send()
         .await
-        .map_err(|e| e.to_string())?
-        .text()
-        .await
-        .map_err(|e| e.to_string())?;
-    let survey = ValidSurvey::parse(&text).map_err(|e| format!("The survey file is damaged: {e:?}"))?;
-    if survey.version() != login.survey_version {
-        return Err("The survey file does not match its version.".to_owned());
+        .map_err(|_| ApiError::Network)?;
+    if !response.ok() {
+        return Err(refusal(response).await);
     }
-    Ok((login, survey))
+    // A reply cut off mid-way is a network failure: the saves stay queued and are sent again (idempotent).
+    response.json().await.map_err(|_| ApiError::Network)
 }

@@ -1,5 +1,4 @@
-//! Quire's respondent app: signs in with an access code, downloads the survey once, and (issue 3) runs it offline.
-//! This is the first slice: sign-in and the survey download, through the shared protocol types.
+//! Quire's respondent app (see the library for how it is put together).
 
 use quire_client::App;
 

@@ -1,0 +1,372 @@
+//! The app's screens and how it starts: one tab holds the app lock, opens the local database, starts the sync loop,
+//! and resumes the respondent signed in on this tab, or asks for an access code.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use quire_shared::ValidSurvey;
+use sha2::{Digest, Sha256};
+
+use crate::api;
+use crate::browser::{self, tab, Alarm};
+use crate::navigation::AllAnswers;
+use crate::run::Run;
+use crate::store::{LocalPage, Session, Store, DB_NAME};
+use crate::sync::{self, SyncStatus};
+use crate::ui::{self, t, Msg};
+
+/// Per-tab key naming the respondent signed in on this tab.
+const TAB_RESPONDENT: &str = "quire.respondent";
+
+struct Services {
+    store: Store,
+    alarm: Alarm,
+}
+
+/// The services every screen needs, as a `Copy` handle (the store and timers are not `Send`; Leptos keeps them).
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    services: StoredValue<Services, LocalStorage>,
+    pub status: SyncStatus,
+}
+
+impl Ctx {
+    pub fn store(&self) -> Store {
+        self.services.with_value(|s| s.store.clone())
+    }
+
+    fn alarm(&self) -> Alarm {
+        self.services.with_value(|s| s.alarm.clone())
+    }
+
+    /// Called after every local save: recount what is pending and wake the sync loop.
+    pub async fn saved(&self) {
+        self.alarm().wake();
+        self.status.refresh(&self.store()).await;
+    }
+}
+
+#[derive(Clone)]
+enum Screen {
+    Starting,
+    /// Another tab of this browser has the app open.
+    OtherTab,
+    SignIn { error: Option<String> },
+    Loading,
+    Survey(Run),
+    AlreadyCompleted,
+    /// IndexedDB cannot be opened (e.g. disabled by policy): nothing could be kept safe.
+    NoStorage(String),
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let screen = RwSignal::new(Screen::Starting);
+    let ctx: RwSignal<Option<Ctx>> = RwSignal::new(None);
+    spawn_local(async move {
+        browser::register_service_worker();
+        browser::hold_app_lock(|| screen.set(Screen::OtherTab)).await;
+        let store = match Store::open(DB_NAME).await {
+            Ok(s) => s,
+            Err(e) => return screen.set(Screen::NoStorage(e.to_string())),
+        };
+        let alarm = Alarm::default();
+        let c = Ctx { services: StoredValue::new_local(Services { store: store.clone(), alarm: alarm.clone() }), status: SyncStatus::new() };
+        ctx.set(Some(c));
+        {
+            let alarm = alarm.clone();
+            browser::on_online(move || alarm.wake());
+        }
+        browser::on_hide(move || {
+            if let Screen::Survey(run) = screen.get_untracked() {
+                run.flush();
+            }
+        });
+        spawn_local(sync::run(store.clone(), alarm, c.status));
+
+        let resumed = match tab::get(TAB_RESPONDENT).and_then(|id| id.parse().ok()) {
+            Some(rid) => match store.session(rid).await {
+                Ok(Some(session)) => open(c, session).await.ok(),
+                _ => None,
+            },
+            None => None,
+        };
+        match (resumed, browser::take_code_param()) {
+            (Some(run), _) => screen.set(Screen::Survey(run)),
+            (None, Some(code)) => sign_in(c, screen, code).await,
+            (None, None) => screen.set(Screen::SignIn { error: None }),
+        }
+    });
+
+    view! {
+        <main>
+            {move || match (screen.get(), ctx.get()) {
+                (Screen::Starting, _) => view! { <p role="status">"Opening…"</p> }.into_any(),
+                (Screen::OtherTab, _) => view! {
+                    <section>
+                        <h1>"Quire is open in another tab"</h1>
+                        <p role="status">"Continue in the other tab or window. If you close it, the survey continues here by itself."</p>
+                    </section>
+                }.into_any(),
+                (Screen::NoStorage(e), _) => view! {
+                    <section>
+                        <h1>"This browser cannot keep your answers"</h1>
+                        <p role="alert">"Storage is turned off or unavailable here (" {e} "). Please use another browser or ask for help."</p>
+                    </section>
+                }.into_any(),
+                (Screen::SignIn { error }, Some(c)) => sign_in_view(c, screen, error).into_any(),
+                (Screen::Loading, _) | (Screen::SignIn { .. }, None) =>
+                    view! { <p role="status">"Loading your survey…"</p> }.into_any(),
+                (Screen::AlreadyCompleted, _) => view! {
+                    <section>
+                        <h1>"This survey is already complete"</h1>
+                        <p>"The answers for this access code have been received. Thank you!"</p>
+                        <button type="button" on:click=move |_| screen.set(Screen::SignIn { error: None })>"Back"</button>
+                    </section>
+                }.into_any(),
+                (Screen::Survey(run), Some(c)) => survey_view(c, screen, run).into_any(),
+                (Screen::Survey(_), None) => ().into_any(),
+            }}
+        </main>
+    }
+}
+
+fn sign_in_view(ctx: Ctx, screen: RwSignal<Screen>, error: Option<String>) -> impl IntoView {
+    let code = RwSignal::new(String::new());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let entered = code.get_untracked();
+        screen.set(Screen::Loading);
+        spawn_local(sign_in(ctx, screen, entered));
+    };
+    view! {
+        <form on:submit=submit aria-labelledby="signin-title" novalidate>
+            <h1 id="signin-title">"Sign in to your survey"</h1>
+            <label for="code">"Access code"</label>
+            <input id="code" name="code" autocomplete="off" autocapitalize="characters" spellcheck="false" required
+                aria-describedby="code-error" aria-invalid=error.is_some().then_some("true")
+                prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev)) />
+            <p id="code-error" role="alert">{error}</p>
+            <button type="submit">"Start"</button>
+        </form>
+    }
+}
+
+/// Upper case, letters and digits only: how the server compares codes.
+fn normalize(code: &str) -> String {
+    code.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+fn code_hash(salt: &str, code: &str) -> String {
+    hex::encode(Sha256::digest(format!("{salt}:{code}").as_bytes()))
+}
+
+/// Signs a respondent in. A code that matches a respondent already on this browser resumes locally (offline too);
+/// any other goes to the server, and the survey file is downloaded unless this browser already has that version.
+async fn sign_in(ctx: Ctx, screen: RwSignal<Screen>, entered: String) {
+    let code = normalize(&entered);
+    if code.is_empty() {
+        return screen.set(Screen::SignIn { error: Some("Enter the access code from your slip.".into()) });
+    }
+    let store = ctx.store();
+    let local = store.sessions().await.unwrap_or_default().into_iter().find(|s| code_hash(&s.salt, &code) == s.code_hash);
+    if let Some(session) = local {
+        let rid = session.respondent_id;
+        match open(ctx, session).await {
+            Ok(run) => {
+                screen.set(Screen::Survey(run));
+                // A fresh token for later syncs (the old one may be close to expiry); offline, the old one stays.
+                if let Ok(login) = api::login(&code).await {
+                    if let Ok(Some(mut s)) = store.session(rid).await {
+                        s.token = login.token;
+                        let _ = store.put_session(&s).await;
+                        ctx.status.signed_out.set(false);
+                        ctx.saved().await;
+                    }
+                }
+            }
+            Err(message) => screen.set(Screen::SignIn { error: Some(message) }),
+        }
+        return;
+    }
+    let result = async {
+        let login = api::login(&code).await.map_err(|e| e.message())?;
+        if login.resume.completed {
+            return Ok(None);
+        }
+        if store.survey(&login.survey_version).await.ok().flatten().is_none() {
+            let (_, text) = api::survey(&login.survey_url, &login.survey_version).await.map_err(|e| e.message())?;
+            store.put_survey(&login.survey_version, &text).await.map_err(|e| e.to_string())?;
+        }
+        let salt = hex::encode(((browser::random() * 2f64.powi(52)) as u64).to_be_bytes());
+        let session = Session {
+            respondent_id: login.respondent_id,
+            token: login.token,
+            survey_id: login.survey_id,
+            survey_version: login.survey_version,
+            survey_url: login.survey_url,
+            code_hash: code_hash(&salt, &code),
+            salt,
+            page: login.resume.last_page.clone().unwrap_or_default(),
+            language: String::new(),
+            next_revision: login.resume.last_revision + 1,
+            finished: false,
+        };
+        // What the server holds (answered on another device) becomes this browser's starting point.
+        let pages: Vec<(String, LocalPage)> = login
+            .resume
+            .pages
+            .into_iter()
+            .map(|p| (p.page_id, LocalPage { revision: p.revision, answers: p.answers }))
+            .collect();
+        store.start_session(&session, &pages).await.map_err(|e| e.to_string())?;
+        open(ctx, session).await.map(Some)
+    }
+    .await;
+    match result {
+        Ok(Some(run)) => screen.set(Screen::Survey(run)),
+        Ok(None) => screen.set(Screen::AlreadyCompleted),
+        Err(message) => screen.set(Screen::SignIn { error: Some(message) }),
+    }
+}
+
+/// Puts a respondent on screen from what this browser holds: no network needed.
+async fn open(ctx: Ctx, mut session: Session) -> Result<Run, String> {
+    let store = ctx.store();
+    let text = store
+        .survey(&session.survey_version)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("The survey is not on this computer yet; connect to the internet and sign in again.")?;
+    let survey = ValidSurvey::parse(&text).map_err(|e| format!("The survey file is damaged: {e:?}"))?;
+    let answers: AllAnswers =
+        store.answers(session.respondent_id).await.map_err(|e| e.to_string())?.into_iter().map(|(p, l)| (p, l.answers)).collect();
+    if survey.page_index(&session.page).is_none() {
+        session.page = survey.survey().pages[0].id.clone();
+    }
+    let languages = std::iter::once(&survey.survey().default_language).chain(&survey.survey().languages);
+    if !languages.clone().any(|l| *l == session.language) {
+        session.language = survey.survey().default_language.clone();
+    }
+    tab::set(TAB_RESPONDENT, &session.respondent_id.to_string());
+    ctx.status.active.set(Some(session.respondent_id));
+    ctx.status.signed_out.set(false);
+    ctx.status.refresh(&store).await;
+    spawn_local(async {
+        browser::request_persistence().await;
+    });
+    Ok(Run::new(ctx, Arc::new(survey), session, answers))
+}
+
+fn survey_view(ctx: Ctx, screen: RwSignal<Screen>, run: Run) -> impl IntoView {
+    let survey = run.survey();
+    let s = survey.survey();
+    let default = s.default_language.clone();
+    let total = s.pages.len();
+    let lang = run.lang;
+    let title = {
+        let (t, d) = (s.title.clone(), default.clone());
+        move || t.get(&lang.get(), &d).to_owned()
+    };
+    let languages: Vec<String> = std::iter::once(default.clone()).chain(s.languages.iter().cloned()).collect();
+    let switcher = (languages.len() > 1).then(|| {
+        let options = languages
+            .into_iter()
+            .map(|l| {
+                let selected = { let l = l.clone(); move || lang.get() == l };
+                view! { <option value=l.clone() prop:selected=selected>{ui::language_name(&l).to_owned()}</option> }
+            })
+            .collect_view();
+        view! {
+            <label class="lang">
+                <span>{move || t(&lang.get(), Msg::Language)}</span>
+                <select on:change=move |ev| run.set_language(event_target_value(&ev))>{options}</select>
+            </label>
+        }
+    });
+    let status = ctx.status;
+    let status_text = move || {
+        let l = lang.get();
+        if status.pending.get() == 0 {
+            t(&l, Msg::AllSaved)
+        } else if status.signed_out.get() {
+            t(&l, Msg::SignInAgain)
+        } else if status.failing.get() {
+            t(&l, Msg::SavedLocally)
+        } else {
+            t(&l, Msg::Saving)
+        }
+    };
+    let sign_out = move |_| {
+        run.flush();
+        tab::remove(TAB_RESPONDENT);
+        status.active.set(None);
+        screen.set(Screen::SignIn { error: None });
+    };
+    let progress = move || {
+        t(&lang.get(), Msg::PageOf).replace("{n}", &(run.page.get() + 1).to_string()).replace("{total}", &total.to_string())
+    };
+    view! {
+        <header class="bar">
+            <p class="survey-title">{title}</p>
+            {switcher}
+            <button type="button" class="quiet" on:click=sign_out>{move || t(&lang.get(), Msg::SignOut)}</button>
+        </header>
+        <div class="progress">
+            <progress max=total value=move || run.page.get() + 1 aria-hidden="true"></progress>
+            <span>{progress}</span>
+        </div>
+        <p class="sync" role="status" data-pending=move || status.pending.get()>{status_text}</p>
+        {move || run.storage_problem.get().map(|m| view! { <p class="problem" role="alert">{t(&lang.get(), m)}</p> })}
+        {move || if run.finished.get() { done_view(run, status, screen).into_any() } else { page_view(run).into_any() }}
+    }
+}
+
+fn page_view(run: Run) -> impl IntoView {
+    let lang = run.lang;
+    move || {
+        let survey = run.survey();
+        let index = run.page.get();
+        let page = &survey.survey().pages[index];
+        let default = survey.survey().default_language.clone();
+        let title = { let t = page.title.clone(); move || t.get(&lang.get(), &default).to_owned() };
+        let page_id: Arc<str> = page.id.as_str().into();
+        let questions = page.questions.iter().map(|q| crate::form::question(run, page_id.clone(), q)).collect_view();
+        view! {
+            <form class="page" data-page=page.id.clone() on:submit=move |ev| { ev.prevent_default(); run.next(); } novalidate>
+                <h2 id="page-title" tabindex="-1">{title}</h2>
+                <div id="error-summary" tabindex="-1" role="alert">
+                    {move || run.errors.with(|e| !e.is_empty()).then(|| t(&lang.get(), Msg::FixErrors))}
+                </div>
+                {questions}
+                <div class="nav">
+                    <button type="button" class="secondary" hidden=move || run.is_first_page() on:click=move |_| run.back()>
+                        {move || t(&lang.get(), Msg::Back)}
+                    </button>
+                    <button type="submit">
+                        {move || t(&lang.get(), if run.is_last_page() { Msg::Finish } else { Msg::Next })}
+                    </button>
+                </div>
+            </form>
+        }
+    }
+}
+
+fn done_view(run: Run, status: SyncStatus, screen: RwSignal<Screen>) -> impl IntoView {
+    let lang = run.lang;
+    let next_person = move |_| {
+        tab::remove(TAB_RESPONDENT);
+        status.active.set(None);
+        screen.set(Screen::SignIn { error: None });
+    };
+    view! {
+        <section class="done">
+            <h2 id="done-title" tabindex="-1">{move || t(&lang.get(), Msg::DoneTitle)}</h2>
+            <p data-synced=move || (status.pending.get() == 0).to_string()>
+                {move || t(&lang.get(), if status.pending.get() == 0 { Msg::DoneSynced } else { Msg::DonePending })}
+            </p>
+            <button type="button" on:click=next_person>{move || t(&lang.get(), Msg::NextPerson)}</button>
+        </section>
+    }
+}

@@ -1,0 +1,208 @@
+//! Quire's local database: sessions, answers, the outbox of page-saves waiting for the server, and survey files.
+//!
+//! Keys are strings that start with the respondent id, so one respondent's data is one key range: it can be read,
+//! synced and deleted without touching anyone else's (shared classroom computers).
+//!
+//! The outbox keeps at most one save per page: `<respondent>/<page>/<revision, 16 digits>`. Writing a new save of a
+//! page deletes the older ones of that page *in the same transaction* (a key-range delete, no read), and an
+//! acknowledgement deletes exactly the key it acknowledges. So an ack for an old revision can never delete a newer
+//! save, and whatever is in the outbox is always the latest state of its page, safe to send again and again.
+
+use quire_shared::{PageAnswers, PageSave};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::idb::{self, Db, IdbError};
+
+pub const DB_NAME: &str = "quire";
+const SESSIONS: &str = "sessions";
+const ANSWERS: &str = "answers";
+const OUTBOX: &str = "outbox";
+const SURVEYS: &str = "surveys";
+const STORES: &[&str] = &[SESSIONS, ANSWERS, OUTBOX, SURVEYS];
+
+/// One respondent on this browser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub respondent_id: Uuid,
+    pub token: String,
+    pub survey_id: String,
+    pub survey_version: String,
+    pub survey_url: String,
+    /// Salted SHA-256 of the access code: lets the respondent back in offline without keeping the code itself.
+    pub code_hash: String,
+    pub salt: String,
+    /// The page on screen.
+    pub page: String,
+    pub language: String,
+    /// The revision the next save gets (unique and increasing per respondent).
+    pub next_revision: u64,
+    /// Finished on this browser (the finishing save may still be in the outbox).
+    pub finished: bool,
+}
+
+/// The latest answers of one page on this browser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct LocalPage {
+    pub revision: u64,
+    pub answers: PageAnswers,
+}
+
+/// A save waiting in the outbox, with the key that acknowledges it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    pub key: String,
+    pub save: PageSave,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreError {
+    /// The browser's storage for this site is full.
+    Full,
+    Other(String),
+}
+
+impl From<IdbError> for StoreError {
+    fn from(e: IdbError) -> Self {
+        if e.is_quota() {
+            StoreError::Full
+        } else {
+            StoreError::Other(e.to_string())
+        }
+    }
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Full => f.write_str("this browser's storage is full"),
+            StoreError::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Other(e.to_string()))
+}
+
+fn from_json<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Other(e.to_string()))
+}
+
+fn page_key(respondent: Uuid, page: &str) -> String {
+    format!("{respondent}/{page}")
+}
+
+fn outbox_key(respondent: Uuid, page: &str, revision: u64) -> String {
+    format!("{respondent}/{page}/{revision:016}")
+}
+
+/// The respondent an outbox key belongs to.
+pub fn respondent_of(key: &str) -> Option<Uuid> {
+    key.split('/').next().and_then(|s| s.parse().ok())
+}
+
+#[derive(Clone)]
+pub struct Store {
+    db: Db,
+}
+
+impl Store {
+    pub async fn open(name: &str) -> Result<Store> {
+        Ok(Store { db: idb::open(name, 1, STORES).await? })
+    }
+
+    pub fn close(&self) {
+        self.db.close();
+    }
+
+    pub async fn session(&self, respondent: Uuid) -> Result<Option<Session>> {
+        self.db.get(SESSIONS, &respondent.to_string()).await?.map(|s| from_json(&s)).transpose()
+    }
+
+    pub async fn sessions(&self) -> Result<Vec<Session>> {
+        self.db.get_prefix(SESSIONS, "").await?.iter().map(|(_, v)| from_json(v)).collect()
+    }
+
+    pub async fn put_session(&self, session: &Session) -> Result<()> {
+        let mut tx = self.db.write(&[SESSIONS])?;
+        tx.put(SESSIONS, &session.respondent_id.to_string(), &to_json(session)?);
+        Ok(tx.commit().await?)
+    }
+
+    /// Stores a session together with answers that came from the server (resume on a new device).
+    pub async fn start_session(&self, session: &Session, pages: &[(String, LocalPage)]) -> Result<()> {
+        let mut tx = self.db.write(&[SESSIONS, ANSWERS])?;
+        tx.put(SESSIONS, &session.respondent_id.to_string(), &to_json(session)?);
+        for (page, local) in pages {
+            tx.put(ANSWERS, &page_key(session.respondent_id, page), &to_json(local)?);
+        }
+        Ok(tx.commit().await?)
+    }
+
+    /// Every page's local answers of one respondent, by page id.
+    pub async fn answers(&self, respondent: Uuid) -> Result<Vec<(String, LocalPage)>> {
+        let prefix = format!("{respondent}/");
+        let rows = self.db.get_prefix(ANSWERS, &prefix).await?;
+        rows.iter().map(|(k, v)| Ok((k[prefix.len()..].to_owned(), from_json(v)?))).collect()
+    }
+
+    /// Records a page-save: the page's answers, the outbox entry that will send them (replacing older unsent saves of
+    /// the page) and the session (next revision, page on screen), in one transaction: all of it or none of it.
+    pub async fn save_page(&self, session: &Session, save: &PageSave) -> Result<()> {
+        let rid = session.respondent_id;
+        let mut tx = self.db.write(&[SESSIONS, ANSWERS, OUTBOX])?;
+        let local = LocalPage { revision: save.revision, answers: save.answers.clone() };
+        tx.put(ANSWERS, &page_key(rid, &save.page_id), &to_json(&local)?);
+        let key = outbox_key(rid, &save.page_id, save.revision);
+        tx.delete_range(OUTBOX, &outbox_key(rid, &save.page_id, 0), &key);
+        tx.put(OUTBOX, &key, &to_json(save)?);
+        tx.put(SESSIONS, &rid.to_string(), &to_json(session)?);
+        Ok(tx.commit().await?)
+    }
+
+    /// Everything waiting to be sent, of every respondent on this browser, in key order (respondent, page, revision).
+    pub async fn pending(&self) -> Result<Vec<Pending>> {
+        let rows = self.db.get_prefix(OUTBOX, "").await?;
+        rows.into_iter().map(|(key, v)| Ok(Pending { key, save: from_json(&v)? })).collect()
+    }
+
+    /// How many saves of one respondent wait to be sent.
+    pub async fn pending_count(&self, respondent: Uuid) -> Result<usize> {
+        Ok(self.db.get_prefix(OUTBOX, &format!("{respondent}/")).await?.len())
+    }
+
+    /// Removes acknowledged saves. A key whose page has since been saved again is already gone: nothing happens.
+    pub async fn acknowledge(&self, keys: &[String]) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.db.write(&[OUTBOX])?;
+        for key in keys {
+            tx.delete(OUTBOX, key);
+        }
+        Ok(tx.commit().await?)
+    }
+
+    /// Deletes everything this browser holds for one respondent (after the server has their completed survey).
+    pub async fn forget(&self, respondent: Uuid) -> Result<()> {
+        let prefix = format!("{respondent}/");
+        let mut tx = self.db.write(&[SESSIONS, ANSWERS, OUTBOX])?;
+        tx.delete(SESSIONS, &respondent.to_string());
+        tx.delete_prefix(ANSWERS, &prefix);
+        tx.delete_prefix(OUTBOX, &prefix);
+        Ok(tx.commit().await?)
+    }
+
+    pub async fn survey(&self, version: &str) -> Result<Option<String>> {
+        Ok(self.db.get(SURVEYS, version).await?)
+    }
+
+    pub async fn put_survey(&self, version: &str, text: &str) -> Result<()> {
+        let mut tx = self.db.write(&[SURVEYS])?;
+        tx.put(SURVEYS, version, text);
+        Ok(tx.commit().await?)
+    }
+}

@@ -1,0 +1,175 @@
+//! The background sync loop: sends what waits in the outbox, one request in flight at a time, and deletes an entry
+//! only when the server has acknowledged it (which it does only after committing).
+//!
+//! It serves every respondent who has pending saves on this browser, not just the one on screen: a respondent who
+//! signed out on a shared computer still gets their answers delivered, under their own token.
+
+use leptos::prelude::*;
+use quire_shared::{SyncBatch, MAX_BATCH_SAVES};
+use uuid::Uuid;
+
+use crate::api::{self, ApiError};
+use crate::browser::{self, Alarm};
+use crate::retry;
+use crate::store::{self, Pending, Store};
+
+/// What the status line and the final screen show for the respondent on screen.
+#[derive(Clone, Copy)]
+pub struct SyncStatus {
+    /// Saves of the respondent on screen that the server has not acknowledged yet.
+    pub pending: RwSignal<usize>,
+    /// The last attempt failed (offline, server down or busy); cleared by the next success.
+    pub failing: RwSignal<bool>,
+    /// The server no longer accepts this respondent's token: they must enter their code again.
+    pub signed_out: RwSignal<bool>,
+    /// Who is on screen.
+    pub active: RwSignal<Option<Uuid>>,
+}
+
+impl SyncStatus {
+    pub fn new() -> Self {
+        SyncStatus {
+            pending: RwSignal::new(0),
+            failing: RwSignal::new(false),
+            signed_out: RwSignal::new(false),
+            active: RwSignal::new(None),
+        }
+    }
+
+    /// Recounts the on-screen respondent's pending saves.
+    pub async fn refresh(&self, store: &Store) {
+        let count = match self.active.get_untracked() {
+            Some(rid) => store.pending_count(rid).await.unwrap_or(0),
+            None => 0,
+        };
+        self.pending.set(count);
+    }
+}
+
+impl Default for SyncStatus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+enum Round {
+    /// Nothing left to send.
+    Idle,
+    /// Something was delivered; look again at once.
+    Progress,
+    /// The network or the server failed; wait (at least `retry_after` ms when given).
+    Failed { retry_after: Option<f64> },
+}
+
+/// Runs for the life of the page. `alarm.wake()` after every new save and when the network comes back.
+pub async fn run(store: Store, alarm: Alarm, status: SyncStatus) {
+    let mut failures = 0u32;
+    loop {
+        match round(&store, &status).await {
+            Round::Idle => {
+                failures = 0;
+                status.failing.set(false);
+                alarm.sleep(60_000.0).await;
+            }
+            Round::Progress => {
+                failures = 0;
+                status.failing.set(false);
+            }
+            Round::Failed { retry_after } => {
+                failures = failures.saturating_add(1);
+                status.failing.set(true);
+                alarm.sleep(retry::delay_ms(failures, retry_after, browser::random())).await;
+            }
+        }
+        status.refresh(&store).await;
+    }
+}
+
+async fn round(store: &Store, status: &SyncStatus) -> Round {
+    let pending = match store.pending().await {
+        Ok(p) => p,
+        Err(e) => {
+            web_sys::console::error_1(&format!("quire: cannot read the outbox: {e}").into());
+            return Round::Failed { retry_after: None };
+        }
+    };
+    if pending.is_empty() {
+        return Round::Idle;
+    }
+    // The respondent on screen goes first; then everyone else who left answers on this browser.
+    let active = status.active.get_untracked();
+    let mut groups: Vec<(Uuid, Vec<Pending>)> = Vec::new();
+    for p in pending {
+        let Some(rid) = store::respondent_of(&p.key) else { continue };
+        match groups.last_mut() {
+            Some((r, g)) if *r == rid => g.push(p),
+            _ => groups.push((rid, vec![p])),
+        }
+    }
+    groups.sort_by_key(|(rid, _)| Some(*rid) != active);
+
+    let mut progress = false;
+    let mut unauthorized = false;
+    for (rid, saves) in groups {
+        match send(store, rid, saves).await {
+            Ok(()) => progress = true,
+            Err(ApiError::Unauthorized(_)) => {
+                // This respondent's token is no longer good; others may still be sent.
+                unauthorized = true;
+                if Some(rid) == active {
+                    status.signed_out.set(true);
+                }
+            }
+            Err(ApiError::Busy { retry_after }) => return Round::Failed { retry_after },
+            Err(ApiError::Network) => return Round::Failed { retry_after: None },
+            Err(ApiError::Refused { status, message }) => {
+                // A batch the server will not take as a whole (should not happen): keep it, it is not lost, and try
+                // again later, slowly.
+                web_sys::console::error_1(&format!("quire: sync refused ({status}): {message}").into());
+                return Round::Failed { retry_after: Some(retry::CAP_MS) };
+            }
+        }
+    }
+    if unauthorized {
+        Round::Failed { retry_after: Some(retry::CAP_MS) }
+    } else if progress {
+        Round::Progress
+    } else {
+        Round::Idle
+    }
+}
+
+/// Sends one respondent's pending saves and removes what the server acknowledged.
+async fn send(store: &Store, rid: Uuid, mut saves: Vec<Pending>) -> Result<(), ApiError> {
+    let session = match store.session(rid).await {
+        Ok(Some(s)) => s,
+        _ => {
+            // Saves without a session cannot be sent (no token) and should not exist; keep them, report once.
+            web_sys::console::error_1(&format!("quire: pending saves of {rid} without a session").into());
+            return Err(ApiError::Unauthorized("no session".into()));
+        }
+    };
+    saves.truncate(MAX_BATCH_SAVES);
+    let batch = SyncBatch { respondent_id: rid, saves: saves.iter().map(|p| p.save.clone()).collect() };
+    let reply = api::sync(&session.token, &batch).await?;
+    let mut done = Vec::with_capacity(reply.acks.len());
+    for ack in &reply.acks {
+        let Some(p) = saves.get(ack.index) else { continue };
+        if !ack.status.is_accepted() {
+            // The server keeps the raw save in quarantine; sending it again would be refused again.
+            web_sys::console::warn_1(&format!("quire: save {} rejected: {:?}", p.key, ack.status).into());
+        }
+        done.push(p.key.clone());
+    }
+    if let Err(e) = store.acknowledge(&done).await {
+        // The server has the saves; sending them again later is harmless (duplicates are recognised).
+        web_sys::console::error_1(&format!("quire: cannot clear acknowledged saves: {e}").into());
+    }
+    // A finished survey that the server now holds completely leaves nothing behind on a shared computer.
+    if session.finished && store.pending_count(rid).await == Ok(0) {
+        if let Err(e) = store.forget(rid).await {
+            web_sys::console::error_1(&format!("quire: cannot delete local data of {rid}: {e}").into());
+        }
+    }
+    Ok(())
+}

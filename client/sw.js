@@ -1,0 +1,82 @@
+// Quire's service worker: serves the app shell when the network is gone, so a reload or a reopened tab still opens
+// the survey (answers and the survey file live in IndexedDB, not here).
+//
+// - Navigations: network first (a new release is picked up at once), the cached shell after 4 s or when offline.
+// - Everything the shell references (content-hashed js/wasm/css) and published surveys: cache first; they never
+//   change under the same name. The asset list is read out of index.html, which trunk minifies: quotes are optional.
+// - /api/ is never touched: sync must see the real network, and its acks must come from the real server.
+const CACHE = 'quire-shell-v1';
+const HASHED = /[.\-_][0-9a-f]{16,}[.\-_]/;
+
+function assetsOf(html) {
+  const urls = [...html.matchAll(/(?:href|src)=["']?(\/[^"'\s>]+)/g)].map((m) => m[1]);
+  return [...new Set(urls.filter((u) => !u.startsWith('/api/')))];
+}
+
+async function storeShell(cache, response) {
+  const html = await response.clone().text();
+  const assets = assetsOf(html);
+  await cache.addAll(assets.filter((a) => !a.startsWith('/static/')));
+  await cache.put('/', response);
+  // Drop assets of older releases; keep surveys (respondents may still be on an older version).
+  const keep = new Set(assets.map((a) => new URL(a, self.location.origin).href));
+  for (const request of await cache.keys()) {
+    const url = new URL(request.url);
+    if (url.pathname !== '/' && !url.pathname.startsWith('/static/') && !keep.has(url.href)) {
+      await cache.delete(request);
+    }
+  }
+}
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    const response = await fetch('/', { cache: 'no-store' });
+    if (response.ok) await storeShell(cache, response);
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) if (name !== CACHE) await caches.delete(name);
+    await self.clients.claim();
+  })());
+});
+
+async function navigate(request) {
+  const cache = await caches.open(CACHE);
+  try {
+    const response = await Promise.race([
+      fetch('/', { cache: 'no-store' }),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('slow network')), 4000)),
+    ]);
+    if (response.ok) {
+      await storeShell(cache, response.clone());
+      return response;
+    }
+  } catch (_) {
+    // offline or too slow: the cached shell below
+  }
+  return (await cache.match('/')) ?? fetch(request);
+}
+
+async function asset(request) {
+  const cache = await caches.open(CACHE);
+  const hit = await cache.match(request);
+  if (hit) return hit;
+  const response = await fetch(request);
+  const path = new URL(request.url).pathname;
+  if (response.ok && (HASHED.test(path) || path.startsWith('/static/surveys/'))) {
+    await cache.put(request, response.clone());
+  }
+  return response;
+}
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.startsWith('/api/')) return;
+  if (url.pathname === '/sw.js' || url.pathname === '/healthz' || url.pathname === '/metrics') return;
+  event.respondWith(request.mode === 'navigate' ? navigate(request) : asset(request));
+});
