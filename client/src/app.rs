@@ -10,7 +10,6 @@ use sha2::{Digest, Sha256};
 
 use crate::api;
 use crate::browser::{self, tab, Alarm};
-use crate::navigation::AllAnswers;
 use crate::run::Run;
 use crate::store::{LocalPage, Session, Store, DB_NAME};
 use crate::sync::{self, SyncStatus};
@@ -42,7 +41,7 @@ impl Ctx {
 
     /// Called after every local save: recount what is pending and wake the sync loop.
     pub async fn saved(&self) {
-        self.alarm().wake();
+        self.alarm().wake(browser::Wake::Saved);
         self.status.refresh(&self.store()).await;
     }
 }
@@ -76,7 +75,7 @@ pub fn App() -> impl IntoView {
         ctx.set(Some(c));
         {
             let alarm = alarm.clone();
-            browser::on_online(move || alarm.wake());
+            browser::on_online(move || alarm.wake(browser::Wake::Online));
         }
         browser::on_hide(move || {
             if let Screen::Survey(run) = screen.get_untracked() {
@@ -218,7 +217,8 @@ async fn sign_in(ctx: Ctx, screen: RwSignal<Screen>, entered: String) {
             .resume
             .pages
             .into_iter()
-            .map(|p| (p.page_id, LocalPage { revision: p.revision, answers: p.answers }))
+            // Whether the server's copy was a draft is not known: the next page turn saves it as final.
+            .map(|p| (p.page_id, LocalPage { revision: p.revision, answers: p.answers, draft: true }))
             .collect();
         store.start_session(&session, &pages).await.map_err(|e| e.to_string())?;
         open(ctx, session).await.map(Some)
@@ -240,8 +240,7 @@ async fn open(ctx: Ctx, mut session: Session) -> Result<Run, String> {
         .map_err(|e| e.to_string())?
         .ok_or("The survey is not on this computer yet; connect to the internet and sign in again.")?;
     let survey = ValidSurvey::parse(&text).map_err(|e| format!("The survey file is damaged: {e:?}"))?;
-    let answers: AllAnswers =
-        store.answers(session.respondent_id).await.map_err(|e| e.to_string())?.into_iter().map(|(p, l)| (p, l.answers)).collect();
+    let pages = store.answers(session.respondent_id).await.map_err(|e| e.to_string())?;
     if survey.page_index(&session.page).is_none() {
         session.page = survey.survey().pages[0].id.clone();
     }
@@ -256,7 +255,7 @@ async fn open(ctx: Ctx, mut session: Session) -> Result<Run, String> {
     spawn_local(async {
         browser::request_persistence().await;
     });
-    Ok(Run::new(ctx, Arc::new(survey), session, answers))
+    Ok(Run::new(ctx, Arc::new(survey), session, pages))
 }
 
 fn survey_view(ctx: Ctx, screen: RwSignal<Screen>, run: Run) -> impl IntoView {
@@ -279,10 +278,10 @@ fn survey_view(ctx: Ctx, screen: RwSignal<Screen>, run: Run) -> impl IntoView {
             })
             .collect_view();
         view! {
-            <label class="lang">
-                <span>{move || t(&lang.get(), Msg::Language)}</span>
-                <select on:change=move |ev| run.set_language(event_target_value(&ev))>{options}</select>
-            </label>
+            <span class="lang">
+                <label for="language">{move || t(&lang.get(), Msg::Language)}</label>
+                <select id="language" on:change=move |ev| run.set_language(event_target_value(&ev))>{options}</select>
+            </span>
         }
     });
     let status = ctx.status;
@@ -309,7 +308,7 @@ fn survey_view(ctx: Ctx, screen: RwSignal<Screen>, run: Run) -> impl IntoView {
     };
     view! {
         <header class="bar">
-            <p class="survey-title">{title}</p>
+            <h1 class="survey-title">{title}</h1>
             {switcher}
             <button type="button" class="quiet" on:click=sign_out>{move || t(&lang.get(), Msg::SignOut)}</button>
         </header>

@@ -31,6 +31,17 @@ pub fn online() -> bool {
     window().navigator().on_line()
 }
 
+/// Why a sleeping sync loop was woken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Wake {
+    /// The time was up.
+    Timeout,
+    /// A new save waits to be sent.
+    Saved,
+    /// The browser says the network is back.
+    Online,
+}
+
 /// A sleep that `wake` cuts short: the sync loop waits on it, new saves and the `online` event wake it.
 #[derive(Clone, Default)]
 pub struct Alarm {
@@ -40,36 +51,34 @@ pub struct Alarm {
 #[derive(Default)]
 struct AlarmState {
     resolve: Option<Function>,
-    woken: bool,
+    /// The strongest reason given since the last sleep ended.
+    woken: Option<Wake>,
 }
 
 impl Alarm {
     /// Waits `ms` milliseconds or until `wake`, whichever comes first; returns at once if woken meanwhile.
-    pub async fn sleep(&self, ms: f64) {
+    pub async fn sleep(&self, ms: f64) -> Wake {
         let promise = {
             let mut state = self.inner.borrow_mut();
-            if std::mem::take(&mut state.woken) {
-                return;
+            if let Some(reason) = state.woken.take() {
+                return reason;
             }
-            let promise = Promise::new(&mut |resolve: Function, _| {
+            Promise::new(&mut |resolve: Function, _| {
                 let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms.max(0.0) as i32);
                 state.resolve = Some(resolve);
-            });
-            promise
+            })
         };
         let _ = JsFuture::from(promise).await;
         let mut state = self.inner.borrow_mut();
         state.resolve = None;
-        state.woken = false;
+        state.woken.take().unwrap_or(Wake::Timeout)
     }
 
-    pub fn wake(&self) {
+    pub fn wake(&self, reason: Wake) {
         let mut state = self.inner.borrow_mut();
-        match state.resolve.take() {
-            Some(resolve) => {
-                let _ = resolve.call0(&JsValue::NULL);
-            }
-            None => state.woken = true,
+        state.woken = state.woken.max(Some(reason));
+        if let Some(resolve) = state.resolve.take() {
+            let _ = resolve.call0(&JsValue::NULL);
         }
     }
 }

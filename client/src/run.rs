@@ -12,7 +12,7 @@ use quire_shared::{validate_page_answers, AnswerError, AnswerValue, PageAnswers,
 use crate::app::Ctx;
 use crate::browser;
 use crate::navigation::{self, AllAnswers, Known};
-use crate::store::{Session, StoreError};
+use crate::store::{LocalPage, Session, StoreError};
 use crate::ui::Msg;
 
 /// How long typing or clicking may go on before the page's answers are written as a draft.
@@ -37,9 +37,10 @@ pub struct Run {
 }
 
 impl Run {
-    pub fn new(ctx: Ctx, survey: Arc<ValidSurvey>, session: Session, answers: AllAnswers) -> Run {
+    pub fn new(ctx: Ctx, survey: Arc<ValidSurvey>, session: Session, pages: Vec<(String, LocalPage)>) -> Run {
         let page = survey.page_index(&session.page).unwrap_or(0);
-        let last_saved = answers.iter().map(|(p, a)| (p.clone(), (a.clone(), true))).collect();
+        let last_saved = pages.iter().map(|(p, l)| (p.clone(), (l.answers.clone(), l.draft))).collect();
+        let answers: AllAnswers = pages.into_iter().map(|(p, l)| (p, l.answers)).collect();
         Run {
             ctx,
             lang: RwSignal::new(session.language.clone()),

@@ -46,6 +46,9 @@ pub struct Session {
 pub struct LocalPage {
     pub revision: u64,
     pub answers: PageAnswers,
+    /// Saved as a draft (the respondent had not left the page with Next).
+    #[serde(default)]
+    pub draft: bool,
 }
 
 /// A save waiting in the outbox, with the key that acknowledges it.
@@ -154,7 +157,7 @@ impl Store {
     pub async fn save_page(&self, session: &Session, save: &PageSave) -> Result<()> {
         let rid = session.respondent_id;
         let mut tx = self.db.write(&[SESSIONS, ANSWERS, OUTBOX])?;
-        let local = LocalPage { revision: save.revision, answers: save.answers.clone() };
+        let local = LocalPage { revision: save.revision, answers: save.answers.clone(), draft: save.draft };
         tx.put(ANSWERS, &page_key(rid, &save.page_id), &to_json(&local)?);
         let key = outbox_key(rid, &save.page_id, save.revision);
         tx.delete_range(OUTBOX, &outbox_key(rid, &save.page_id, 0), &key);

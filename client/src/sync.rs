@@ -9,7 +9,7 @@ use quire_shared::{SyncBatch, MAX_BATCH_SAVES};
 use uuid::Uuid;
 
 use crate::api::{self, ApiError};
-use crate::browser::{self, Alarm};
+use crate::browser::{self, Alarm, Wake};
 use crate::retry;
 use crate::store::{self, Pending, Store};
 
@@ -78,7 +78,24 @@ pub async fn run(store: Store, alarm: Alarm, status: SyncStatus) {
             Round::Failed { retry_after } => {
                 failures = failures.saturating_add(1);
                 status.failing.set(true);
-                alarm.sleep(retry::delay_ms(failures, retry_after, browser::random())).await;
+                status.refresh(&store).await;
+                // New saves do not cut a backoff short (a down server would get a request per page turn), and
+                // nothing cuts short a wait the server asked for; the network coming back ends a plain backoff.
+                let until = browser::now_ms() + retry::delay_ms(failures, retry_after, browser::random());
+                loop {
+                    let left = until - browser::now_ms();
+                    if left <= 0.0 {
+                        break;
+                    }
+                    match alarm.sleep(left).await {
+                        Wake::Online if retry_after.is_none() => {
+                            failures = 0;
+                            break;
+                        }
+                        Wake::Timeout => break,
+                        Wake::Saved | Wake::Online => {}
+                    }
+                }
             }
         }
         status.refresh(&store).await;

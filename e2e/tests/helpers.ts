@@ -1,3 +1,4 @@
+import { expect, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,4 +18,144 @@ export function newRespondents(n: number, role = 'student'): string[] {
     { env: { ...process.env, DATABASE_URL: process.env.E2E_DATABASE_URL ?? '' }, encoding: 'utf8' });
   const lines = out.trim().split('\n').slice(1);
   return lines.map((l) => l.split(',').pop() ?? '');
+}
+
+/** An answer as the shared model writes it: `{"choice":"3"}`, `{"matrix":{"s1":"4"}}`, … */
+export type Answer = Record<string, unknown>;
+/** Page id → question id → answer. */
+export type Answers = Record<string, Record<string, Answer>>;
+
+/** Runs SQL against the e2e database with the real `psql`; returns rows of `|`-separated fields. */
+export function sql(query: string): string[] {
+  const out = execFileSync('psql', [process.env.E2E_DATABASE_URL ?? '', '-AtX', '-v', 'ON_ERROR_STOP=1', '-c', query],
+    { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.length > 0);
+}
+
+export function respondentId(code: string): string {
+  const [id] = sql(`select id from respondents where access_code = '${code.replace(/[^A-Z0-9]/g, '')}'`);
+  if (!id) throw new Error(`no respondent with code ${code}`);
+  return id;
+}
+
+/** What PostgreSQL holds as the current answers of a respondent, page by page. */
+export function currentAnswers(id: string): Answers {
+  const rows = sql(`select c.page_id, s.answers from current_answers c
+      join page_saves s on s.respondent_id = c.respondent_id and s.revision = c.revision
+      where c.respondent_id = '${id}' order by c.page_id`);
+  const result: Answers = {};
+  for (const row of rows) {
+    const bar = row.indexOf('|');
+    result[row.slice(0, bar)] = JSON.parse(row.slice(bar + 1));
+  }
+  return result;
+}
+
+/** Pages that have more than one final (non-draft) save: each page left with Next must be stored exactly once. */
+export function pagesSavedTwice(id: string): string[] {
+  return sql(`select page_id from page_saves where respondent_id = '${id}' and not draft
+      group by page_id having count(*) > 1`);
+}
+
+export function completed(id: string): boolean {
+  return sql(`select completed_at is not null from respondent_progress where respondent_id = '${id}'`)[0] === 't';
+}
+
+/**
+ * Answers every visible question of the page on screen the way a respondent would (clicks and typing, which fire
+ * the real input events), and returns what it gave. `seed` varies the choices between respondents.
+ */
+export async function fillPage(page: Page, seed = 0): Promise<{ pageId: string; answers: Record<string, Answer> }> {
+  const form = page.locator('form.page');
+  const pageId = (await form.getAttribute('data-page')) ?? '';
+  const answers: Record<string, Answer> = await page.evaluate(async (seed) => {
+    const tick = () => new Promise((r) => setTimeout(r, 0));
+    const given: Record<string, Record<string, unknown>> = {};
+    const questions = () => [...document.querySelectorAll<HTMLElement>('form.page .q')];
+    for (let i = 0; i < questions().length; i++) {
+      await tick(); // skip logic shows or hides later questions after earlier answers
+      const q = questions()[i];
+      if (q.hidden) continue;
+      const id = q.dataset.question ?? '';
+      const kind = q.dataset.kind;
+      const pick = <T>(xs: T[]) => xs[(seed + i) % xs.length];
+      if (kind === 'single_choice') {
+        const radios = [...q.querySelectorAll<HTMLInputElement>('input[type=radio]')];
+        const r = id === 'role' ? radios[0] : id === 'bullied' ? radios[0] : pick(radios);
+        r.click();
+        given[id] = { choice: r.value };
+      } else if (kind === 'multiple_choice') {
+        const boxes = [...q.querySelectorAll<HTMLInputElement>('input[type=checkbox]')];
+        const chosen = [boxes[0], boxes[boxes.length - 1]].filter((b, j, all) => all.indexOf(b) === j);
+        for (const b of chosen) if (!b.checked) b.click();
+        given[id] = { choices: boxes.filter((b) => b.checked).map((b) => b.value) };
+      } else if (kind === 'likert') {
+        const matrix: Record<string, string> = {};
+        for (const [j, row] of [...q.querySelectorAll('tbody tr')].entries()) {
+          const radios = [...row.querySelectorAll<HTMLInputElement>('input[type=radio]')];
+          const r = radios[(seed + j) % radios.length];
+          r.click();
+          matrix[r.name.slice(`q-${id}-`.length)] = r.value;
+        }
+        given[id] = { matrix };
+      } else if (kind === 'free_text') {
+        const box = q.querySelector<HTMLInputElement | HTMLTextAreaElement>('input, textarea')!;
+        box.value = `Answer ${seed} to ${id}: ça va, 👍`;
+        box.dispatchEvent(new Event('input', { bubbles: true }));
+        given[id] = { text: box.value };
+      } else if (kind === 'number') {
+        const box = q.querySelector<HTMLInputElement>('input')!;
+        const n = Math.max(Number(box.min || 0), 1) + seed;
+        box.value = String(n);
+        box.dispatchEvent(new Event('input', { bubbles: true }));
+        given[id] = { number: n };
+      } else if (kind === 'dropdown') {
+        const select = q.querySelector<HTMLSelectElement>('select')!;
+        select.selectedIndex = 1 + (seed % (select.options.length - 1));
+        select.dispatchEvent(new Event('change', { bubbles: true }));
+        given[id] = { choice: select.value };
+      }
+    }
+    await tick();
+    // Skip logic may have hidden a question answered above: it is not sent, so not expected either.
+    for (const q of questions()) if (q.hidden) delete given[q.dataset.question ?? ''];
+    return given;
+  }, seed);
+  return { pageId, answers };
+}
+
+/** Answers the page on screen and presses Next (or Finish); waits until the next page or the final screen is shown. */
+export async function answerAndContinue(page: Page, seed = 0): Promise<{ pageId: string; answers: Record<string, Answer>; last: boolean }> {
+  const filled = await fillPage(page, seed);
+  const button = page.locator('form.page button[type=submit]');
+  const last = (await button.textContent())?.trim() === 'Finish';
+  await button.click();
+  if (last) {
+    await expect(page.getByRole('heading', { name: 'Thank you! You have finished the survey.' })).toBeVisible();
+  } else {
+    await expect(page.locator('form.page')).not.toHaveAttribute('data-page', filled.pageId);
+  }
+  return { ...filled, last };
+}
+
+/** Takes the survey from the page on screen to the end (or `pages` pages); returns every answer given. */
+export async function answerPages(page: Page, seed = 0, pages = Infinity, into: Answers = {}): Promise<Answers> {
+  for (let n = 0; n < pages; n++) {
+    const { pageId, answers, last } = await answerAndContinue(page, seed);
+    into[pageId] = answers;
+    if (last) break;
+  }
+  return into;
+}
+
+export async function signIn(page: Page, code: string) {
+  await page.goto('/');
+  await page.getByLabel('Access code').fill(code);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.locator('form.page')).toBeVisible();
+}
+
+/** Waits until the status line says the server has everything. */
+export async function allSaved(page: Page, timeout = 30_000) {
+  await expect(page.locator('p.sync')).toHaveText('All answers saved', { timeout });
 }

@@ -1,14 +1,15 @@
 import { expect, test } from '@playwright/test';
-import { newRespondents } from './helpers';
+import { answerPages, newRespondents, respondentId, signIn } from './helpers';
 
 test('a wrong code gets a clear message', async ({ page }) => {
   await page.goto('/');
   await page.getByLabel('Access code').fill('AAAA-AAAA-AAAA');
   await page.getByRole('button', { name: 'Start' }).click();
   await expect(page.getByRole('alert')).toContainText('not valid');
+  await expect(page.getByLabel('Access code')).toHaveAttribute('aria-invalid', 'true');
 });
 
-test('a respondent signs in and the survey is downloaded once, cacheable forever', async ({ page }) => {
+test('the survey is downloaded once, cacheable forever, and not again after a reload', async ({ page }) => {
   const [code] = newRespondents(1);
   const surveyResponses: { url: string; cache: string | undefined }[] = [];
   page.on('response', (r) => {
@@ -18,7 +19,47 @@ test('a respondent signs in and the survey is downloaded once, cacheable forever
   await page.getByLabel('Access code').fill(code.toLowerCase());
   await page.getByRole('button', { name: 'Start' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('School Climate Survey 2026');
-  await expect(page.getByRole('status')).toContainText('60 pages');
+  await expect(page.locator('.progress')).toContainText('Page 1 of 60');
+  await answerPages(page, 0, 2);
+  await page.reload();
+  await expect(page.locator('form.page')).toHaveAttribute('data-page', 'student_02');
   expect(surveyResponses).toHaveLength(1);
   expect(surveyResponses[0].cache).toBe('public, max-age=31536000, immutable');
+});
+
+test('a code in the link signs in directly and leaves the address bar', async ({ page }) => {
+  const [code] = newRespondents(1);
+  await page.goto(`/?code=${code}`);
+  await expect(page.locator('form.page')).toHaveAttribute('data-page', 'about');
+  expect(new URL(page.url()).search).toBe('');
+});
+
+test('a code whose survey is complete says so', async ({ page, request }) => {
+  const [code] = newRespondents(1);
+  const login = await (await request.post('/api/v1/login', { data: { access_code: code } })).json();
+  const reply = await request.post('/api/v1/sync', {
+    headers: { authorization: `Bearer ${login.token}` },
+    data: {
+      respondent_id: respondentId(code),
+      saves: [{ page_id: 'closing', revision: 1, answers: {}, client_time: new Date().toISOString(), finishes: true }],
+    },
+  });
+  expect(reply.status()).toBe(200);
+  await page.goto('/');
+  await page.getByLabel('Access code').fill(code);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('This survey is already complete');
+});
+
+test('a second tab waits while the first one has the survey open, then takes over', async ({ page, context }) => {
+  const [code] = newRespondents(1);
+  await signIn(page, code);
+  const second = await context.newPage();
+  await second.goto('/');
+  await expect(second.getByRole('heading', { level: 1 })).toHaveText('Quire is open in another tab');
+  await page.close();
+  await expect(second.getByLabel('Access code')).toBeVisible();
+  await second.getByLabel('Access code').fill(code);
+  await second.getByRole('button', { name: 'Start' }).click();
+  await expect(second.locator('form.page')).toHaveAttribute('data-page', 'about');
 });
