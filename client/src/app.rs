@@ -46,12 +46,16 @@ impl Ctx {
     }
 }
 
+// One value, held in one signal: the size of the largest variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 enum Screen {
     Starting,
     /// Another tab of this browser has the app open.
     OtherTab,
-    SignIn { error: Option<String> },
+    SignIn {
+        error: Option<String>,
+    },
     Loading,
     Survey(Run),
     AlreadyCompleted,
@@ -71,7 +75,10 @@ pub fn App() -> impl IntoView {
             Err(e) => return screen.set(Screen::NoStorage(e.to_string())),
         };
         let alarm = Alarm::default();
-        let c = Ctx { services: StoredValue::new_local(Services { store: store.clone(), alarm: alarm.clone() }), status: SyncStatus::new() };
+        let c = Ctx {
+            services: StoredValue::new_local(Services { store: store.clone(), alarm: alarm.clone() }),
+            status: SyncStatus::new(),
+        };
         ctx.set(Some(c));
         {
             let alarm = alarm.clone();
@@ -169,7 +176,8 @@ async fn sign_in(ctx: Ctx, screen: RwSignal<Screen>, entered: String) {
         return screen.set(Screen::SignIn { error: Some("Enter the access code from your slip.".into()) });
     }
     let store = ctx.store();
-    let local = store.sessions().await.unwrap_or_default().into_iter().find(|s| code_hash(&s.salt, &code) == s.code_hash);
+    let local =
+        store.sessions().await.unwrap_or_default().into_iter().find(|s| code_hash(&s.salt, &code) == s.code_hash);
     if let Some(session) = local {
         let rid = session.respondent_id;
         match open(ctx, session).await {
@@ -273,7 +281,10 @@ fn survey_view(ctx: Ctx, screen: RwSignal<Screen>, run: Run) -> impl IntoView {
         let options = languages
             .into_iter()
             .map(|l| {
-                let selected = { let l = l.clone(); move || lang.get() == l };
+                let selected = {
+                    let l = l.clone();
+                    move || lang.get() == l
+                };
                 view! { <option value=l.clone() prop:selected=selected>{ui::language_name(&l).to_owned()}</option> }
             })
             .collect_view();
@@ -304,7 +315,9 @@ fn survey_view(ctx: Ctx, screen: RwSignal<Screen>, run: Run) -> impl IntoView {
         screen.set(Screen::SignIn { error: None });
     };
     let progress = move || {
-        t(&lang.get(), Msg::PageOf).replace("{n}", &(run.page.get() + 1).to_string()).replace("{total}", &total.to_string())
+        t(&lang.get(), Msg::PageOf)
+            .replace("{n}", &(run.page.get() + 1).to_string())
+            .replace("{total}", &total.to_string())
     };
     view! {
         <header class="bar">
@@ -329,7 +342,10 @@ fn page_view(run: Run) -> impl IntoView {
         let index = run.page.get();
         let page = &survey.survey().pages[index];
         let default = survey.survey().default_language.clone();
-        let title = { let t = page.title.clone(); move || t.get(&lang.get(), &default).to_owned() };
+        let title = {
+            let t = page.title.clone();
+            move || t.get(&lang.get(), &default).to_owned()
+        };
         let page_id: Arc<str> = page.id.as_str().into();
         let questions = page.questions.iter().map(|q| crate::form::question(run, page_id.clone(), q)).collect_view();
         view! {

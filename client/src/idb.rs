@@ -94,9 +94,8 @@ pub async fn open(name: &str, version: u32, stores: &'static [&'static str]) -> 
 
 /// Deletes a whole database (tests use a fresh one each).
 pub async fn delete_database(name: &str) -> Result<()> {
-    let factory = web_sys::window()
-        .and_then(|w| w.indexed_db().ok().flatten())
-        .ok_or_else(|| IdbError::msg("no IndexedDB"))?;
+    let factory =
+        web_sys::window().and_then(|w| w.indexed_db().ok().flatten()).ok_or_else(|| IdbError::msg("no IndexedDB"))?;
     request(factory.delete_database(name).map_err(IdbError::from_js)?.into()).await.map(|_| ())
 }
 
@@ -138,11 +137,7 @@ impl Db {
         let values = os.get_all_with_key(&range).map_err(IdbError::from_js)?;
         let keys: Array = request(keys).await?.unchecked_into();
         let values: Array = request(values).await?.unchecked_into();
-        Ok(keys
-            .iter()
-            .zip(values.iter())
-            .filter_map(|(k, v)| Some((k.as_string()?, v.as_string()?)))
-            .collect())
+        Ok(keys.iter().zip(values.iter()).filter_map(|(k, v)| Some((k.as_string()?, v.as_string()?))).collect())
     }
 
     pub fn close(&self) {
@@ -230,7 +225,10 @@ impl Tx {
         });
         match JsFuture::from(promise).await {
             Ok(_) => Ok(()),
-            Err(e) => Err(tx.error().map(|d| IdbError { name: d.name(), message: d.message() }).unwrap_or_else(|| IdbError::from_js(e))),
+            Err(e) => Err(tx
+                .error()
+                .map(|d| IdbError { name: d.name(), message: d.message() })
+                .unwrap_or_else(|| IdbError::from_js(e))),
         }
     }
 }

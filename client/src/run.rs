@@ -227,9 +227,9 @@ impl Run {
         answers.retain(|_, v| !v.is_empty());
         let now_on_id = survey.survey().pages[now_on].id.clone();
         let unchanged = !finishes
-            && self.last_saved.with_value(|m| {
-                m.get(&page_id).is_some_and(|(a, was_draft)| *a == answers && (draft || !was_draft))
-            });
+            && self
+                .last_saved
+                .with_value(|m| m.get(&page_id).is_some_and(|(a, was_draft)| *a == answers && (draft || !was_draft)));
         let moved = self.session.with_value(|s| s.page != now_on_id);
         if unchanged && !moved {
             return;

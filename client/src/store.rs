@@ -209,3 +209,26 @@ impl Store {
         Ok(tx.commit().await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_quota_is_told_apart_from_other_failures() {
+        let quota = IdbError { name: "QuotaExceededError".into(), message: "full".into() };
+        assert_eq!(StoreError::from(quota), StoreError::Full);
+        let other = IdbError { name: "AbortError".into(), message: "aborted".into() };
+        assert!(matches!(StoreError::from(other), StoreError::Other(m) if m.contains("AbortError")));
+    }
+
+    #[test]
+    fn outbox_keys_sort_by_respondent_page_revision() {
+        let rid = Uuid::from_u128(7);
+        let (k9, k10) = (outbox_key(rid, "p1", 9), outbox_key(rid, "p1", 10));
+        assert!(k9 < k10, "{k9} < {k10}");
+        assert!(outbox_key(rid, "p1", u64::MAX / 4096) > k10);
+        assert_eq!(respondent_of(&k10), Some(rid));
+        assert_eq!(respondent_of("not-a-key/p1/1"), None);
+    }
+}

@@ -28,53 +28,139 @@ pub fn t(lang: &str, msg: Msg) -> &'static str {
     use Msg::*;
     let es = lang == "es";
     match msg {
-        Back => if es { "Atrás" } else { "Back" },
-        Next => if es { "Siguiente" } else { "Next" },
-        Finish => if es { "Terminar" } else { "Finish" },
-        PageOf => if es { "Página {n} de {total}" } else { "Page {n} of {total}" },
-        SignOut => if es { "Cerrar sesión" } else { "Sign out" },
-        Language => if es { "Idioma" } else { "Language" },
-        AllSaved => if es { "Todas las respuestas están guardadas" } else { "All answers saved" },
-        Saving => if es { "Guardando…" } else { "Saving…" },
-        SavedLocally => if es {
-            "Guardado en esta computadora: se enviará cuando vuelva la conexión"
-        } else {
-            "Saved on this computer — will send when the connection is back"
-        },
-        SignInAgain => if es {
-            "Guardado en esta computadora. Vuelva a ingresar su código para enviarlo."
-        } else {
-            "Saved on this computer. Sign in again with your code to send it."
-        },
-        Required => if es { "obligatoria" } else { "required" },
-        FixErrors => if es {
-            "Revise las preguntas marcadas antes de continuar."
-        } else {
-            "Please check the questions marked below before you go on."
-        },
-        Choose => if es { "Elija…" } else { "Choose…" },
-        DoneTitle => if es { "¡Gracias! Ha terminado la encuesta." } else { "Thank you! You have finished the survey." },
-        DoneSynced => if es {
-            "Todas sus respuestas llegaron al servidor. Puede cerrar esta ventana."
-        } else {
-            "All your answers have reached the server. You can close this window."
-        },
-        DonePending => if es {
-            "Sus respuestas están guardadas en esta computadora y se enviarán en cuanto vuelva la conexión."
-        } else {
-            "Your answers are saved on this computer and will be sent as soon as the connection is back."
-        },
-        NextPerson => if es { "Listo: siguiente persona" } else { "Done — next person" },
-        StorageFull => if es {
-            "El almacenamiento de este navegador está lleno: sus últimas respuestas no se pudieron guardar. Pida ayuda a la persona a cargo."
-        } else {
-            "This browser's storage is full, so your latest answers could not be saved on this computer. Please ask the person in charge for help."
-        },
-        StorageFailed => if es {
-            "Sus últimas respuestas no se pudieron guardar en esta computadora."
-        } else {
-            "Your latest answers could not be saved on this computer."
-        },
+        Back => {
+            if es {
+                "Atrás"
+            } else {
+                "Back"
+            }
+        }
+        Next => {
+            if es {
+                "Siguiente"
+            } else {
+                "Next"
+            }
+        }
+        Finish => {
+            if es {
+                "Terminar"
+            } else {
+                "Finish"
+            }
+        }
+        PageOf => {
+            if es {
+                "Página {n} de {total}"
+            } else {
+                "Page {n} of {total}"
+            }
+        }
+        SignOut => {
+            if es {
+                "Cerrar sesión"
+            } else {
+                "Sign out"
+            }
+        }
+        Language => {
+            if es {
+                "Idioma"
+            } else {
+                "Language"
+            }
+        }
+        AllSaved => {
+            if es {
+                "Todas las respuestas están guardadas"
+            } else {
+                "All answers saved"
+            }
+        }
+        Saving => {
+            if es {
+                "Guardando…"
+            } else {
+                "Saving…"
+            }
+        }
+        SavedLocally => {
+            if es {
+                "Guardado en esta computadora: se enviará cuando vuelva la conexión"
+            } else {
+                "Saved on this computer — will send when the connection is back"
+            }
+        }
+        SignInAgain => {
+            if es {
+                "Guardado en esta computadora. Vuelva a ingresar su código para enviarlo."
+            } else {
+                "Saved on this computer. Sign in again with your code to send it."
+            }
+        }
+        Required => {
+            if es {
+                "obligatoria"
+            } else {
+                "required"
+            }
+        }
+        FixErrors => {
+            if es {
+                "Revise las preguntas marcadas antes de continuar."
+            } else {
+                "Please check the questions marked below before you go on."
+            }
+        }
+        Choose => {
+            if es {
+                "Elija…"
+            } else {
+                "Choose…"
+            }
+        }
+        DoneTitle => {
+            if es {
+                "¡Gracias! Ha terminado la encuesta."
+            } else {
+                "Thank you! You have finished the survey."
+            }
+        }
+        DoneSynced => {
+            if es {
+                "Todas sus respuestas llegaron al servidor. Puede cerrar esta ventana."
+            } else {
+                "All your answers have reached the server. You can close this window."
+            }
+        }
+        DonePending => {
+            if es {
+                "Sus respuestas están guardadas en esta computadora y se enviarán en cuanto vuelva la conexión."
+            } else {
+                "Your answers are saved on this computer and will be sent as soon as the connection is back."
+            }
+        }
+        NextPerson => {
+            if es {
+                "Listo: siguiente persona"
+            } else {
+                "Done — next person"
+            }
+        }
+        StorageFull => {
+            if es {
+                "El almacenamiento de este navegador está lleno: sus últimas respuestas no se pudieron guardar. Pida ayuda a la persona a cargo."
+            } else {
+                "This browser's storage is full, so your latest answers could not be saved on this computer. Please ask the person in charge for help."
+            }
+        }
+        StorageFailed => {
+            if es {
+                "Sus últimas respuestas no se pudieron guardar en esta computadora."
+            } else {
+                "Your latest answers could not be saved on this computer."
+            }
+        }
     }
 }
 

@@ -1,0 +1,144 @@
+//! The local database and its outbox, in headless Chromium against the browser's real IndexedDB. Each test opens a
+//! database of its own name and deletes it at the end.
+
+use quire_client::idb;
+use quire_client::store::{respondent_of, Session, Store};
+use quire_shared::{AnswerValue, PageAnswers, PageSave};
+use uuid::Uuid;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn fresh_name() -> String {
+    format!("quire-test-{}", js_sys::Math::random().to_bits())
+}
+
+fn uuid() -> Uuid {
+    let hi = (js_sys::Math::random() * 2f64.powi(52)) as u128;
+    let lo = (js_sys::Math::random() * 2f64.powi(52)) as u128;
+    Uuid::from_u128((hi << 64) | lo)
+}
+
+fn session(rid: Uuid) -> Session {
+    Session {
+        respondent_id: rid,
+        token: "token".into(),
+        survey_id: "s".into(),
+        survey_version: "v1".into(),
+        survey_url: "/static/surveys/v1.json".into(),
+        code_hash: "h".into(),
+        salt: "salt".into(),
+        page: "p1".into(),
+        language: "en".into(),
+        next_revision: 1,
+        finished: false,
+    }
+}
+
+fn save(page: &str, revision: u64, text: &str) -> PageSave {
+    let answers: PageAnswers = [("q".to_owned(), AnswerValue::Text(text.into()))].into();
+    PageSave {
+        page_id: page.into(),
+        revision,
+        answers,
+        client_time: time::OffsetDateTime::UNIX_EPOCH,
+        finishes: false,
+        draft: true,
+    }
+}
+
+async fn open(name: &str) -> Store {
+    Store::open(name).await.unwrap_or_else(|e| panic!("open {name}: {e}"))
+}
+
+#[wasm_bindgen_test]
+async fn a_page_save_writes_answers_outbox_and_session_together_and_survives_reopening() {
+    let name = fresh_name();
+    let store = open(&name).await;
+    let rid = uuid();
+    let mut s = session(rid);
+    s.next_revision = 2;
+    s.page = "p2".into();
+    store.save_page(&s, &save("p1", 1, "hello")).await.unwrap_or_else(|e| panic!("{e}"));
+    store.close();
+
+    let store = open(&name).await;
+    assert_eq!(store.session(rid).await.ok().flatten(), Some(s));
+    let answers = store.answers(rid).await.unwrap_or_default();
+    assert_eq!(answers.len(), 1);
+    assert_eq!(answers[0].0, "p1");
+    assert_eq!(answers[0].1.answers, save("p1", 1, "hello").answers);
+    assert!(answers[0].1.draft);
+    let pending = store.pending().await.unwrap_or_default();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].save, save("p1", 1, "hello"));
+    assert_eq!(respondent_of(&pending[0].key), Some(rid));
+    store.close();
+    let _ = idb::delete_database(&name).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_newer_save_replaces_the_older_one_and_an_old_ack_cannot_delete_it() {
+    let name = fresh_name();
+    let store = open(&name).await;
+    let rid = uuid();
+    let s = session(rid);
+    store.save_page(&s, &save("p1", 1, "first")).await.unwrap_or_else(|e| panic!("{e}"));
+    store.save_page(&s, &save("p2", 2, "other page")).await.unwrap_or_else(|e| panic!("{e}"));
+    // The first save is in flight (its key was read) when the respondent changes the page again.
+    let in_flight = store.pending().await.unwrap_or_default();
+    store.save_page(&s, &save("p1", 3, "second")).await.unwrap_or_else(|e| panic!("{e}"));
+    // Revision 10 sorts after 9 only if keys are zero-padded.
+    store.save_page(&s, &save("p1", 10, "third")).await.unwrap_or_else(|e| panic!("{e}"));
+
+    let pending = store.pending().await.unwrap_or_default();
+    let revisions: Vec<(String, u64)> = pending.iter().map(|p| (p.save.page_id.clone(), p.save.revision)).collect();
+    assert_eq!(revisions, [("p1".to_owned(), 10), ("p2".to_owned(), 2)]);
+
+    // The server acknowledges the batch that was in flight: p1 rev 1 and p2 rev 2.
+    let keys: Vec<String> = in_flight.iter().map(|p| p.key.clone()).collect();
+    store.acknowledge(&keys).await.unwrap_or_else(|e| panic!("{e}"));
+    let pending = store.pending().await.unwrap_or_default();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0].save, save("p1", 10, "third"));
+    assert_eq!(store.pending_count(rid).await, Ok(1));
+    store.acknowledge(&[pending[0].key.clone()]).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(store.pending_count(rid).await, Ok(0));
+    // The answers stay: only the outbox empties.
+    assert_eq!(store.answers(rid).await.unwrap_or_default().len(), 2);
+    store.close();
+    let _ = idb::delete_database(&name).await;
+}
+
+#[wasm_bindgen_test]
+async fn respondents_on_one_browser_are_kept_apart_and_forgetting_one_leaves_the_other() {
+    let name = fresh_name();
+    let store = open(&name).await;
+    let (a, b) = (uuid(), uuid());
+    store.save_page(&session(a), &save("p1", 1, "a's answer")).await.unwrap_or_else(|e| panic!("{e}"));
+    store.save_page(&session(b), &save("p1", 1, "b's answer")).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(store.answers(b).await.unwrap_or_default()[0].1.answers, save("p1", 1, "b's answer").answers);
+    assert_eq!(store.pending_count(a).await, Ok(1));
+    assert_eq!(store.sessions().await.unwrap_or_default().len(), 2);
+
+    store.forget(a).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(store.session(a).await, Ok(None));
+    assert_eq!(store.answers(a).await, Ok(vec![]));
+    assert_eq!(store.pending_count(a).await, Ok(0));
+    assert!(store.session(b).await.ok().flatten().is_some());
+    assert_eq!(store.pending_count(b).await, Ok(1));
+    assert_eq!(store.answers(b).await.unwrap_or_default().len(), 1);
+    store.close();
+    let _ = idb::delete_database(&name).await;
+}
+
+#[wasm_bindgen_test]
+async fn surveys_are_kept_by_version() {
+    let name = fresh_name();
+    let store = open(&name).await;
+    assert_eq!(store.survey("v1").await, Ok(None));
+    store.put_survey("v1", "{\"id\":\"s\"}").await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(store.survey("v1").await, Ok(Some("{\"id\":\"s\"}".to_owned())));
+    store.close();
+    let _ = idb::delete_database(&name).await;
+}
