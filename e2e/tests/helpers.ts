@@ -105,7 +105,8 @@ export async function fillPage(page: Page, seed = 0): Promise<{ pageId: string; 
         given[id] = { text: box.value };
       } else if (kind === 'number') {
         const box = q.querySelector<HTMLInputElement>('input')!;
-        const n = Math.max(Number(box.min || 0), 1) + seed;
+        const lo = Math.max(Number(box.min || 0), 1);
+        const n = Math.min(box.max ? Number(box.max) : lo + 100, lo + (seed % 7));
         box.value = String(n);
         box.dispatchEvent(new Event('input', { bubbles: true }));
         given[id] = { number: n };
