@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use quire_shared::ValidSurvey;
+use quire_shared::{validate_page_answers, ValidSurvey};
 use sha2::{Digest, Sha256};
 
 use crate::api;
 use crate::browser::{self, tab, Alarm};
+use crate::navigation::{self, AllAnswers};
 use crate::run::Run;
 use crate::store::{LocalPage, Session, Store, DB_NAME};
 use crate::sync::{self, SyncStatus};
@@ -93,7 +94,7 @@ pub fn App() -> impl IntoView {
 
         let resumed = match tab::get(TAB_RESPONDENT).and_then(|id| id.parse().ok()) {
             Some(rid) => match store.session(rid).await {
-                Ok(Some(session)) => open(c, session).await.ok(),
+                Ok(Some(session)) => open(c, session, false).await.ok(),
                 _ => None,
             },
             None => None,
@@ -180,7 +181,7 @@ async fn sign_in(ctx: Ctx, screen: RwSignal<Screen>, entered: String) {
         store.sessions().await.unwrap_or_default().into_iter().find(|s| code_hash(&s.salt, &code) == s.code_hash);
     if let Some(session) = local {
         let rid = session.respondent_id;
-        match open(ctx, session).await {
+        match open(ctx, session, false).await {
             Ok(run) => {
                 screen.set(Screen::Survey(run));
                 // A fresh token for later syncs (the old one may be close to expiry); offline, the old one stays.
@@ -229,7 +230,7 @@ async fn sign_in(ctx: Ctx, screen: RwSignal<Screen>, entered: String) {
             .map(|p| (p.page_id, LocalPage { revision: p.revision, answers: p.answers, draft: true }))
             .collect();
         store.start_session(&session, &pages).await.map_err(|e| e.to_string())?;
-        open(ctx, session).await.map(Some)
+        open(ctx, session, true).await.map(Some)
     }
     .await;
     match result {
@@ -239,8 +240,9 @@ async fn sign_in(ctx: Ctx, screen: RwSignal<Screen>, entered: String) {
     }
 }
 
-/// Puts a respondent on screen from what this browser holds: no network needed.
-async fn open(ctx: Ctx, mut session: Session) -> Result<Run, String> {
+/// Puts a respondent on screen from what this browser holds: no network needed. `from_server`: the answers came
+/// from another device, where the respondent may already have left the last saved page.
+async fn open(ctx: Ctx, mut session: Session, from_server: bool) -> Result<Run, String> {
     let store = ctx.store();
     let text = store
         .survey(&session.survey_version)
@@ -249,8 +251,22 @@ async fn open(ctx: Ctx, mut session: Session) -> Result<Run, String> {
         .ok_or("The survey is not on this computer yet; connect to the internet and sign in again.")?;
     let survey = ValidSurvey::parse(&text).map_err(|e| format!("The survey file is damaged: {e:?}"))?;
     let pages = store.answers(session.respondent_id).await.map_err(|e| e.to_string())?;
-    if survey.page_index(&session.page).is_none() {
-        session.page = survey.survey().pages[0].id.clone();
+    match survey.page_index(&session.page) {
+        None => session.page = survey.survey().pages[0].id.clone(),
+        Some(index) if from_server => {
+            // The server knows which page was saved last, not whether the respondent went on: go on if they could.
+            let all: AllAnswers = pages.iter().map(|(p, l)| (p.clone(), l.answers.clone())).collect();
+            let answers = navigation::answers_to_send(&survey, index, &all);
+            let known = navigation::Known { survey: &survey, answers: &all };
+            if all.contains_key(&session.page)
+                && validate_page_answers(&survey, &session.page, &answers, &known, true).is_ok()
+            {
+                if let Some(next) = navigation::next_page(&survey, index, &all) {
+                    session.page = survey.survey().pages[next].id.clone();
+                }
+            }
+        }
+        Some(_) => {}
     }
     let languages = std::iter::once(&survey.survey().default_language).chain(&survey.survey().languages);
     if !languages.clone().any(|l| *l == session.language) {

@@ -63,3 +63,21 @@ test('a second tab waits while the first one has the survey open, then takes ove
   await second.getByRole('button', { name: 'Start' }).click();
   await expect(second.locator('form.page')).toHaveAttribute('data-page', 'about');
 });
+
+test('signing in on another device continues from what the server holds', async ({ page, browser }) => {
+  const [code] = newRespondents(1);
+  await signIn(page, code);
+  const given = await answerPages(page, 2, 3);
+  await expect(page.locator('p.sync')).toHaveText('All answers saved', { timeout: 30_000 });
+  const other = await browser.newContext();
+  const second = await other.newPage();
+  await signIn(second, code);
+  await expect(second.locator('form.page')).toHaveAttribute('data-page', 'student_03');
+  await second.getByRole('button', { name: 'Back' }).click();
+  await expect(second.locator('form.page')).toHaveAttribute('data-page', 'student_02');
+  const matrix = given.student_02.student_02_m1.matrix as Record<string, string>;
+  for (const [statement, value] of Object.entries(matrix)) {
+    await expect(second.locator(`input[name="q-student_02_m1-${statement}"][value="${value}"]`)).toBeChecked();
+  }
+  await other.close();
+});
