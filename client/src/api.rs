@@ -44,17 +44,26 @@ async fn refusal(response: gloo_net::http::Response) -> ApiError {
     }
 }
 
-pub async fn login(code: &str) -> Result<LoginResponse, ApiError> {
-    let response = Request::post("/api/v1/login")
-        .json(&LoginRequest { access_code: code.to_owned() })
-        .map_err(|_| ApiError::Network)?
-        .send()
-        .await
-        .map_err(|_| ApiError::Network)?;
+/// POSTs a JSON body and reads a JSON reply; any non-2xx answer becomes the matching `ApiError`. A reply cut off
+/// mid-way counts as a network failure: for sync, the saves stay queued and are sent again (idempotent).
+async fn post<B: serde::Serialize, R: for<'de> serde::Deserialize<'de>>(
+    path: &str,
+    token: Option<&str>,
+    body: &B,
+) -> Result<R, ApiError> {
+    let mut request = Request::post(path);
+    if let Some(token) = token {
+        request = request.header("authorization", &format!("Bearer {token}"));
+    }
+    let response = request.json(body).map_err(|_| ApiError::Network)?.send().await.map_err(|_| ApiError::Network)?;
     if !response.ok() {
         return Err(refusal(response).await);
     }
     response.json().await.map_err(|_| ApiError::Network)
+}
+
+pub async fn login(code: &str) -> Result<LoginResponse, ApiError> {
+    post("/api/v1/login", None, &LoginRequest { access_code: code.to_owned() }).await
 }
 
 /// Downloads a survey version and checks that its content hash is the version asked for.
@@ -74,16 +83,5 @@ pub async fn survey(url: &str, version: &str) -> Result<(ValidSurvey, String), A
 
 /// Sends one batch; the reply comes only after the server has committed what it stored.
 pub async fn sync(token: &str, batch: &SyncBatch) -> Result<SyncReply, ApiError> {
-    let response = Request::post("/api/v1/sync")
-        .header("authorization", &format!("Bearer {token}"))
-        .json(batch)
-        .map_err(|_| ApiError::Network)?
-        .send()
-        .await
-        .map_err(|_| ApiError::Network)?;
-    if !response.ok() {
-        return Err(refusal(response).await);
-    }
-    // A reply cut off mid-way is a network failure: the saves stay queued and are sent again (idempotent).
-    response.json().await.map_err(|_| ApiError::Network)
+    post("/api/v1/sync", Some(token), batch).await
 }
