@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use quire_shared::ValidSurvey;
 use sqlx::PgPool;
 
+use crate::admin::auth::{create_admin, Role};
 use crate::config::{DbConfig, ServeConfig};
 use crate::roster::{format_code, CodeRow};
 use crate::{connect, launch, surveys, AppState, MIGRATOR};
@@ -39,6 +40,20 @@ pub enum Command {
         file: PathBuf,
         #[arg(long)]
         survey: String,
+    },
+    /// Create an administrator or school coordinator, or reset one's password and role (same email).
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        /// `administrator` (everything) or `coordinator` (one school's rosters, codes and dashboard).
+        #[arg(long, default_value = "administrator")]
+        role: String,
+        /// The coordinator's school.
+        #[arg(long)]
+        school: Option<String>,
+        /// Read from this variable, or else from the first line of standard input (never a flag: flags show in `ps`).
+        #[arg(long, default_value = "QUIRE_ADMIN_PASSWORD")]
+        password_env: String,
     },
     /// Load and publish the example survey and demo roster (safe to repeat) and print a few access codes.
     Demo {
@@ -79,6 +94,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 out.serialize(CodeRow { access_code: format_code(&row.access_code), ..row })?;
             }
             out.flush()?;
+            Ok(())
+        }
+        Command::CreateAdmin { email, role, school, password_env } => {
+            let role = Role::parse(&role).context("--role must be administrator or coordinator")?;
+            let password = match std::env::var(&password_env) {
+                Ok(p) => p,
+                Err(_) => {
+                    eprintln!("Password (at least 12 characters), then Enter:");
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            create_admin(&pool, &email, &password, role, school.as_deref()).await?;
+            println!("{} can now sign in at /admin as {}", email.to_lowercase(), role.as_str());
             Ok(())
         }
         Command::Demo { survey, roster, static_dir } => {

@@ -84,6 +84,18 @@ pub struct ServeConfig {
     /// Expose `POST /api/v1/bench/noop` (token check and body parse, no database): the HTTP floor for benchmarks.
     #[arg(long, env = "QUIRE_BENCH_ENDPOINTS", default_value_t = false, action = clap::ArgAction::Set)]
     pub bench_endpoints: bool,
+    /// How long an administrator stays signed in.
+    #[arg(long, env = "QUIRE_ADMIN_SESSION_HOURS", default_value_t = 12)]
+    pub admin_session_hours: u32,
+    /// Mark the admin session cookie `Secure` (sent over HTTPS only). On in production behind TLS.
+    #[arg(long, env = "QUIRE_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
+    pub secure_cookies: bool,
+    /// A read replica for dashboard and export reads; unset, they use the primary.
+    #[arg(long, env = "QUIRE_READ_DATABASE_URL", hide_env_values = true)]
+    pub read_database_url: Option<Secret>,
+    /// Connections in the read pool (only with `QUIRE_READ_DATABASE_URL`).
+    #[arg(long, env = "QUIRE_READ_MAX_CONNECTIONS", default_value_t = 8)]
+    pub read_max_connections: u32,
 }
 
 impl ServeConfig {
@@ -103,6 +115,10 @@ impl ServeConfig {
             ingest_queue: 4096,
             max_sync_in_flight: 512,
             bench_endpoints: false,
+            admin_session_hours: 12,
+            secure_cookies: false,
+            read_database_url: None,
+            read_max_connections: 8,
         }
     }
 

@@ -16,6 +16,12 @@ pub enum ApiError {
     Unauthorized(&'static str),
     #[error("{0}")]
     Forbidden(&'static str),
+    /// A state-changing admin request without its session's CSRF token.
+    #[error("missing or wrong CSRF token; reload the page and try again")]
+    Csrf,
+    /// An upload with problems: `errors` lists every one (JSON path or line, and message); nothing was applied.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String, field: Option<String>, errors: serde_json::Value },
     #[error("{0}")]
     NotFound(&'static str),
     #[error("{0}")]
@@ -45,6 +51,8 @@ impl ApiError {
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
+            ApiError::Invalid { code, .. } => (StatusCode::BAD_REQUEST, code),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
@@ -73,13 +81,19 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = ?e, "internal error");
                 ("internal error".to_owned(), None)
             }
-            ApiError::BadRequest { field, .. } | ApiError::PayloadTooLarge { field, .. } => {
-                (err.to_string(), field.clone())
-            }
+            ApiError::BadRequest { field, .. }
+            | ApiError::PayloadTooLarge { field, .. }
+            | ApiError::Invalid { field, .. } => (err.to_string(), field.clone()),
+            ApiError::Csrf => (err.to_string(), Some("X-CSRF-Token".to_owned())),
             _ => (err.to_string(), None),
         };
         let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message, field } };
-        let mut response = (status, Json(body)).into_response();
+        let mut response = match err {
+            ApiError::Invalid { errors, .. } => {
+                (status, Json(serde_json::json!({"error": body.error, "errors": errors}))).into_response()
+            }
+            _ => (status, Json(body)).into_response(),
+        };
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
         }

@@ -3,6 +3,7 @@
 //! `router` builds the whole HTTP surface from an `AppState`; `launch` serves it until the shutdown future resolves.
 //! `main.rs` only reads configuration and calls into here, so tests run the very same server.
 
+pub mod admin;
 pub mod assets;
 pub mod cli;
 pub mod config;
@@ -40,6 +41,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
+    /// Dashboard and export reads: the primary, or a replica (`QUIRE_READ_DATABASE_URL`).
+    pub read_pool: PgPool,
     pub config: Arc<ServeConfig>,
     pub tokens: TokenKeys,
     pub surveys: Arc<SurveyStore>,
@@ -48,12 +51,23 @@ pub struct AppState {
     pub committer: Option<GroupCommitter>,
     /// Admission control for sync requests (`QUIRE_MAX_SYNC_IN_FLIGHT`).
     pub sync_permits: Arc<tokio::sync::Semaphore>,
+    pub sign_in_limiter: Arc<admin::auth::SignInLimiter>,
 }
 
 impl AppState {
     /// Builds the state for a migrated database: survey versions are loaded into memory here, once.
     pub async fn new(pool: PgPool, config: ServeConfig) -> anyhow::Result<Self> {
         config.check()?;
+        let read_pool = match &config.read_database_url {
+            Some(url) => {
+                PgPoolOptions::new()
+                    .max_connections(config.read_max_connections)
+                    .acquire_timeout(std::time::Duration::from_secs(5))
+                    .connect(url.expose())
+                    .await?
+            }
+            None => pool.clone(),
+        };
         let committer = config.group_commit.then(|| GroupCommitter::start(pool.clone(), config.group_commit_config()));
         Ok(AppState {
             committer,
@@ -61,6 +75,8 @@ impl AppState {
             tokens: TokenKeys::new(&config.token_secret, config.token_ttl_hours),
             surveys: Arc::new(SurveyStore::preload(&pool).await?),
             metrics: Arc::new(Metrics::default()),
+            sign_in_limiter: Arc::default(),
+            read_pool,
             config: Arc::new(config),
             pool,
         })
@@ -91,7 +107,7 @@ pub fn router(state: AppState) -> Router {
         api = api.route("/api/v1/bench/noop", post(ingest::noop));
     }
     let api = api.route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track));
-    api.merge(assets::router(&state.config.dist_dir, &state.config.static_dir)).with_state(state)
+    api.merge(admin::router()).merge(assets::router(&state.config.dist_dir, &state.config.static_dir)).with_state(state)
 }
 
 async fn healthz() -> &'static str {

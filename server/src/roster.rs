@@ -124,6 +124,19 @@ pub fn parse(csv_text: &str) -> Result<Vec<RosterRow>, Vec<RowError>> {
     }
 }
 
+/// Each data row's line and school, as in the file (for checks that need line numbers after `parse` succeeded).
+pub fn parse_lines(csv_text: &str) -> Vec<(u64, String)> {
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(csv_text.as_bytes());
+    let school =
+        reader.headers().ok().and_then(|h| h.iter().position(|h| h.eq_ignore_ascii_case("school"))).unwrap_or(0);
+    reader
+        .records()
+        .filter_map(Result::ok)
+        .filter(|r| !r.iter().all(str::is_empty))
+        .map(|r| (r.position().map_or(0, |p| p.line()), r.get(school).unwrap_or("").to_owned()))
+        .collect()
+}
+
 /// Adds the people of a roster to a survey (those already there keep their codes) and returns every row's code.
 pub async fn load(pool: &PgPool, survey_id: &str, rows: &[RosterRow]) -> anyhow::Result<Vec<CodeRow>> {
     let mut tx = pool.begin().await?;
@@ -138,12 +151,18 @@ pub async fn load(pool: &PgPool, survey_id: &str, rows: &[RosterRow]) -> anyhow:
         let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::new_v4()).collect();
         let codes: Vec<String> = rows.iter().map(|_| generate_code()).collect();
         let col = |f: fn(&RosterRow) -> &String| rows.iter().map(f).cloned().collect::<Vec<_>>();
+        // The dashboard's per-class totals grow by the people actually added, in the same transaction.
         sqlx::query(
-            "insert into respondents (id, survey_id, school, class, role, external_id, name, access_code)
-             select id, $1, school, class, role, external_id, name, code
-             from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-                  as t(id, school, class, role, external_id, name, code)
-             on conflict do nothing",
+            "with added as (
+                insert into respondents (id, survey_id, school, class, role, external_id, name, access_code)
+                select id, $1, school, class, role, external_id, name, code
+                from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+                     as t(id, school, class, role, external_id, name, code)
+                on conflict do nothing
+                returning school, class)
+             insert into group_progress as g (survey_id, school, class, total)
+             select $1, school, class, count(*) from added group by 1, 2, 3 order by 1, 2, 3
+             on conflict (survey_id, school, class) do update set total = g.total + excluded.total",
         )
         .bind(survey_id)
         .bind(&ids)

@@ -1,0 +1,66 @@
+//! The audit log: who uploaded, published, loaded, downloaded or exported what, and when. Written in the same
+//! request as the action (after it succeeded); read by administrators at /admin/audit.
+
+use axum::extract::State;
+use axum::response::Response;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::auth::Admin;
+use super::html::{self, esc};
+use crate::error::ApiError;
+use crate::AppState;
+
+pub async fn record(
+    pool: &PgPool,
+    admin: &Admin,
+    action: &str,
+    survey_id: Option<&str>,
+    detail: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    record_by(pool, admin.id, &admin.email, action, survey_id, detail).await
+}
+
+pub async fn record_by(
+    pool: &PgPool,
+    admin_id: Uuid,
+    email: &str,
+    action: &str,
+    survey_id: Option<&str>,
+    detail: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("insert into audit_log (admin_id, admin_email, action, survey_id, detail) values ($1, $2, $3, $4, $5)")
+        .bind(admin_id)
+        .bind(email)
+        .bind(action)
+        .bind(survey_id)
+        .bind(detail)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// `GET /admin/audit`: the latest 500 entries.
+pub async fn page(State(state): State<AppState>, admin: Admin) -> Result<Response, ApiError> {
+    admin.require_administrator()?;
+    let rows: Vec<(OffsetDateTime, String, String, Option<String>, serde_json::Value)> =
+        sqlx::query_as("select at, admin_email, action, survey_id, detail from audit_log order by id desc limit 500")
+            .fetch_all(&state.read_pool)
+            .await?;
+    let mut body = String::from(
+        "<table class=\"list\"><thead><tr><th>When (UTC)</th><th>Who</th><th>Action</th><th>Survey</th><th>Detail</th></tr></thead><tbody>",
+    );
+    for (at, email, action, survey, detail) in rows {
+        body.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            esc(&super::fmt_time(Some(at))),
+            esc(&email),
+            esc(&action),
+            esc(survey.as_deref().unwrap_or("")),
+            esc(&detail.to_string())
+        ));
+    }
+    body.push_str("</tbody></table>");
+    Ok(html::page(&admin, "Audit log", &body))
+}

@@ -1,0 +1,417 @@
+//! Administrator sign-in: argon2id passwords, server-side sessions in an HttpOnly + SameSite=Strict cookie, a CSRF
+//! token per session, and a limit on failed sign-ins per account.
+//!
+//! Why a session table rather than signed cookies like respondent tokens: administrators are few, a database
+//! lookup per admin request costs nothing that matters, and signing out (or removing an administrator) must take
+//! effect at once.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::{Form, FromRequestParts, State};
+use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{audit, html};
+use crate::error::ApiError;
+use crate::AppState;
+
+pub const COOKIE_NAME: &str = "quire_admin";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Failed sign-ins allowed per account within `LOCKOUT_WINDOW`.
+const MAX_FAILURES: u32 = 5;
+const LOCKOUT_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Administrator,
+    Coordinator,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "administrator" => Some(Role::Administrator),
+            "coordinator" => Some(Role::Coordinator),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Administrator => "administrator",
+            Role::Coordinator => "coordinator",
+        }
+    }
+}
+
+/// A signed-in administrator or school coordinator.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    /// The coordinator's school; `None` for an administrator.
+    pub school: Option<String>,
+    pub csrf: String,
+}
+
+impl Admin {
+    /// Refuses a coordinator: survey files, publishing, exports and the audit log are the administrator's.
+    pub fn require_administrator(&self) -> Result<(), ApiError> {
+        match self.role {
+            Role::Administrator => Ok(()),
+            Role::Coordinator => Err(ApiError::Forbidden("only an administrator may do this")),
+        }
+    }
+
+    /// The school this request is about: a coordinator is held to their own whatever they ask for.
+    pub fn scope_school(&self, asked: Option<String>) -> Result<Option<String>, ApiError> {
+        match (&self.school, asked) {
+            (None, asked) => Ok(asked.filter(|s| !s.is_empty())),
+            (Some(own), Some(asked)) if !asked.is_empty() && asked != *own => {
+                Err(ApiError::Forbidden("a school coordinator sees only their own school"))
+            }
+            (Some(own), _) => Ok(Some(own.clone())),
+        }
+    }
+}
+
+/// Why an admin request was refused before its handler ran. Pages send the browser to the sign-in form; everything
+/// else gets Quire's JSON error.
+pub enum AuthRejection {
+    SignIn,
+    Api(ApiError),
+}
+
+impl IntoResponse for AuthRejection {
+    fn into_response(self) -> Response {
+        match self {
+            AuthRejection::SignIn => (StatusCode::SEE_OTHER, [(LOCATION, "/admin/login")]).into_response(),
+            AuthRejection::Api(e) => e.into_response(),
+        }
+    }
+}
+
+fn wants_html(parts: &Parts) -> bool {
+    parts.method == axum::http::Method::GET
+        && parts
+            .headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
+}
+
+fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AuthRejection> {
+        let refuse = |parts: &Parts| {
+            if wants_html(parts) {
+                AuthRejection::SignIn
+            } else {
+                AuthRejection::Api(ApiError::Unauthorized("sign in as an administrator"))
+            }
+        };
+        let Some(token) = cookie_value(&parts.headers, COOKIE_NAME) else {
+            return Err(refuse(parts));
+        };
+        let row: Option<(Uuid, String, String, Option<String>, String)> = sqlx::query_as(
+            "select a.id, a.email, a.role, a.school, s.csrf
+             from admin_sessions s join admins a on a.id = s.admin_id
+             where s.token_hash = $1 and s.expires_at > now()",
+        )
+        .bind(token_hash(token))
+        .fetch_optional(&state.pool)
+        .await
+        .map_err(|e| AuthRejection::Api(e.into()))?;
+        let Some((id, email, role, school, csrf)) = row else {
+            return Err(refuse(parts));
+        };
+        let role = Role::parse(&role).ok_or_else(|| AuthRejection::Api(anyhow::anyhow!("bad role {role}").into()))?;
+        Ok(Admin { id, email, role, school, csrf })
+    }
+}
+
+/// An administrator making a change: the request must carry the session's CSRF token in `X-CSRF-Token`. A form on
+/// another site cannot set that header, and a script there cannot read the token.
+pub struct AdminWrite(pub Admin);
+
+impl FromRequestParts<AppState> for AdminWrite {
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AuthRejection> {
+        let admin = Admin::from_request_parts(parts, state).await?;
+        let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !constant_time_eq(sent.as_bytes(), admin.csrf.as_bytes()) {
+            return Err(AuthRejection::Api(ApiError::Csrf));
+        }
+        Ok(AdminWrite(admin))
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// Creates an administrator or coordinator (the `quire admin create` command).
+pub async fn create_admin(
+    pool: &PgPool,
+    email: &str,
+    password: &str,
+    role: Role,
+    school: Option<&str>,
+) -> anyhow::Result<Uuid> {
+    anyhow::ensure!(password.chars().count() >= 12, "the password must be at least 12 characters");
+    anyhow::ensure!(email.contains('@'), "`{email}` is not an email address");
+    anyhow::ensure!(
+        (role == Role::Coordinator) == school.is_some(),
+        "a coordinator needs --school; an administrator takes none"
+    );
+    let hash = hash_password(password)?;
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "insert into admins (id, email, password_hash, role, school) values ($1, lower($2), $3, $4, $5)
+         on conflict (email) do update set password_hash = excluded.password_hash, role = excluded.role,
+                                           school = excluded.school",
+    )
+    .bind(id)
+    .bind(email)
+    .bind(hash)
+    .bind(role.as_str())
+    .bind(school)
+    .execute(pool)
+    .await?;
+    Ok(id)
+}
+
+/// Failed sign-ins per account. In memory: a restart forgets them, which costs an attacker nothing they could use
+/// (five more guesses against an argon2 hash and a password of at least 12 characters).
+#[derive(Default)]
+pub struct SignInLimiter {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl SignInLimiter {
+    /// `Some(wait)` while the account is locked.
+    fn locked(&self, email: &str) -> Option<Duration> {
+        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let (count, since) = map.get(email)?;
+        let elapsed = since.elapsed();
+        (*count >= MAX_FAILURES && elapsed < LOCKOUT_WINDOW).then(|| LOCKOUT_WINDOW - elapsed)
+    }
+
+    fn fail(&self, email: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = map.entry(email.to_owned()).or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= LOCKOUT_WINDOW {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
+        // Bounded: an attacker cycling through made-up addresses cannot grow this without limit.
+        if map.len() > 100_000 {
+            map.retain(|_, (_, since)| since.elapsed() < LOCKOUT_WINDOW);
+        }
+    }
+
+    fn succeed(&self, email: &str) {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(email);
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    pub email: String,
+    pub password: String,
+}
+
+pub async fn login_page() -> Response {
+    html::login_page(None, StatusCode::OK)
+}
+
+/// `POST /admin/login` (an HTML form). A cross-site form cannot sign someone in: the Origin, when the browser sends
+/// one, must be this site.
+pub async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<SignInForm>) -> Response {
+    if !same_origin(&headers) {
+        return html::login_page(Some("This sign-in did not come from this site."), StatusCode::FORBIDDEN);
+    }
+    let email = form.email.trim().to_lowercase();
+    if let Some(wait) = state.sign_in_limiter.locked(&email) {
+        let mut res = html::login_page(
+            Some("Too many failed sign-ins for this account. Wait a few minutes and try again."),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+        if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        return res;
+    }
+    match sign_in(&state, &email, form.password).await {
+        Ok(Some(cookie)) => {
+            state.sign_in_limiter.succeed(&email);
+            let mut res = (StatusCode::SEE_OTHER, [(LOCATION, "/admin")]).into_response();
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().insert(SET_COOKIE, v);
+            }
+            res
+        }
+        Ok(None) => {
+            state.sign_in_limiter.fail(&email);
+            html::login_page(Some("That email and password do not match."), StatusCode::UNAUTHORIZED)
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Checks the password (off the async threads: argon2 takes tens of milliseconds by design) and opens a session.
+async fn sign_in(state: &AppState, email: &str, password: String) -> Result<Option<String>, ApiError> {
+    let row: Option<(Uuid, String)> = sqlx::query_as("select id, password_hash from admins where email = $1")
+        .bind(email)
+        .fetch_optional(&state.pool)
+        .await?;
+    // An unknown address costs the same hash as a known one, so timing does not tell which addresses exist.
+    let (id, hash) = row.unwrap_or((Uuid::nil(), DUMMY_HASH.to_owned()));
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| anyhow::anyhow!("password check: {e}"))?;
+    if !ok || id.is_nil() {
+        return Ok(None);
+    }
+    let token = random_token();
+    let hours = i64::from(state.config.admin_session_hours);
+    sqlx::query(
+        "insert into admin_sessions (token_hash, admin_id, csrf, expires_at)
+         values ($1, $2, $3, now() + make_interval(hours => $4::int))",
+    )
+    .bind(token_hash(&token))
+    .bind(id)
+    .bind(random_token())
+    .bind(hours as i32)
+    .execute(&state.pool)
+    .await?;
+    sqlx::query("delete from admin_sessions where expires_at < now()").execute(&state.pool).await?;
+    audit::record_by(&state.pool, id, email, "sign_in", None, serde_json::json!({})).await?;
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    Ok(Some(format!("{COOKIE_NAME}={token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={}{secure}", hours * 3600)))
+}
+
+/// An argon2id hash of a random string: verifying against it takes as long as a real check and never succeeds.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0Hfr3oGd4cOUjsn2mNBDXOuHuaz6qCqOqn1mY0F+I9Y";
+
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(axum::http::header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers.get(axum::http::header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    origin.split_once("://").is_some_and(|(_, rest)| rest == host)
+}
+
+/// `POST /admin/logout`: ends the session in the database, so the cookie is useless even if it was copied.
+pub async fn logout(State(state): State<AppState>, AdminWrite(admin): AdminWrite, headers: HeaderMap) -> Response {
+    if let Some(token) = cookie_value(&headers, COOKIE_NAME) {
+        if let Err(e) = sqlx::query("delete from admin_sessions where token_hash = $1")
+            .bind(token_hash(token))
+            .execute(&state.pool)
+            .await
+        {
+            return ApiError::from(e).into_response();
+        }
+    }
+    tracing::info!(admin = %admin.email, "signed out");
+    let mut res = axum::Json(serde_json::json!({"message": "signed out", "redirect": "/admin/login"})).into_response();
+    res.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_static("quire_admin=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let hash = hash_password("correct horse battery").unwrap_or_default();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("wrong horse battery", &hash));
+        assert!(!verify_password("anything", DUMMY_HASH));
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+
+    #[test]
+    fn limiter_locks_after_five_failures() {
+        let l = SignInLimiter::default();
+        for _ in 0..MAX_FAILURES {
+            assert!(l.locked("a@x").is_none());
+            l.fail("a@x");
+        }
+        assert!(l.locked("a@x").is_some());
+        assert!(l.locked("b@x").is_none());
+        l.succeed("a@x");
+        assert!(l.locked("a@x").is_none());
+    }
+
+    #[test]
+    fn coordinators_are_held_to_their_school() {
+        let c = Admin {
+            id: Uuid::nil(),
+            email: "c@x".into(),
+            role: Role::Coordinator,
+            school: Some("Lincoln".into()),
+            csrf: String::new(),
+        };
+        assert_eq!(c.scope_school(None).ok().flatten().as_deref(), Some("Lincoln"));
+        assert!(c.scope_school(Some("Washington".into())).is_err());
+        assert!(c.require_administrator().is_err());
+        let a = Admin { role: Role::Administrator, school: None, ..c };
+        assert_eq!(a.scope_school(Some("Washington".into())).ok().flatten().as_deref(), Some("Washington"));
+    }
+}

@@ -1,0 +1,145 @@
+//! The completion dashboard: per survey (one row per school), then per school (one row per class).
+//!
+//! Reads only `group_progress`, the per-class aggregates that ingest and roster loads maintain in their own
+//! transactions (see migrations/20261122000000_admin.sql and store.rs): a refresh reads one row per class instead of
+//! counting respondents, so its cost grows with the number of classes, not of respondents, and it takes no lock
+//! that ingest waits on. Reads go to `read_pool`, which may point at a replica (`QUIRE_READ_DATABASE_URL`).
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+use super::auth::Admin;
+use super::html::{self, esc, url_param};
+use super::rosters::survey_exists;
+use crate::error::ApiError;
+use crate::AppState;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ProgressRow {
+    /// A school (survey level) or a class (school level).
+    pub name: String,
+    pub total: i64,
+    pub not_started: i64,
+    pub in_progress: i64,
+    pub completed: i64,
+    /// Completed / total, 0 to 1.
+    pub rate: f64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_activity: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Progress {
+    pub survey_id: String,
+    /// `None`: one row per school; `Some`: that school, one row per class.
+    pub school: Option<String>,
+    pub totals: ProgressRow,
+    pub rows: Vec<ProgressRow>,
+}
+
+fn row(name: String, total: i64, started: i64, completed: i64, last: Option<OffsetDateTime>) -> ProgressRow {
+    ProgressRow {
+        name,
+        total,
+        not_started: (total - started).max(0),
+        in_progress: (started - completed).max(0),
+        completed,
+        rate: if total > 0 { completed as f64 / total as f64 } else { 0.0 },
+        last_activity: last,
+    }
+}
+
+/// The dashboard's one query: an index range scan of `group_progress`'s primary key.
+pub async fn query(pool: &PgPool, survey_id: &str, school: Option<&str>) -> Result<Progress, sqlx::Error> {
+    let rows: Vec<(String, i64, i64, i64, Option<OffsetDateTime>)> = match school {
+        None => {
+            sqlx::query_as(
+                "select school, sum(total)::int8, sum(started)::int8, sum(completed)::int8, max(last_activity)
+                 from group_progress where survey_id = $1 group by school order by school",
+            )
+            .bind(survey_id)
+            .fetch_all(pool)
+            .await?
+        }
+        Some(school) => {
+            sqlx::query_as(
+                "select class, total, started, completed, last_activity
+                 from group_progress where survey_id = $1 and school = $2 order by class",
+            )
+            .bind(survey_id)
+            .bind(school)
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    let (mut t, mut s, mut c, mut last) = (0, 0, 0, None);
+    for r in &rows {
+        (t, s, c) = (t + r.1, s + r.2, c + r.3);
+        last = last.max(r.4);
+    }
+    Ok(Progress {
+        survey_id: survey_id.to_owned(),
+        school: school.map(str::to_owned),
+        totals: row("total".into(), t, s, c, last),
+        rows: rows.into_iter().map(|(n, t, s, c, l)| row(n, t, s, c, l)).collect(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SchoolQuery {
+    pub school: Option<String>,
+}
+
+/// `GET /admin/surveys/{id}/progress?school=` (JSON), polled by the dashboard page.
+pub async fn progress(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    Query(q): Query<SchoolQuery>,
+) -> Result<Json<Progress>, ApiError> {
+    let school = admin.scope_school(q.school)?;
+    survey_exists(&state, &id).await?;
+    Ok(Json(query(&state.read_pool, &id, school.as_deref()).await?))
+}
+
+/// `GET /admin/surveys/{id}/dashboard?school=`: the page; `admin.js` fills it from `progress` every 5 s.
+pub async fn page(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    Query(q): Query<SchoolQuery>,
+) -> Result<Response, ApiError> {
+    let school = admin.scope_school(q.school)?;
+    survey_exists(&state, &id).await?;
+    let eid = url_param(&id);
+    let url = match &school {
+        Some(s) => format!("/admin/surveys/{eid}/progress?school={}", url_param(s)),
+        None => format!("/admin/surveys/{eid}/progress"),
+    };
+    let (title, up) = match (&school, &admin.school) {
+        (Some(s), None) => {
+            (format!("{id}: {s}"), format!(r#"<p><a href="/admin/surveys/{eid}/dashboard">All schools</a></p>"#))
+        }
+        (Some(s), Some(_)) => (format!("{id}: {s}"), String::new()),
+        (None, _) => (format!("{id}: all schools"), String::new()),
+    };
+    let drill = if school.is_none() { format!("/admin/surveys/{eid}/dashboard?school=") } else { String::new() };
+    let body = format!(
+        r#"{up}<div id="dashboard" data-url="{url}" data-drill="{drill}">
+<p class="summary" aria-live="polite">Loading…</p>
+<table class="list progress"><thead><tr>
+<th><button data-sort="name">{level}</button></th><th><button data-sort="total">Respondents</button></th>
+<th><button data-sort="not_started">Not started</button></th><th><button data-sort="in_progress">In progress</button></th>
+<th><button data-sort="completed">Completed</button></th><th><button data-sort="rate">Completion</button></th>
+<th><button data-sort="last_activity">Last activity</button></th></tr></thead><tbody></tbody></table>
+<p class="note">Refreshes every 5 seconds. <span class="updated"></span></p></div>"#,
+        url = esc(&url),
+        drill = esc(&drill),
+        level = if school.is_none() { "School" } else { "Class" },
+    );
+    Ok(html::page(&admin, &title, &body))
+}

@@ -1,0 +1,167 @@
+//! Rosters in the admin: uploading a CSV, and handing out the access codes as CSV or as printed slips.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use super::auth::{Admin, AdminWrite};
+use super::csv_stream::stream_csv;
+use super::html::{self, esc};
+use super::{audit, require_content_type};
+use crate::error::ApiError;
+use crate::roster::{self, format_code, CodeRow, RowError};
+use crate::AppState;
+
+/// `POST /admin/surveys/{id}/roster` (body: CSV). All or nothing: every bad row is reported with its line and
+/// nothing is loaded from a file with errors. A coordinator may load only their own school's people.
+pub async fn upload(
+    State(state): State<AppState>,
+    AdminWrite(admin): AdminWrite,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    require_content_type(&headers, "text/csv")?;
+    survey_exists(&state, &id).await?;
+    let text = std::str::from_utf8(&body).map_err(|_| {
+        ApiError::bad_request("invalid_roster", "the roster is not UTF-8 text (save it as CSV UTF-8)", None)
+    })?;
+    let rows = roster::parse(text).map_err(|errors| invalid_roster(&errors))?;
+    if rows.is_empty() {
+        return Err(ApiError::bad_request("invalid_roster", "the roster has no rows", None));
+    }
+    if let Some(own) = &admin.school {
+        // Line numbers are those of the file: the header is line 1 and parse keeps blank lines out of `rows`, so
+        // find them again from the text.
+        let foreign: Vec<RowError> = roster::parse_lines(text)
+            .into_iter()
+            .filter(|(_, school)| school != own)
+            .map(|(line, school)| RowError { line, message: format!("school `{school}` is not yours ({own})") })
+            .collect();
+        if !foreign.is_empty() {
+            // The listing of a bad file, but 403: the rows are well formed, just not this coordinator's.
+            let mut res = invalid_roster(&foreign).into_response();
+            *res.status_mut() = axum::http::StatusCode::FORBIDDEN;
+            return Ok(res);
+        }
+    }
+    let codes = roster::load(&state.pool, &id, &rows).await?;
+    audit::record(&state.pool, &admin, "roster.upload", Some(&id), serde_json::json!({"rows": codes.len()})).await?;
+    Ok(Json(serde_json::json!({
+        "rows": codes.len(),
+        "message": format!("{} respondent(s) in the roster; people loaded before keep their codes", codes.len()),
+        "reload": true,
+    }))
+    .into_response())
+}
+
+fn invalid_roster(errors: &[RowError]) -> ApiError {
+    ApiError::Invalid {
+        code: "invalid_roster",
+        message: format!("the roster has {} problem(s); nothing was loaded", errors.len()),
+        field: errors.first().map(|e| format!("line {}", e.line)),
+        errors: errors.iter().map(|e| serde_json::json!({"line": e.line, "message": e.message})).collect(),
+    }
+}
+
+pub(super) async fn survey_exists(state: &AppState, id: &str) -> Result<(), ApiError> {
+    let found: Option<(String,)> = sqlx::query_as("select survey_id from surveys where survey_id = $1")
+        .bind(id)
+        .fetch_optional(&state.read_pool)
+        .await?;
+    found.map(|_| ()).ok_or(ApiError::NotFound("no such survey"))
+}
+
+#[derive(Deserialize)]
+pub struct CodesQuery {
+    school: Option<String>,
+    class: Option<String>,
+}
+
+/// `GET /admin/surveys/{id}/codes.csv?school=&class=`: streamed, so a state-wide file needs no memory to speak of.
+pub async fn codes_csv(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    Query(q): Query<CodesQuery>,
+) -> Result<Response, ApiError> {
+    let school = admin.scope_school(q.school)?;
+    survey_exists(&state, &id).await?;
+    audit::record(
+        &state.pool,
+        &admin,
+        "codes.download",
+        Some(&id),
+        serde_json::json!({"school": school, "class": q.class}),
+    )
+    .await?;
+    let pool = state.read_pool.clone();
+    let class = q.class.filter(|c| !c.is_empty());
+    let filename = format!("codes-{id}.csv");
+    Ok(stream_csv(&filename, move |mut sink| async move {
+        use futures_util::TryStreamExt;
+        sink.write(["school", "class", "role", "external_id", "name", "access_code"])?;
+        let mut rows = sqlx::query_as::<_, CodeRow>(CODES_SQL).bind(&id).bind(&school).bind(&class).fetch(&pool);
+        while let Some(r) = rows.try_next().await? {
+            let code = format_code(&r.access_code);
+            sink.write([&r.school, &r.class, &r.role, &r.external_id, r.name.as_deref().unwrap_or(""), &code])?;
+            sink.flush_if_full().await?;
+        }
+        sink.finish().await
+    }))
+}
+
+const CODES_SQL: &str = "select school, class, role, external_id, name, access_code from respondents
+     where survey_id = $1 and ($2::text is null or school = $2) and ($3::text is null or class = $3)
+     order by school, class, role, external_id";
+
+/// `GET /admin/surveys/{id}/codes/print?school=&class=`: one slip per respondent, each class starting a new sheet.
+pub async fn print(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    Query(q): Query<CodesQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(school) = admin.scope_school(q.school)? else {
+        return Err(ApiError::bad_request("invalid_field", "choose a school to print", Some("school".into())));
+    };
+    survey_exists(&state, &id).await?;
+    let class = q.class.filter(|c| !c.is_empty());
+    let rows: Vec<CodeRow> =
+        sqlx::query_as(CODES_SQL).bind(&id).bind(&school).bind(&class).fetch_all(&state.read_pool).await?;
+    audit::record(&state.pool, &admin, "codes.print", Some(&id), serde_json::json!({"school": school, "class": class}))
+        .await?;
+    let site = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("this site");
+    let mut body = format!(
+        "<p class=\"no-print\">{} slip(s). Use the browser's Print; each class starts on a new sheet.</p>",
+        rows.len()
+    );
+    let mut current_class: Option<&str> = None;
+    for r in &rows {
+        if current_class != Some(r.class.as_str()) {
+            if current_class.is_some() {
+                body.push_str("</div>");
+            }
+            body.push_str(&format!("<div class=\"sheet\"><h2>{} · class {}</h2>", esc(&r.school), esc(&r.class)));
+            current_class = Some(&r.class);
+        }
+        body.push_str(&format!(
+            "<div class=\"slip\"><div class=\"who\">{}</div><div>{} · {} · {}</div><div class=\"code\">{}</div>\
+             <div class=\"how\">Go to <strong>{}</strong> and enter this code.</div></div>",
+            esc(r.name.as_deref().unwrap_or(&r.external_id)),
+            esc(&r.school),
+            esc(&r.class),
+            esc(&r.role),
+            esc(&format_code(&r.access_code)),
+            esc(site)
+        ));
+    }
+    if current_class.is_some() {
+        body.push_str("</div>");
+    }
+    Ok(html::page(&admin, &format!("Access codes: {school}"), &body))
+}

@@ -1,0 +1,533 @@
+//! The administrators' side over real PostgreSQL: sign-in, CSRF, roles, uploads, the dashboard's aggregates and
+//! the exports.
+
+use std::collections::HashMap;
+
+use quire_server::admin::auth::{create_admin, Role};
+use quire_server::admin::dashboard::Progress;
+use quire_server::admin::export::{cell, columns};
+use quire_shared::AnswerValue;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::StatusCode;
+use sqlx::PgPool;
+
+use crate::helpers::{spawn_app, TestApp, EXAMPLE};
+
+const PASSWORD: &str = "a long enough password";
+
+/// A signed-in browser: the session cookie and the page's CSRF token.
+struct AdminSession {
+    cookie: String,
+    csrf: String,
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn sign_in_form(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+    no_redirects()
+        .post(format!("{}/admin/login", app.base))
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn admin(app: &TestApp, email: &str, role: Role, school: Option<&str>) -> AdminSession {
+    create_admin(&app.pool, email, PASSWORD, role, school).await.unwrap_or_else(|e| panic!("{e:?}"));
+    let res = sign_in_form(app, email, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let set = res.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let cookie = set.split(';').next().unwrap_or_default().to_owned();
+    let page = app
+        .http
+        .get(format!("{}/admin", app.base))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .text()
+        .await
+        .unwrap_or_default();
+    let csrf = page
+        .split(r#"name="csrf-token" content=""#)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!csrf.is_empty(), "{page}");
+    AdminSession { cookie, csrf }
+}
+
+impl AdminSession {
+    async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
+        app.http
+            .get(format!("{}{path}", app.base))
+            .header(COOKIE, &self.cookie)
+            .header(ACCEPT, "application/json")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    async fn post(&self, app: &TestApp, path: &str, content_type: &str, body: &str) -> reqwest::Response {
+        app.http
+            .post(format!("{}{path}", app.base))
+            .header(COOKIE, &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .header(CONTENT_TYPE, content_type)
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    async fn csv(&self, app: &TestApp, path: &str) -> Vec<HashMap<String, String>> {
+        let res = self.get(app, path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        let text = res.text().await.unwrap_or_default();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let headers = reader.headers().unwrap_or_else(|e| panic!("{e}")).clone();
+        reader
+            .records()
+            .map(|r| {
+                let r = r.unwrap_or_else(|e| panic!("{e}"));
+                headers.iter().map(str::to_owned).zip(r.iter().map(str::to_owned)).collect()
+            })
+            .collect()
+    }
+}
+
+async fn json(res: reqwest::Response) -> serde_json::Value {
+    res.json().await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn another_survey(id: &str) -> String {
+    EXAMPLE.replacen(r#""id": "school-climate-2026""#, &format!(r#""id": "{id}""#), 1)
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn sign_in_uses_a_strict_cookie_and_limits_failures(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    create_admin(&app.pool, "Boss@Example.org", PASSWORD, Role::Administrator, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let stored: (String,) =
+        sqlx::query_as("select password_hash from admins").fetch_one(&app.pool).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(stored.0.starts_with("$argon2id$") && !stored.0.contains(PASSWORD));
+
+    let ok = sign_in_form(&app, "boss@example.org", PASSWORD).await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    assert_eq!(ok.headers().get(LOCATION).and_then(|v| v.to_str().ok()), Some("/admin"));
+    let cookie = ok.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+
+    for _ in 0..5 {
+        assert_eq!(sign_in_form(&app, "boss@example.org", "wrong password!!").await.status(), 401);
+    }
+    // Locked now, even with the right password.
+    let locked = sign_in_form(&app, "boss@example.org", PASSWORD).await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.headers().get("retry-after").is_some());
+    // Unknown accounts fail the same way and leak nothing.
+    assert_eq!(sign_in_form(&app, "nobody@example.org", PASSWORD).await.status(), 401);
+
+    // A sign-in posted from another site is refused.
+    let cross = no_redirects()
+        .post(format!("{}/admin/login", app.base))
+        .header("origin", "https://evil.example")
+        .form(&[("email", "nobody@example.org"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn state_changes_need_the_sessions_csrf_token(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let boss = admin(&app, "boss@example.org", Role::Administrator, None).await;
+    let versions = app.count("survey_versions").await;
+    for token in [None, Some("forged")] {
+        let mut req = app
+            .http
+            .post(format!("{}/admin/surveys", app.base))
+            .header(COOKIE, &boss.cookie)
+            .header(CONTENT_TYPE, "application/json")
+            .body(another_survey("csrf-test"));
+        if let Some(t) = token {
+            req = req.header("x-csrf-token", t);
+        }
+        let res = req.send().await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let body = json(res).await;
+        assert_eq!(body["error"]["code"], "csrf");
+        assert_eq!(body["error"]["field"], "X-CSRF-Token");
+    }
+    assert_eq!(app.count("survey_versions").await, versions, "nothing stored without the token");
+    let res = boss.post(&app, "/admin/surveys", "application/json", &another_survey("csrf-test")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.count("survey_versions").await, versions + 1);
+
+    // Signing out ends the session in the database: the old cookie is useless afterwards.
+    assert_eq!(boss.post(&app, "/admin/logout", "application/json", "").await.status(), 200);
+    assert_eq!(boss.get(&app, "/admin/surveys/school-climate-2026/progress").await.status(), 401);
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn respondent_tokens_and_strangers_get_nothing(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let login = app.login("S1").await;
+    for path in [
+        "/admin/surveys/school-climate-2026/progress",
+        "/admin/surveys/school-climate-2026/export.csv",
+        "/admin/surveys/school-climate-2026/codes.csv",
+        "/admin/audit",
+    ] {
+        let res = app
+            .http
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(&login.token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(json(res).await["error"]["code"], "unauthorized");
+    }
+    let res = app
+        .http
+        .post(format!("{}/admin/surveys/school-climate-2026/roster", app.base))
+        .bearer_auth(&login.token)
+        .header(CONTENT_TYPE, "text/csv")
+        .body("school,class,role,external_id\nX,1,student,Z\n")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // A browser without a session is sent to the sign-in page.
+    let page = no_redirects()
+        .get(format!("{}/admin", app.base))
+        .header(ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(page.headers().get(LOCATION).and_then(|v| v.to_str().ok()), Some("/admin/login"));
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn survey_upload_errors_name_the_path_and_store_nothing(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let boss = admin(&app, "boss@example.org", Role::Administrator, None).await;
+    let before = (app.count("survey_versions").await, app.count("surveys").await);
+
+    let res = boss.post(&app, "/admin/surveys", "application/json", "{\"id\": ").await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(json(res).await["error"]["code"], "invalid_survey");
+
+    // Two problems: a duplicate question id and a single-choice question without choices.
+    let mut doc: serde_json::Value = serde_json::from_str(&another_survey("broken")).unwrap_or_default();
+    let first = doc["pages"][0]["questions"][0]["id"].clone();
+    doc["pages"][1]["questions"][0]["id"] = first;
+    let res = boss.post(&app, "/admin/surveys", "application/json", &doc.to_string()).await;
+    assert_eq!(res.status(), 400);
+    let body = json(res).await;
+    let errors = body["errors"].as_array().cloned().unwrap_or_default();
+    assert!(!errors.is_empty(), "{body}");
+    assert!(
+        errors.iter().all(|e| e["path"].as_str().is_some_and(|p| p.starts_with('$')) && e["message"].is_string()),
+        "{body}"
+    );
+    assert!(errors.iter().any(|e| e["path"].as_str().unwrap_or("").contains("pages[1].questions[0]")), "{body}");
+    assert_eq!(body["error"]["field"], errors[0]["path"]);
+
+    let res = boss.post(&app, "/admin/surveys", "text/plain", &another_survey("x")).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(json(res).await["error"]["field"], "Content-Type");
+    assert_eq!((app.count("survey_versions").await, app.count("surveys").await), before, "nothing stored");
+
+    // A good file is stored as a version, not published until asked.
+    let body =
+        json(boss.post(&app, "/admin/surveys", "application/json", &another_survey("district-2027")).await).await;
+    let version = body["version"].as_str().unwrap_or_default().to_owned();
+    let current: (Option<String>,) =
+        sqlx::query_as("select current_version from surveys where survey_id = 'district-2027'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(current.0, None);
+    let published = app.static_dir.join(format!("surveys/{version}.json"));
+    assert!(!published.exists());
+    let res = boss
+        .post(&app, &format!("/admin/surveys/district-2027/versions/{version}/publish"), "application/json", "")
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(published.exists() && app.static_dir.join(format!("surveys/{version}.json.br")).exists());
+    let current: (Option<String>,) =
+        sqlx::query_as("select current_version from surveys where survey_id = 'district-2027'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(current.0.as_deref(), Some(version.as_str()));
+    // The served file is the survey, cacheable forever.
+    let served = app.get(&format!("/static/surveys/{version}.json")).await;
+    assert_eq!(served.status(), 200);
+    // Publishing a version of another survey is not a thing.
+    let res = boss
+        .post(&app, &format!("/admin/surveys/school-climate-2026/versions/{version}/publish"), "application/json", "")
+        .await;
+    assert_eq!(res.status(), 404);
+    // The preview shows the survey's questions.
+    let preview = boss.get(&app, &format!("/admin/surveys/district-2027/versions/{version}/preview?lang=es")).await;
+    assert_eq!(preview.status(), 200);
+    let html = preview.text().await.unwrap_or_default();
+    let q = &app.survey.survey().pages[1].questions[0];
+    assert!(html.contains(&quire_server::admin::html::esc(q.text.get("es", "en"))), "preview shows the Spanish text");
+
+    let actions: Vec<(String,)> =
+        sqlx::query_as("select action from audit_log where admin_email = 'boss@example.org' order by id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    let actions: Vec<&str> = actions.iter().map(|a| a.0.as_str()).collect();
+    assert_eq!(actions, ["sign_in", "survey.upload", "survey.publish"]);
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn roster_upload_is_all_or_nothing_and_idempotent(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let boss = admin(&app, "boss@example.org", Role::Administrator, None).await;
+    let before = app.count("respondents").await;
+    let bad = "school,class,role,external_id,name\nAdams,1,student,A1,Al\nAdams,,student,A2,\nAdams,1,robot,A3,\nAdams,1,student,A1,again\n";
+    let res = boss.post(&app, "/admin/surveys/school-climate-2026/roster", "text/csv", bad).await;
+    assert_eq!(res.status(), 400);
+    let body = json(res).await;
+    let lines: Vec<u64> = body["errors"].as_array().into_iter().flatten().filter_map(|e| e["line"].as_u64()).collect();
+    assert_eq!(lines, [3, 4, 5], "{body}");
+    assert_eq!(body["error"]["field"], "line 3");
+    assert_eq!(app.count("respondents").await, before, "nothing loaded from a file with errors");
+
+    for (ct, text, code) in [
+        ("text/csv", "name,school\nx,y\n", "invalid_roster"),
+        ("text/csv", "school,class,role,external_id\n", "invalid_roster"),
+        ("application/json", "{}", "unsupported_media_type"),
+    ] {
+        let res = boss.post(&app, "/admin/surveys/school-climate-2026/roster", ct, text).await;
+        assert_eq!(res.status(), 400, "{text}");
+        assert_eq!(json(res).await["error"]["code"], code, "{text}");
+    }
+    assert_eq!(
+        boss.post(&app, "/admin/surveys/nope/roster", "text/csv", "school,class,role,external_id\nA,1,student,B\n")
+            .await
+            .status(),
+        404
+    );
+
+    let good =
+        "school,class,role,external_id,name\nAdams,1,student,A1,Al\nAdams,1,student,A2,\nAdams,2,parent,P1,Pat\n";
+    assert_eq!(boss.post(&app, "/admin/surveys/school-climate-2026/roster", "text/csv", good).await.status(), 200);
+    let first = boss.csv(&app, "/admin/surveys/school-climate-2026/codes.csv?school=Adams").await;
+    assert_eq!(first.len(), 3);
+    assert!(
+        first.iter().all(|r| r["access_code"].len() == 14 && !r["access_code"].contains(['0', 'O', '1', 'I'])),
+        "{first:?}"
+    );
+    // The same people again, plus one: no duplicates, the same codes, the new one added.
+    let again = format!("{good}Adams,2,student,A9,\n");
+    assert_eq!(boss.post(&app, "/admin/surveys/school-climate-2026/roster", "text/csv", &again).await.status(), 200);
+    let second = boss.csv(&app, "/admin/surveys/school-climate-2026/codes.csv?school=Adams").await;
+    assert_eq!(second.len(), 4);
+    for row in &first {
+        assert!(second.contains(row), "{row:?} kept its code");
+    }
+    assert_eq!(app.count("respondents").await, before + 4);
+    let progress: Progress = json(boss.get(&app, "/admin/surveys/school-climate-2026/progress?school=Adams").await)
+        .await
+        .as_object()
+        .map(|o| serde_json::from_value(serde_json::Value::Object(o.clone())).unwrap_or_else(|e| panic!("{e}")))
+        .unwrap_or_else(|| panic!("no progress"));
+    assert_eq!(progress.totals.total, 4, "re-uploading did not count people twice");
+
+    let print = boss.get(&app, "/admin/surveys/school-climate-2026/codes/print?school=Adams&class=2").await;
+    let html = print.text().await.unwrap_or_default();
+    assert_eq!(html.matches("class=\"slip\"").count(), 2);
+    let pat = second.iter().find(|r| r["external_id"] == "P1").map(|r| r["access_code"].clone()).unwrap_or_default();
+    assert!(html.contains(&pat) && html.contains("Pat"));
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn a_coordinator_sees_only_their_school(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let coord = admin(&app, "lincoln@example.org", Role::Coordinator, Some("Lincoln")).await;
+    let mine: Progress =
+        serde_json::from_value(json(coord.get(&app, "/admin/surveys/school-climate-2026/progress").await).await)
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(mine.school.as_deref(), Some("Lincoln"));
+    assert_eq!(mine.rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["4A", "4B"]);
+    for path in [
+        "/admin/surveys/school-climate-2026/progress?school=Washington",
+        "/admin/surveys/school-climate-2026/dashboard?school=Washington",
+        "/admin/surveys/school-climate-2026/codes.csv?school=Washington",
+        "/admin/surveys/school-climate-2026/codes/print?school=Washington",
+        "/admin/surveys/school-climate-2026/export.csv",
+        "/admin/surveys/school-climate-2026/quarantine.csv",
+        "/admin/audit",
+    ] {
+        assert_eq!(coord.get(&app, path).await.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let codes = coord.csv(&app, "/admin/surveys/school-climate-2026/codes.csv").await;
+    assert_eq!(codes.len(), 3);
+    assert!(codes.iter().all(|r| r["school"] == "Lincoln"));
+    assert_eq!(coord.post(&app, "/admin/surveys", "application/json", &another_survey("mine")).await.status(), 403);
+    let before = app.count("respondents").await;
+    let res = coord
+        .post(
+            &app,
+            "/admin/surveys/school-climate-2026/roster",
+            "text/csv",
+            "school,class,role,external_id\nLincoln,4A,student,S7\nWashington,9A,student,W1\n",
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let body = json(res).await;
+    assert_eq!(body["errors"][0]["line"], 3, "{body}");
+    assert_eq!(app.count("respondents").await, before);
+    let res = coord
+        .post(
+            &app,
+            "/admin/surveys/school-climate-2026/roster",
+            "text/csv",
+            "school,class,role,external_id\nLincoln,4A,student,S7\n",
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn the_dashboard_follows_saves_and_matches_a_recount(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let boss = admin(&app, "boss@example.org", Role::Administrator, None).await;
+    let progress = |school: Option<&'static str>| {
+        let boss = &boss;
+        let app = &app;
+        async move {
+            let path = match school {
+                Some(s) => format!("/admin/surveys/school-climate-2026/progress?school={s}"),
+                None => "/admin/surveys/school-climate-2026/progress".to_owned(),
+            };
+            let p: Progress =
+                serde_json::from_value(json(boss.get(app, &path).await).await).unwrap_or_else(|e| panic!("{e}"));
+            p
+        }
+    };
+    let p = progress(None).await;
+    assert_eq!((p.totals.total, p.totals.not_started, p.totals.in_progress, p.totals.completed), (4, 4, 0, 0));
+
+    let s1 = app.login("S1").await;
+    app.sync(&s1, vec![app.save(0, 1, 1), app.save(1, 2, 1)]).await;
+    let s3 = app.login("S3").await;
+    app.sync(&s3, vec![app.save(0, 1, 3)]).await;
+    // A repeat of the first save is not a second start.
+    app.sync(&s3, vec![app.save(0, 1, 3)]).await;
+    let mut last = app.save(2, 3, 1);
+    last.finishes = true;
+    app.sync(&s1, vec![last.clone()]).await;
+    app.sync(&s1, vec![last]).await;
+
+    let p = progress(Some("Lincoln")).await;
+    let a = p.rows.iter().find(|r| r.name == "4A").cloned().unwrap_or_else(|| panic!("4A"));
+    assert_eq!((a.total, a.not_started, a.in_progress, a.completed), (2, 1, 0, 1));
+    assert!((a.rate - 0.5).abs() < 1e-9);
+    assert!(a.last_activity.is_some());
+    let b = p.rows.iter().find(|r| r.name == "4B").cloned().unwrap_or_else(|| panic!("4B"));
+    assert_eq!((b.total, b.in_progress, b.completed), (1, 1, 0));
+    let all = progress(None).await;
+    assert_eq!((all.totals.total, all.totals.not_started, all.totals.in_progress, all.totals.completed), (4, 2, 1, 1));
+
+    // The maintained aggregates equal a count from scratch.
+    let recount: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+        "select r.school, r.class, count(*), count(p.respondent_id), count(p.completed_at)
+         from respondents r left join respondent_progress p on p.respondent_id = r.id
+         group by 1, 2 order by 1, 2",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let kept: Vec<(String, String, i64, i64, i64)> =
+        sqlx::query_as("select school, class, total, started, completed from group_progress order by 1, 2")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(kept, recount);
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn export_round_trips_the_answers_given(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let boss = admin(&app, "boss@example.org", Role::Administrator, None).await;
+    let s1 = app.login("S1").await;
+    // Pages 0..4, then page 1 again with other answers: the export holds the latest.
+    let saves =
+        vec![app.save(0, 1, 11), app.save(1, 2, 12), app.save(2, 3, 13), app.save(3, 4, 14), app.save(1, 5, 99)];
+    let expected: HashMap<String, AnswerValue> = [&saves[0], &saves[4], &saves[2], &saves[3]]
+        .iter()
+        .flat_map(|s| s.answers.iter().map(|(q, v)| (q.clone(), v.clone())))
+        .collect();
+    app.sync(&s1, saves).await;
+    // One refused save, for the quarantine export.
+    let mut bad = app.save(5, 6, 1);
+    bad.page_id = "no-such-page".into();
+    app.sync(&s1, vec![bad]).await;
+
+    let rows = boss.csv(&app, "/admin/surveys/school-climate-2026/export.csv").await;
+    assert_eq!(rows.len(), 4, "every respondent of the roster, started or not");
+    let row = rows.iter().find(|r| r["external_id"] == "S1").cloned().unwrap_or_default();
+    assert_eq!(row["status"], "in_progress");
+    assert_eq!(row["respondent_id"], s1.respondent_id.to_string());
+    let cols = columns(&app.survey);
+    let mut checked = 0;
+    for c in &cols {
+        let want = match expected.get(&c.question) {
+            Some(v) => cell(c, &std::collections::BTreeMap::from([(c.question.as_str(), v)])),
+            None => String::new(),
+        };
+        assert_eq!(row[&c.name], want, "column {}", c.name);
+        checked += usize::from(!want.is_empty());
+    }
+    assert!(checked >= 10, "the round trip compared real answers ({checked})");
+    // Independently of `cell`: a choice is exported as its code.
+    let (qid, code) = expected
+        .iter()
+        .find_map(|(q, v)| match v {
+            AnswerValue::Choice(c) => Some((q.clone(), c.clone())),
+            _ => None,
+        })
+        .unwrap_or_default();
+    assert_eq!(row[&qid], code);
+    let untouched = rows.iter().find(|r| r["external_id"] == "S2").cloned().unwrap_or_default();
+    assert_eq!(untouched["status"], "not_started");
+    assert!(cols.iter().all(|c| untouched[&c.name].is_empty()));
+    let washington = boss.csv(&app, "/admin/surveys/school-climate-2026/export.csv?school=Washington").await;
+    assert_eq!(washington.len(), 1);
+
+    let codebook = boss.csv(&app, "/admin/surveys/school-climate-2026/codebook.csv").await;
+    assert_eq!(
+        codebook.iter().map(|r| r["column"].clone()).collect::<Vec<_>>(),
+        cols.iter().map(|c| c.name.clone()).collect::<Vec<_>>()
+    );
+    let role = codebook.iter().find(|r| r["column"] == "role").cloned().unwrap_or_default();
+    assert_eq!(role["kind"], "single_choice");
+    assert!(role["choices"].contains("student="), "{role:?}");
+
+    let quarantined = boss.csv(&app, "/admin/surveys/school-climate-2026/quarantine.csv").await;
+    assert_eq!(quarantined.len(), 1);
+    assert!(quarantined[0]["payload"].contains("no-such-page"));
+    assert_eq!(quarantined[0]["external_id"], "S1");
+
+    let exports: (i64,) = sqlx::query_as("select count(*) from audit_log where action like 'export.%'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(exports.0, 3);
+}
