@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod assets;
+pub mod bench_admin;
 pub mod cli;
 pub mod config;
 pub mod error;
