@@ -39,8 +39,8 @@ create index audit_log_at on audit_log (at desc);
 -- Per (survey, school, class): how many respondents the roster holds, how many have started and completed, and the
 -- last activity. Maintained on every transition (roster load adds to `total`; a respondent's first save adds to
 -- `started`, a finishing save to `completed`) in the same transaction, so a dashboard refresh reads one row per class
--- instead of counting two million respondents. `last_activity` is refreshed at most every few seconds per class (see
--- store.rs), so a class row is not a hot row.
+-- instead of counting two million respondents. Ordinary saves never touch these rows (only transitions do, at most
+-- twice per respondent); `last_activity` is written every few seconds from memory (see activity.rs).
 create table group_progress (
     survey_id      text not null,
     school         text not null,

@@ -74,6 +74,7 @@ pub async fn sync(
         None => store::commit(&state.pool, vec![job]).await?.pop().unwrap_or_default(),
     };
     state.metrics.record_batch(&acks);
+    state.activity.touch(claims.sub);
     Ok(Json(SyncReply { acks }))
 }
 

@@ -3,6 +3,7 @@
 //! `router` builds the whole HTTP surface from an `AppState`; `launch` serves it until the shutdown future resolves.
 //! `main.rs` only reads configuration and calls into here, so tests run the very same server.
 
+pub mod activity;
 pub mod admin;
 pub mod assets;
 pub mod bench_admin;
@@ -53,6 +54,8 @@ pub struct AppState {
     /// Admission control for sync requests (`QUIRE_MAX_SYNC_IN_FLIGHT`).
     pub sync_permits: Arc<tokio::sync::Semaphore>,
     pub sign_in_limiter: Arc<admin::auth::SignInLimiter>,
+    /// Respondents seen since the last write of the dashboard's last-activity times.
+    pub activity: Arc<activity::Activity>,
 }
 
 impl AppState {
@@ -69,6 +72,8 @@ impl AppState {
             }
             None => pool.clone(),
         };
+        let activity = Arc::new(activity::Activity::default());
+        activity.clone().spawn_flusher(pool.clone(), activity::FLUSH_EVERY);
         let committer = config.group_commit.then(|| GroupCommitter::start(pool.clone(), config.group_commit_config()));
         Ok(AppState {
             committer,
@@ -77,6 +82,7 @@ impl AppState {
             surveys: Arc::new(SurveyStore::preload(&pool).await?),
             metrics: Arc::new(Metrics::default()),
             sign_in_limiter: Arc::default(),
+            activity,
             read_pool,
             config: Arc::new(config),
             pool,

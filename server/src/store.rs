@@ -174,20 +174,23 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
         e.1 |= r.save.finishes;
     }
     if !progress.is_empty() {
+        // Only the respondents whose state changed come back (usually none), for the dashboard's aggregates.
         let transitions: Vec<(Uuid, bool, bool)> = sqlx::query_as(
-            "insert into respondent_progress as p (respondent_id, last_page, last_revision, last_activity, completed_at)
-             select id, page, revision, now(), case when finishes then now() end
-             from unnest($1::uuid[], $2::text[], $3::int8[], $4::bool[]) as t(id, page, revision, finishes)
-             on conflict (respondent_id) do update set
-                last_page = case when excluded.last_revision > p.last_revision then excluded.last_page else p.last_page end,
-                last_revision = greatest(p.last_revision, excluded.last_revision),
-                last_activity = excluded.last_activity,
-                completed_at = coalesce(p.completed_at, excluded.completed_at)
-             returning respondent_id,
-                       -- xmax = 0: this row was inserted, i.e. the respondent's first save.
-                       xmax = 0 as started,
-                       -- now() is this transaction's start: equal only if this statement set it.
-                       completed_at is not null and completed_at = now() as completed",
+            "with up as (
+                insert into respondent_progress as p (respondent_id, last_page, last_revision, last_activity, completed_at)
+                select id, page, revision, now(), case when finishes then now() end
+                from unnest($1::uuid[], $2::text[], $3::int8[], $4::bool[]) as t(id, page, revision, finishes)
+                on conflict (respondent_id) do update set
+                   last_page = case when excluded.last_revision > p.last_revision then excluded.last_page else p.last_page end,
+                   last_revision = greatest(p.last_revision, excluded.last_revision),
+                   last_activity = excluded.last_activity,
+                   completed_at = coalesce(p.completed_at, excluded.completed_at)
+                returning respondent_id,
+                          -- xmax = 0: this row was inserted, i.e. the respondent's first save.
+                          xmax = 0 as started,
+                          -- now() is this transaction's start: equal only if this statement set it.
+                          completed_at is not null and completed_at = now() as completed)
+             select * from up where started or completed",
         )
         .bind(progress.keys().copied().collect::<Vec<_>>())
         .bind(progress.values().map(|(s, _)| s.page_id.clone()).collect::<Vec<_>>())
@@ -246,35 +249,30 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
     Ok(acks)
 }
 
-/// How long a class's `last_activity` may lag: refreshing it at most this often keeps a class row from being
-/// written by every save of its thirty students.
-const ACTIVITY_GRANULARITY: &str = "5 seconds";
-
-/// Keeps the dashboard's per-class aggregates (`group_progress`) in step with this commit: starts and completions
-/// are added exactly; `last_activity` is moved on for classes whose value is older than `ACTIVITY_GRANULARITY`.
-/// Rows are upserted in key order, so concurrent commits lock class rows in the same order and cannot deadlock; a
-/// class with no transition and a fresh `last_activity` is not locked at all.
+/// Keeps the dashboard's per-class aggregates (`group_progress`) in step with this commit: a respondent's first
+/// save adds one to `started`, a finishing save one to `completed`. Runs only when there is such a transition (at most
+/// twice per respondent), so ordinary saves do not touch the shared class rows; `activity` records the rest. Rows
+/// are upserted in key order, so concurrent commits lock class rows in the same order and cannot deadlock.
 async fn update_group_progress(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     transitions: Vec<(Uuid, bool, bool)>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
+    if transitions.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
         "insert into group_progress as g (survey_id, school, class, started, completed, last_activity)
          select r.survey_id, r.school, r.class,
                 count(*) filter (where t.started), count(*) filter (where t.completed), now()
          from unnest($1::uuid[], $2::bool[], $3::bool[]) as t(id, started, completed)
          join respondents r on r.id = t.id
          group by 1, 2, 3
-         having bool_or(t.started or t.completed)
-             or not exists (select 1 from group_progress f
-                            where (f.survey_id, f.school, f.class) = (r.survey_id, r.school, r.class)
-                              and f.last_activity > now() - interval '{ACTIVITY_GRANULARITY}')
          order by 1, 2, 3
          on conflict (survey_id, school, class) do update set
             started = g.started + excluded.started,
             completed = g.completed + excluded.completed,
-            last_activity = greatest(g.last_activity, excluded.last_activity)"
-    ))
+            last_activity = greatest(g.last_activity, excluded.last_activity)",
+    )
     .bind(transitions.iter().map(|t| t.0).collect::<Vec<_>>())
     .bind(transitions.iter().map(|t| t.1).collect::<Vec<_>>())
     .bind(transitions.iter().map(|t| t.2).collect::<Vec<_>>())

@@ -531,3 +531,25 @@ async fn export_round_trips_the_answers_given(pool: PgPool) {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(exports.0, 3);
 }
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn last_activity_reaches_the_dashboard_from_memory(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let (s2,): (uuid::Uuid,) = sqlx::query_as("select id from respondents where external_id = 'S2'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let activity = quire_server::activity::Activity::default();
+    activity.touch(s2);
+    activity.touch(s2);
+    activity.flush(&app.pool).await.unwrap_or_else(|e| panic!("{e}"));
+    let last: Vec<(String, bool)> = sqlx::query_as(
+        "select class, last_activity is not null from group_progress where school = 'Lincoln' order by 1",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(last, [("4A".to_owned(), true), ("4B".to_owned(), false)]);
+    // Flushed marks are gone; nothing is written twice.
+    activity.flush(&app.pool).await.unwrap_or_else(|e| panic!("{e}"));
+}

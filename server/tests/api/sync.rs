@@ -134,7 +134,8 @@ async fn a_500_save_batch_is_one_statement_per_table(pool: PgPool) {
     let counts: Vec<(String, i64)> = sqlx::query_as(
         "select query, calls from pg_stat_statements
          where dbid = (select oid from pg_database where datname = current_database())
-           and (query ilike 'insert into%' or query ilike 'update %' or query ilike 'select revision, page_id%')",
+           and (query ilike 'insert into%' or query ilike 'with %' or query ilike 'update %'
+                or query ilike 'select revision, page_id%')",
     )
     .fetch_all(&app.pool)
     .await
