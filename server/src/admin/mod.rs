@@ -22,7 +22,9 @@ use crate::error::ApiError;
 use crate::AppState;
 
 /// Largest roster upload: a state-wide roster of two million lines is about 80 MB; one district's is far less.
-const MAX_ROSTER_BYTES: usize = 128 * 1024 * 1024;
+pub const MAX_ROSTER_BYTES: usize = 128 * 1024 * 1024;
+/// Largest survey file: the 60-page example in two languages is 150 KB.
+pub const MAX_SURVEY_BYTES: usize = 8 * 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -31,11 +33,12 @@ pub fn router() -> Router<AppState> {
         .route("/admin/logout", post(auth::logout))
         .route("/admin/assets/admin.js", get(|| async { asset("text/javascript; charset=utf-8", html::ADMIN_JS) }))
         .route("/admin/assets/admin.css", get(|| async { asset("text/css; charset=utf-8", html::ADMIN_CSS) }))
-        .route("/admin/surveys", post(surveys::upload))
+        // Uploads read their bodies with `read_body` and their own limits; everything else keeps axum's 2 MB.
+        .route("/admin/surveys", post(surveys::upload).layer(DefaultBodyLimit::disable()))
         .route("/admin/surveys/{id}", get(surveys::show))
         .route("/admin/surveys/{id}/versions/{version}/publish", post(surveys::publish))
         .route("/admin/surveys/{id}/versions/{version}/preview", get(surveys::preview))
-        .route("/admin/surveys/{id}/roster", post(rosters::upload).layer(DefaultBodyLimit::max(MAX_ROSTER_BYTES)))
+        .route("/admin/surveys/{id}/roster", post(rosters::upload).layer(DefaultBodyLimit::disable()))
         .route("/admin/surveys/{id}/codes.csv", get(rosters::codes_csv))
         .route("/admin/surveys/{id}/codes/print", get(rosters::print))
         .route("/admin/surveys/{id}/dashboard", get(dashboard::page))
@@ -45,6 +48,14 @@ pub fn router() -> Router<AppState> {
         .route("/admin/surveys/{id}/quarantine.csv", get(export::quarantine))
         .route("/admin/audit", get(audit::page))
         .route("/admin/{*rest}", axum::routing::any(|| async { ApiError::NotFound("no such admin page") }))
+}
+
+/// Reads an upload up to `limit` bytes; beyond, a JSON 413 (axum's own rejection would be plain text).
+pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::PayloadTooLarge {
+        message: format!("the file is larger than {} MiB", limit / (1024 * 1024)),
+        field: Some("file".into()),
+    })
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {

@@ -1,6 +1,6 @@
 //! Rosters in the admin: uploading a CSV, and handing out the access codes as CSV or as printed slips.
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::auth::{Admin, AdminWrite};
 use super::csv_stream::stream_csv;
 use super::html::{self, esc};
-use super::{audit, require_content_type};
+use super::{audit, read_body, require_content_type, MAX_ROSTER_BYTES};
 use crate::error::ApiError;
 use crate::roster::{self, format_code, CodeRow, RowError};
 use crate::AppState;
@@ -22,9 +22,10 @@ pub async fn upload(
     AdminWrite(admin): AdminWrite,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     require_content_type(&headers, "text/csv")?;
+    let body = read_body(body, MAX_ROSTER_BYTES).await?;
     survey_exists(&state, &id).await?;
     let text = std::str::from_utf8(&body).map_err(|_| {
         ApiError::bad_request("invalid_roster", "the roster is not UTF-8 text (save it as CSV UTF-8)", None)

@@ -1,6 +1,6 @@
 //! Surveys in the admin: the list, uploading a file as a new version, publishing a version, and previewing it.
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use super::auth::{Admin, AdminWrite};
 use super::html::{self, esc, url_param};
-use super::{audit, fmt_time, require_content_type};
+use super::{audit, fmt_time, read_body, require_content_type, MAX_SURVEY_BYTES};
 use crate::error::ApiError;
 use crate::{surveys, AppState};
 
@@ -65,10 +65,11 @@ pub async fn upload(
     State(state): State<AppState>,
     AdminWrite(admin): AdminWrite,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     admin.require_administrator()?;
     require_content_type(&headers, "application/json")?;
+    let body = read_body(body, MAX_SURVEY_BYTES).await?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("invalid_survey", "the survey file is not UTF-8 text", None))?;
     let survey = ValidSurvey::parse(text).map_err(|errors| ApiError::Invalid {

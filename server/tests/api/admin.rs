@@ -242,6 +242,11 @@ async fn survey_upload_errors_name_the_path_and_store_nothing(pool: PgPool) {
     assert!(errors.iter().any(|e| e["path"].as_str().unwrap_or("").contains("pages[1].questions[0]")), "{body}");
     assert_eq!(body["error"]["field"], errors[0]["path"]);
 
+    let huge = format!("{{\"id\": \"{}\"}}", "x".repeat(quire_server::admin::MAX_SURVEY_BYTES));
+    let res = boss.post(&app, "/admin/surveys", "application/json", &huge).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(json(res).await["error"]["code"], "payload_too_large");
+
     let res = boss.post(&app, "/admin/surveys", "text/plain", &another_survey("x")).await;
     assert_eq!(res.status(), 400);
     assert_eq!(json(res).await["error"]["field"], "Content-Type");
