@@ -59,9 +59,20 @@ pub fn cell(column: &Column, answers: &BTreeMap<&str, &AnswerValue>) -> String {
         (Some(AnswerValue::Matrix(m)), Some(s)) => m.get(s).cloned().unwrap_or_default(),
         (Some(AnswerValue::Choice(c)), None) => c.clone(),
         (Some(AnswerValue::Choices(cs)), None) => cs.join(";"),
-        (Some(AnswerValue::Text(t)), None) => t.clone(),
+        (Some(AnswerValue::Text(t)), None) => defuse_formula(t),
         (Some(AnswerValue::Number(n)), None) => n.to_string(),
         _ => String::new(),
+    }
+}
+
+/// Free text is typed by respondents and opened by staff in spreadsheets: a cell starting with `=`, `+`, `-`, `@`
+/// or a control character would run as a formula (OWASP "CSV injection"). Such text gets a leading `'`, which
+/// spreadsheets show as text; the codebook says so.
+fn defuse_formula(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
     }
 }
 
@@ -206,6 +217,9 @@ pub async fn codebook(
                     }
                     codes(scale, lang)
                 }
+                QuestionKind::FreeText { .. } => {
+                    "free text; a leading ' was added where the text began with = + - @ (spreadsheet safety)".to_owned()
+                }
                 kind => kind.codes().map(|cs| codes(cs, lang)).unwrap_or_default(),
             };
             sink.write([
@@ -305,5 +319,10 @@ mod tests {
         assert_eq!(cell(&col("q", Some("s2")), &answers), "");
         assert_eq!(cell(&col("r", None), &answers), "a;b");
         assert_eq!(cell(&col("missing", None), &answers), "");
+        let formula = AnswerValue::Text("=HYPERLINK(\"http://x\")".into());
+        let plain = AnswerValue::Text("fine - thanks".into());
+        let answers = BTreeMap::from([("f", &formula), ("p", &plain)]);
+        assert_eq!(cell(&col("f", None), &answers), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(cell(&col("p", None), &answers), "fine - thanks");
     }
 }
