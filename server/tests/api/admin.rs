@@ -558,3 +558,46 @@ async fn last_activity_reaches_the_dashboard_from_memory(pool: PgPool) {
     // Flushed marks are gone; nothing is written twice.
     activity.flush(&app.pool).await.unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn dashboard_reads_go_to_the_configured_replica(pool: PgPool) {
+    // A second database stands in for the replica: the same schema and its own figures, so the answer shows which
+    // database was read.
+    let name = format!("quire_replica_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("create database {name}")).execute(&pool).await.unwrap_or_else(|e| panic!("{e}"));
+    let base = std::env::var("DATABASE_URL").unwrap_or_default();
+    let url = format!("{}/{name}", base.rsplit_once('/').map_or(base.as_str(), |(head, _)| head));
+    let replica = PgPool::connect(&url).await.unwrap_or_else(|e| panic!("{e}"));
+    quire_server::MIGRATOR.run(&replica).await.unwrap_or_else(|e| panic!("{e}"));
+    sqlx::query("insert into surveys (survey_id) values ('school-climate-2026')")
+        .execute(&replica)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    sqlx::query(
+        "insert into group_progress (survey_id, school, class, total, started, completed)
+         values ('school-climate-2026', 'Replica School', 'R1', 7, 3, 1)",
+    )
+    .execute(&replica)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+
+    let app = crate::helpers::spawn_app_with(pool, |c| {
+        c.read_database_url = Some(quire_server::config::Secret::new(url.clone()));
+    })
+    .await;
+    let boss = admin(&app, "boss@example.org", Role::Administrator, None).await;
+    let p: Progress =
+        serde_json::from_value(json(boss.get(&app, "/admin/surveys/school-climate-2026/progress").await).await)
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["Replica School"]);
+    assert_eq!((p.totals.total, p.totals.in_progress, p.totals.completed), (7, 2, 1));
+    // Writes still go to the primary: the sign-in above was audited there, not on the replica.
+    let (on_replica,): (i64,) =
+        sqlx::query_as("select count(*) from audit_log").fetch_one(&replica).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((on_replica, app.count("audit_log").await), (0, 1));
+    replica.close().await;
+    sqlx::query(&format!("drop database {name} with (force)"))
+        .execute(&app.pool)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
