@@ -308,6 +308,7 @@ async fn seed(pool: &PgPool, survey: &str, n: usize) -> anyhow::Result<Vec<Strin
     let school = format!("load-{}", Uuid::new_v4().simple());
     let rows: Vec<RosterRow> = (0..n)
         .map(|i| RosterRow {
+            line: 0,
             school: school.clone(),
             class: format!("c{:03}", i / 30),
             role: "student".into(),

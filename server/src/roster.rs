@@ -16,6 +16,8 @@ const ROLES: [&str; 3] = ["student", "teacher", "parent"];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RosterRow {
+    /// The row's line in its file (the header is line 1), for errors found after parsing; 0 for rows not from a file.
+    pub line: u64,
     pub school: String,
     pub class: String,
     pub role: String,
@@ -97,6 +99,7 @@ pub fn parse(csv_text: &str) -> Result<Vec<RosterRow>, Vec<RowError>> {
         }
         let get = |i: usize| record.get(i).unwrap_or("").to_owned();
         let row = RosterRow {
+            line,
             school: get(school),
             class: get(class),
             role: get(role).to_ascii_lowercase(),
@@ -122,19 +125,6 @@ pub fn parse(csv_text: &str) -> Result<Vec<RosterRow>, Vec<RowError>> {
     } else {
         Err(errors)
     }
-}
-
-/// Each data row's line and school, as in the file (for checks that need line numbers after `parse` succeeded).
-pub fn parse_lines(csv_text: &str) -> Vec<(u64, String)> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(csv_text.as_bytes());
-    let school =
-        reader.headers().ok().and_then(|h| h.iter().position(|h| h.eq_ignore_ascii_case("school"))).unwrap_or(0);
-    reader
-        .records()
-        .filter_map(Result::ok)
-        .filter(|r| !r.iter().all(str::is_empty))
-        .map(|r| (r.position().map_or(0, |p| p.line()), r.get(school).unwrap_or("").to_owned()))
-        .collect()
 }
 
 /// Adds the people of a roster to a survey (those already there keep their codes) and returns every row's code.

@@ -35,12 +35,10 @@ pub async fn upload(
         return Err(ApiError::bad_request("invalid_roster", "the roster has no rows", None));
     }
     if let Some(own) = &admin.school {
-        // Line numbers are those of the file: the header is line 1 and parse keeps blank lines out of `rows`, so
-        // find them again from the text.
-        let foreign: Vec<RowError> = roster::parse_lines(text)
-            .into_iter()
-            .filter(|(_, school)| school != own)
-            .map(|(line, school)| RowError { line, message: format!("school `{school}` is not yours ({own})") })
+        let foreign: Vec<RowError> = rows
+            .iter()
+            .filter(|r| r.school != *own)
+            .map(|r| RowError { line: r.line, message: format!("school `{}` is not yours ({own})", r.school) })
             .collect();
         if !foreign.is_empty() {
             // The listing of a bad file, but 403: the rows are well formed, just not this coordinator's.
