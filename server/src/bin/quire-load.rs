@@ -4,6 +4,10 @@ use clap::Parser;
 use quire_server::config::DbConfig;
 use quire_server::load::{self, LoadConfig};
 
+/// The load generator shares the machine with the server it measures, so its own allocator cost counts too.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(name = "quire-load", about = "Load Quire through its real protocol and verify what was stored")]
 struct Cli {
