@@ -22,11 +22,13 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use hdrhistogram::Histogram;
 use quire_shared::{
-    AnswerSource, AnswerValue, LoginResponse, Lookup, PageAnswers, PageSave, SyncBatch, SyncReply, ValidSurvey,
+    AnswerSource, AnswerValue, LoginResponse, Lookup, PageAnswers, SyncReply, ValidSurvey,
 };
 use rand::Rng;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use sqlx::PgPool;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::roster::{self, RosterRow};
@@ -139,22 +141,69 @@ fn check_loopback(base: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A page of a respondent's path with its answers already encoded: a page's answers are the same bytes whenever
+/// they are sent, and the generator shares the machine with what it measures, so it encodes them once, before the
+/// clock starts, instead of rebuilding and re-encoding a `PageAnswers` for every request.
+struct PathPage {
+    page_id: String,
+    answers: Box<RawValue>,
+    /// Answer items, as the old system counted rows (`answer_items`).
+    items: u64,
+}
+
+impl PathPage {
+    fn new(page_id: String, answers: &PageAnswers) -> Self {
+        let items = answer_items(answers);
+        let answers = serde_json::value::to_raw_value(answers).unwrap_or_else(|_| RawValue::NULL.to_owned());
+        PathPage { page_id, answers, items }
+    }
+}
+
+/// A save waiting to be sent: which page of the path, and the fields the app fills in when it saves.
+#[derive(Clone, Copy)]
+struct Pending {
+    page: usize,
+    revision: u64,
+    client_time: OffsetDateTime,
+    finishes: bool,
+}
+
+/// `quire_shared::SyncBatch` as it goes on the wire, borrowing the pre-encoded answers (a test checks that the server's
+/// types read it back as the same batch).
+#[derive(Serialize)]
+struct WireBatch<'a> {
+    respondent_id: Uuid,
+    saves: Vec<WireSave<'a>>,
+}
+
+/// `quire_shared::PageSave` on the wire.
+#[derive(Serialize)]
+struct WireSave<'a> {
+    page_id: &'a str,
+    revision: u64,
+    answers: &'a RawValue,
+    #[serde(with = "time::serde::rfc3339")]
+    client_time: OffsetDateTime,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    finishes: bool,
+}
+
 /// One simulated respondent: their session, their path through the survey and what the server acknowledged.
 struct Respondent {
     login: LoginResponse,
-    path: Arc<Vec<(String, PageAnswers)>>,
+    path: Arc<Vec<PathPage>>,
     next_page: usize,
     next_revision: u64,
-    pending: Vec<PageSave>,
-    /// Revision → (page, accepted?) as acknowledged.
-    acked: HashMap<u64, (String, bool)>,
+    pending: Vec<Pending>,
+    /// Revision → (page index in `path`, accepted?) as acknowledged.
+    acked: HashMap<u64, (usize, bool)>,
     /// Revisions sent in a request whose answer never came: they may or may not be stored.
     uncertain: HashSet<u64>,
 }
 
 impl Respondent {
     /// A respondent just signed in; new saves continue above what the server already holds.
-    fn new(login: LoginResponse, path: Arc<Vec<(String, PageAnswers)>>) -> Self {
+    fn new(login: LoginResponse, path: Arc<Vec<PathPage>>) -> Self {
         let next_revision = login.resume.last_revision + 1;
         Respondent {
             login,
@@ -168,23 +217,45 @@ impl Respondent {
     }
 
     fn queue_next(&mut self) {
-        let (page_id, answers) = &self.path[self.next_page % self.path.len()];
+        let page = self.next_page % self.path.len();
         self.next_page += 1;
         let finishes = self.next_page.is_multiple_of(self.path.len());
-        self.pending.push(PageSave {
-            page_id: page_id.clone(),
+        self.pending.push(Pending {
+            page,
             revision: self.next_revision,
-            answers: answers.clone(),
-            client_time: time::OffsetDateTime::now_utc(),
+            client_time: OffsetDateTime::now_utc(),
             finishes,
-            draft: false,
         });
         self.next_revision += 1;
     }
+
+    /// The request body for everything pending: a `SyncBatch` as the app sends it.
+    fn body(&self) -> Vec<u8> {
+        let saves = self
+            .pending
+            .iter()
+            .map(|p| {
+                let page = &self.path[p.page];
+                WireSave {
+                    page_id: &page.page_id,
+                    revision: p.revision,
+                    answers: &page.answers,
+                    client_time: p.client_time,
+                    finishes: p.finishes,
+                }
+            })
+            .collect();
+        serde_json::to_vec(&WireBatch { respondent_id: self.login.respondent_id, saves }).unwrap_or_default()
+    }
+}
+
+/// A student's way through the survey, encoded for sending.
+fn student_path(survey: &ValidSurvey, seed: u64) -> Vec<PathPage> {
+    student_answers(survey, seed).into_iter().map(|(page, answers)| PathPage::new(page, &answers)).collect()
 }
 
 /// A student's way through the survey: pages shown given the answers so far, in order.
-fn student_path(survey: &ValidSurvey, seed: u64) -> Vec<(String, PageAnswers)> {
+fn student_answers(survey: &ValidSurvey, seed: u64) -> Vec<(String, PageAnswers)> {
     struct Known<'a>(&'a HashMap<String, AnswerValue>);
     impl AnswerSource for Known<'_> {
         fn lookup(&self, q: &str) -> Lookup<'_> {
@@ -214,7 +285,8 @@ fn student_path(survey: &ValidSurvey, seed: u64) -> Vec<(String, PageAnswers)> {
 
 struct Shared {
     http: reqwest::Client,
-    base: String,
+    /// The sync (or no-op) URL, parsed once.
+    url: reqwest::Url,
     endpoint: &'static str,
     latency: Mutex<Histogram<u64>>,
     errors: Mutex<BTreeMap<String, u64>>,
@@ -234,12 +306,12 @@ impl Shared {
         let mut attempt = 0u32;
         let start = scheduled.unwrap_or_else(Instant::now);
         while !r.pending.is_empty() && Instant::now() < give_up {
-            let batch = SyncBatch { respondent_id: r.login.respondent_id, saves: r.pending.clone() };
             let sent = self
                 .http
-                .post(format!("{}{}", self.base, self.endpoint))
+                .post(self.url.clone())
                 .bearer_auth(&r.login.token)
-                .json(&batch)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(r.body())
                 .send()
                 .await;
             self.requests.fetch_add(1, Ordering::Relaxed);
@@ -252,12 +324,12 @@ impl Shared {
                             let accepted = ack.status.is_accepted();
                             if accepted {
                                 self.saves.fetch_add(1, Ordering::Relaxed);
-                                self.answers.fetch_add(answer_items(&save.answers), Ordering::Relaxed);
+                                self.answers.fetch_add(r.path[save.page].items, Ordering::Relaxed);
                             } else {
                                 self.error("rejected_save".into());
                             }
                             r.uncertain.remove(&save.revision);
-                            r.acked.insert(save.revision, (save.page_id, accepted));
+                            r.acked.insert(save.revision, (save.page, accepted));
                         }
                         return;
                     }
@@ -358,10 +430,11 @@ pub async fn run(pool: &PgPool, config: &LoadConfig) -> anyhow::Result<Report> {
     let text = http.get(format!("{base}{}", first.survey_url)).send().await?.text().await?;
     let survey = ValidSurvey::parse(&text).map_err(|e| anyhow::anyhow!("survey file: {e:?}"))?;
 
+    let endpoint = if config.noop { "/api/v1/bench/noop" } else { "/api/v1/sync" };
     let shared = Arc::new(Shared {
         http: http.clone(),
-        base: base.clone(),
-        endpoint: if config.noop { "/api/v1/bench/noop" } else { "/api/v1/sync" },
+        url: reqwest::Url::parse(&format!("{base}{endpoint}"))?,
+        endpoint,
         latency: Mutex::new(Histogram::new_with_bounds(1, 600_000_000, 3)?),
         errors: Mutex::new(BTreeMap::new()),
         requests: AtomicU64::new(0),
@@ -573,6 +646,7 @@ async fn verify(pool: &PgPool, respondents: &[Respondent]) -> anyhow::Result<Ver
         let have = stored.get(&id).unwrap_or(&empty);
         let mut highest: HashMap<&str, u64> = HashMap::new();
         for (rev, (page, accepted)) in &r.acked {
+            let page = &r.path[*page].page_id;
             if *accepted {
                 v.acknowledged += 1;
                 if !have.contains(rev) {
@@ -655,10 +729,50 @@ mod tests {
     fn a_student_path_follows_skip_logic() {
         let survey = ValidSurvey::parse(include_str!("../../shared/fixtures/school-climate.json"))
             .unwrap_or_else(|e| panic!("{e:?}"));
-        let path = student_path(&survey, 3);
+        let path = student_answers(&survey, 3);
         assert_eq!(path[0].0, "about");
         assert!(path.iter().all(|(p, _)| !p.starts_with("teacher_") && !p.starts_with("parent_")));
         assert!(path.iter().filter(|(p, _)| p.starts_with("student_")).count() == 30);
         assert!(path.len() >= 32);
+    }
+
+    /// The generator encodes bodies itself (answers once per page); the server's types must read them back as the
+    /// batch the app would have sent, field for field.
+    #[test]
+    fn wire_body_is_the_shared_sync_batch() {
+        let survey = ValidSurvey::parse(include_str!("../../shared/fixtures/school-climate.json"))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let answers = student_answers(&survey, 7);
+        let path: Vec<PathPage> = answers.iter().map(|(p, a)| PathPage::new(p.clone(), a)).collect();
+        let login = LoginResponse {
+            token: "t".into(),
+            respondent_id: Uuid::new_v4(),
+            survey_id: "s".into(),
+            survey_version: "v".into(),
+            survey_url: "/u".into(),
+            resume: Default::default(),
+        };
+        let mut r = Respondent::new(login, Arc::new(path));
+        for _ in 0..answers.len() + 1 {
+            r.queue_next();
+        }
+        let sent: quire_shared::SyncBatch =
+            serde_json::from_slice(&r.body()).unwrap_or_else(|e| panic!("the body does not parse: {e}"));
+        let expected: Vec<quire_shared::PageSave> = r
+            .pending
+            .iter()
+            .map(|p| quire_shared::PageSave {
+                page_id: answers[p.page].0.clone(),
+                revision: p.revision,
+                answers: answers[p.page].1.clone(),
+                client_time: p.client_time,
+                finishes: p.finishes,
+                draft: false,
+            })
+            .collect();
+        assert_eq!(sent.respondent_id, r.login.respondent_id);
+        assert_eq!(sent.saves, expected);
+        assert!(sent.saves[answers.len() - 1].finishes && !sent.saves[0].finishes);
+        assert_eq!(r.path[1].items, answer_items(&answers[1].1));
     }
 }
