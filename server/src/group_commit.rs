@@ -2,7 +2,7 @@
 //!
 //! Each request hands its checked saves to a bounded queue and waits for its acks. A few committer tasks each take
 //! what is queued — waiting at most `max_wait` for more, up to `max_saves` saves — and write it with
-//! `store::commit` (one statement per table). Under load, one fsync then carries the saves of many requests; when
+//! `store::commit` (one statement for every table). Under load, one fsync then carries the saves of many requests; when
 //! idle, a request waits at most `max_wait` longer than it would alone. Each request is still acknowledged only
 //! after the transaction holding its saves has committed.
 //!

@@ -1,10 +1,11 @@
-//! Writing checked page-saves: one transaction, one bulk statement per table, for any number of requests (jobs)
-//! of any number of respondents. `group_commit` calls it with the jobs of many concurrent requests at once.
+//! Writing checked page-saves: one statement (every table's bulk write in data-modifying CTEs, one implicit
+//! transaction, one round trip) for any number of requests (jobs) of any number of respondents. `group_commit` calls
+//! it with the jobs of many concurrent requests at once.
 //!
 //! Rows go into every statement sorted by (respondent, revision) or (respondent, page), so concurrent transactions
 //! take row locks in the same order and cannot deadlock.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use quire_shared::{Ack, AckStatus, AnswerError, PageAnswers, PageSave};
 use sqlx::types::Json;
@@ -45,6 +46,69 @@ fn conflict_error(revision: u64) -> Vec<AnswerError> {
     vec![AnswerError::new("revision", format!("revision {revision} is already stored with different content"))]
 }
 
+/// The whole write of a group, as one statement (so one round trip and one implicit transaction): the new saves;
+/// for each (respondent, page) the highest new revision competing with what is current (the upsert keeps the
+/// higher); each respondent's progress; the dashboard's per-class aggregates; and the group's invalid saves into
+/// quarantine. Returns the keys inserted (`true`) and the keys that became their page's current answers (`false`).
+///
+/// The aggregates (`group_progress`) change only on a respondent's transition, read from the progress upsert: the
+/// row was inserted (`xmax = 0`, the first save) or `completed_at` was set by this statement (`now()` is the
+/// transaction's start). So ordinary saves do not touch the shared class rows; `activity` records the rest.
+///
+/// Rows go into every table sorted by key ((respondent, revision), (respondent, page), respondent, class), so
+/// concurrent groups take row locks in the same order and cannot deadlock.
+const COMMIT_SQL: &str = "
+with ins as (
+    insert into page_saves (respondent_id, revision, page_id, answers, client_time, finishes, draft)
+    select * from unnest($1::uuid[], $2::int8[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::bool[], $7::bool[])
+    on conflict do nothing
+    returning respondent_id, revision, page_id, finishes
+),
+cur as (
+    insert into current_answers as c (respondent_id, page_id, revision)
+    select distinct on (respondent_id, page_id) respondent_id, page_id, revision
+    from ins
+    order by respondent_id, page_id, revision desc
+    on conflict (respondent_id, page_id) do update
+       set revision = excluded.revision, updated_at = now()
+       where c.revision < excluded.revision
+    returning respondent_id, revision
+),
+up as (
+    insert into respondent_progress as p (respondent_id, last_page, last_revision, last_activity, completed_at)
+    select distinct on (respondent_id) respondent_id, page_id, revision, now(),
+           case when bool_or(finishes) over (partition by respondent_id) then now() end
+    from ins
+    order by respondent_id, revision desc
+    on conflict (respondent_id) do update set
+       last_page = case when excluded.last_revision > p.last_revision then excluded.last_page else p.last_page end,
+       last_revision = greatest(p.last_revision, excluded.last_revision),
+       last_activity = excluded.last_activity,
+       completed_at = coalesce(p.completed_at, excluded.completed_at)
+    returning respondent_id, xmax = 0 as started, completed_at is not null and completed_at = now() as completed
+),
+groups as (
+    insert into group_progress as g (survey_id, school, class, started, completed, last_activity)
+    select r.survey_id, r.school, r.class,
+           count(*) filter (where up.started), count(*) filter (where up.completed), now()
+    from up
+    join respondents r on r.id = up.respondent_id
+    where up.started or up.completed
+    group by 1, 2, 3
+    order by 1, 2, 3
+    on conflict (survey_id, school, class) do update set
+       started = g.started + excluded.started,
+       completed = g.completed + excluded.completed,
+       last_activity = greatest(g.last_activity, excluded.last_activity)
+),
+quarantined as (
+    insert into quarantine (respondent_id, payload, errors)
+    select * from unnest($8::uuid[], $9::jsonb[], $10::jsonb[])
+)
+select true, respondent_id, revision from ins
+union all
+select false, respondent_id, revision from cur";
+
 /// Commits the jobs in one transaction and returns each job's acks, in its own order. Nothing is acknowledged
 /// unless the transaction committed: on error, every job of the group gets the error.
 pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx::Error> {
@@ -83,16 +147,13 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
     }
     rows.sort_by_key(key);
 
-    let mut tx = pool.begin().await?;
-    let inserted: HashSet<Key> = if rows.is_empty() {
-        HashSet::new()
+    // One statement: every table's rows and this group's quarantine, committed together in one round trip (none
+    // when every save was a repeat within the batch).
+    let quarantined_now = quarantine.len();
+    let written: Vec<(bool, Uuid, i64)> = if rows.is_empty() && quarantine.is_empty() {
+        Vec::new()
     } else {
-        sqlx::query_as(
-            "insert into page_saves (respondent_id, revision, page_id, answers, client_time, finishes, draft)
-             select * from unnest($1::uuid[], $2::int8[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::bool[], $7::bool[])
-             on conflict do nothing
-             returning respondent_id, revision",
-        )
+        sqlx::query_as(COMMIT_SQL)
         .bind(rows.iter().map(|r| r.respondent).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.save.revision as i64).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.save.page_id.clone()).collect::<Vec<_>>())
@@ -100,14 +161,19 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
         .bind(rows.iter().map(|r| r.save.client_time).collect::<Vec<OffsetDateTime>>())
         .bind(rows.iter().map(|r| r.save.finishes).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.save.draft).collect::<Vec<_>>())
-        .fetch_all(&mut *tx)
+        .bind(quarantine.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
+        .bind(quarantine.iter().map(|(_, raw, _)| raw.clone()).collect::<Vec<_>>())
+        .bind(quarantine.iter().map(|(_, _, e)| serde_json::to_value(e).unwrap_or_default()).collect::<Vec<_>>())
+        .fetch_all(pool)
         .await?
-        .into_iter()
-        .collect()
     };
+    let inserted: HashSet<Key> = written.iter().filter(|w| w.0).map(|w| (w.1, w.2)).collect();
+    // `current` holds the revisions that became their page's current answers.
+    let current: HashSet<Key> = written.iter().filter(|w| !w.0).map(|w| (w.1, w.2)).collect();
 
-    // Keys already stored: a true replay is a duplicate; the same key with other content is a client bug whose data
-    // must not be dropped, so it goes to quarantine. This lookup runs only when there are such keys.
+    // Keys that were already stored: a true replay is a duplicate; the same key with other content is a client bug
+    // whose data must not be dropped, so it goes to quarantine. Stored saves never change, so reading them after the
+    // commit above is as good as inside it. This runs only when there are such keys (replays after a lost answer).
     let conflicts: Vec<&Row<'_>> = rows.iter().filter(|r| !inserted.contains(&key(r))).collect();
     if !conflicts.is_empty() {
         let stored: Vec<(Uuid, i64, String, sqlx::types::Json<PageAnswers>)> = sqlx::query_as(
@@ -117,7 +183,7 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
         )
         .bind(conflicts.iter().map(|r| r.respondent).collect::<Vec<_>>())
         .bind(conflicts.iter().map(|r| r.save.revision as i64).collect::<Vec<_>>())
-        .fetch_all(&mut *tx)
+        .fetch_all(pool)
         .await?;
         let stored: HashMap<Key, (String, PageAnswers)> =
             stored.into_iter().map(|(id, rev, page, answers)| ((id, rev), (page, answers.0))).collect();
@@ -133,86 +199,19 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
                 }
             }
         }
-    }
-
-    // The highest new revision of each (respondent, page) competes with what is current; the upsert keeps the higher.
-    let new: Vec<&Row<'_>> = rows.iter().filter(|r| inserted.contains(&key(r))).collect();
-    let mut latest: BTreeMap<(Uuid, &str), &PageSave> = BTreeMap::new();
-    for r in &new {
-        let e = latest.entry((r.respondent, r.save.page_id.as_str())).or_insert(r.save);
-        if r.save.revision > e.revision {
-            *e = r.save;
+        let late = &quarantine[quarantined_now..];
+        if !late.is_empty() {
+            sqlx::query(
+                "insert into quarantine (respondent_id, payload, errors)
+                 select * from unnest($1::uuid[], $2::jsonb[], $3::jsonb[])",
+            )
+            .bind(late.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
+            .bind(late.iter().map(|(_, raw, _)| raw.clone()).collect::<Vec<_>>())
+            .bind(late.iter().map(|(_, _, e)| serde_json::to_value(e).unwrap_or_default()).collect::<Vec<_>>())
+            .execute(pool)
+            .await?;
         }
     }
-    let current: HashSet<Key> = if latest.is_empty() {
-        HashSet::new()
-    } else {
-        sqlx::query_as(
-            "insert into current_answers as c (respondent_id, page_id, revision)
-             select * from unnest($1::uuid[], $2::text[], $3::int8[])
-             on conflict (respondent_id, page_id) do update
-                set revision = excluded.revision, updated_at = now()
-                where c.revision < excluded.revision
-             returning respondent_id, revision",
-        )
-        .bind(latest.keys().map(|(id, _)| *id).collect::<Vec<_>>())
-        .bind(latest.keys().map(|(_, p)| p.to_string()).collect::<Vec<_>>())
-        .bind(latest.values().map(|s| s.revision as i64).collect::<Vec<_>>())
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .collect()
-    };
-
-    // Progress: per respondent, the page of the highest new revision, and whether any new save finishes.
-    let mut progress: BTreeMap<Uuid, (&PageSave, bool)> = BTreeMap::new();
-    for r in &new {
-        let e = progress.entry(r.respondent).or_insert((r.save, false));
-        if r.save.revision > e.0.revision {
-            e.0 = r.save;
-        }
-        e.1 |= r.save.finishes;
-    }
-    if !progress.is_empty() {
-        // Only the respondents whose state changed come back (usually none), for the dashboard's aggregates.
-        let transitions: Vec<(Uuid, bool, bool)> = sqlx::query_as(
-            "with up as (
-                insert into respondent_progress as p (respondent_id, last_page, last_revision, last_activity, completed_at)
-                select id, page, revision, now(), case when finishes then now() end
-                from unnest($1::uuid[], $2::text[], $3::int8[], $4::bool[]) as t(id, page, revision, finishes)
-                on conflict (respondent_id) do update set
-                   last_page = case when excluded.last_revision > p.last_revision then excluded.last_page else p.last_page end,
-                   last_revision = greatest(p.last_revision, excluded.last_revision),
-                   last_activity = excluded.last_activity,
-                   completed_at = coalesce(p.completed_at, excluded.completed_at)
-                returning respondent_id,
-                          -- xmax = 0: this row was inserted, i.e. the respondent's first save.
-                          xmax = 0 as started,
-                          -- now() is this transaction's start: equal only if this statement set it.
-                          completed_at is not null and completed_at = now() as completed)
-             select * from up where started or completed",
-        )
-        .bind(progress.keys().copied().collect::<Vec<_>>())
-        .bind(progress.values().map(|(s, _)| s.page_id.clone()).collect::<Vec<_>>())
-        .bind(progress.values().map(|(s, _)| s.revision as i64).collect::<Vec<_>>())
-        .bind(progress.values().map(|(_, f)| *f).collect::<Vec<_>>())
-        .fetch_all(&mut *tx)
-        .await?;
-        update_group_progress(&mut tx, transitions).await?;
-    }
-
-    if !quarantine.is_empty() {
-        sqlx::query(
-            "insert into quarantine (respondent_id, payload, errors)
-             select * from unnest($1::uuid[], $2::jsonb[], $3::jsonb[])",
-        )
-        .bind(quarantine.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
-        .bind(quarantine.iter().map(|(_, raw, _)| raw.clone()).collect::<Vec<_>>())
-        .bind(quarantine.iter().map(|(_, _, e)| serde_json::to_value(e).unwrap_or_default()).collect::<Vec<_>>())
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
 
     // Acks, only now that the transaction is committed.
     let acks = jobs
@@ -227,7 +226,6 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
                     let (page_id, revision, st) = match c {
                         Checked::Valid(s) => {
                             let st = status.remove(&(j, index)).unwrap_or_else(|| {
-                                // `current` holds the revisions that became their page's current answers.
                                 if current.contains(&(respondent, s.revision as i64)) {
                                     AckStatus::Stored
                                 } else {
@@ -247,36 +245,4 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
         })
         .collect();
     Ok(acks)
-}
-
-/// Keeps the dashboard's per-class aggregates (`group_progress`) in step with this commit: a respondent's first
-/// save adds one to `started`, a finishing save one to `completed`. Runs only when there is such a transition (at most
-/// twice per respondent), so ordinary saves do not touch the shared class rows; `activity` records the rest. Rows
-/// are upserted in key order, so concurrent commits lock class rows in the same order and cannot deadlock.
-async fn update_group_progress(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    transitions: Vec<(Uuid, bool, bool)>,
-) -> Result<(), sqlx::Error> {
-    if transitions.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "insert into group_progress as g (survey_id, school, class, started, completed, last_activity)
-         select r.survey_id, r.school, r.class,
-                count(*) filter (where t.started), count(*) filter (where t.completed), now()
-         from unnest($1::uuid[], $2::bool[], $3::bool[]) as t(id, started, completed)
-         join respondents r on r.id = t.id
-         group by 1, 2, 3
-         order by 1, 2, 3
-         on conflict (survey_id, school, class) do update set
-            started = g.started + excluded.started,
-            completed = g.completed + excluded.completed,
-            last_activity = greatest(g.last_activity, excluded.last_activity)",
-    )
-    .bind(transitions.iter().map(|t| t.0).collect::<Vec<_>>())
-    .bind(transitions.iter().map(|t| t.1).collect::<Vec<_>>())
-    .bind(transitions.iter().map(|t| t.2).collect::<Vec<_>>())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
