@@ -77,10 +77,15 @@ pub struct ServeConfig {
     /// Sync requests allowed to wait for a commit; beyond, 503 with Retry-After.
     #[arg(long, env = "QUIRE_INGEST_QUEUE", default_value_t = 4096)]
     pub ingest_queue: usize,
-    /// Sync requests being read, checked or committed at once; beyond, 503 at once, before the body is read. This
-    /// keeps a reconnect storm from filling memory with bodies and keeps cheap requests (`/healthz`) answered.
-    #[arg(long, env = "QUIRE_MAX_SYNC_IN_FLIGHT", default_value_t = 512)]
+    /// Sync requests being read, checked or committed at once; beyond, 503 at once, before the body is read.
+    #[arg(long, env = "QUIRE_MAX_SYNC_IN_FLIGHT", default_value_t = 4096)]
     pub max_sync_in_flight: usize,
+    /// Bytes of sync bodies (by `Content-Length`) being read, checked or committed at once; beyond, 503 before the
+    /// body is read. This, not the count, keeps a reconnect storm (bodies of dozens of saves) from filling memory,
+    /// without turning away one-page saves during a short database stall (a count of 512 did, measured in
+    /// docs/benchmarks.md).
+    #[arg(long, env = "QUIRE_MAX_SYNC_BYTES_IN_FLIGHT", default_value_t = 16 * 1024 * 1024)]
+    pub max_sync_bytes_in_flight: usize,
     /// Expose `POST /api/v1/bench/noop` (token check and body parse, no database): the HTTP floor for benchmarks.
     #[arg(long, env = "QUIRE_BENCH_ENDPOINTS", default_value_t = false, action = clap::ArgAction::Set)]
     pub bench_endpoints: bool,
@@ -113,7 +118,8 @@ impl ServeConfig {
             group_commit_max_saves: 4000,
             committers: 4,
             ingest_queue: 4096,
-            max_sync_in_flight: 512,
+            max_sync_in_flight: 4096,
+            max_sync_bytes_in_flight: 16 * 1024 * 1024,
             bench_endpoints: false,
             admin_session_hours: 12,
             secure_cookies: false,

@@ -34,15 +34,28 @@ pub struct RawBatch {
     saves: Vec<Box<serde_json::value::RawValue>>,
 }
 
-/// Admission control: a sync request beyond `max_sync_in_flight` is answered 503 with `Retry-After` before its
-/// body is read, so overload costs the server almost nothing.
+/// Admission control: a sync request beyond `max_sync_in_flight` requests or `max_sync_bytes_in_flight` bytes of
+/// bodies is answered 503 with `Retry-After` before its body is read, so overload costs the server almost nothing.
+/// A body's size is its `Content-Length` (a body without one is counted at the largest size allowed); one body
+/// larger than the whole budget is still let in alone, and `max_body_bytes` bounds it.
 pub async fn admit(
     State(state): State<AppState>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    match state.sync_permits.clone().try_acquire_owned() {
-        Ok(_permit) => next.run(req).await,
+    let bytes = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(state.config.max_body_bytes);
+    let kib = bytes.div_ceil(1024).clamp(1, state.config.max_sync_bytes_in_flight.div_ceil(1024).max(1));
+    let permits = state.sync_permits.clone().try_acquire_owned().and_then(|count| {
+        let size = state.sync_kib.clone().try_acquire_many_owned(u32::try_from(kib).unwrap_or(u32::MAX))?;
+        Ok((count, size))
+    });
+    match permits {
+        Ok(_permits) => next.run(req).await,
         Err(_) => {
             axum::response::IntoResponse::into_response(ApiError::Overloaded("the server is busy; retry shortly"))
         }

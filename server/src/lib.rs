@@ -53,6 +53,8 @@ pub struct AppState {
     pub committer: Option<GroupCommitter>,
     /// Admission control for sync requests (`QUIRE_MAX_SYNC_IN_FLIGHT`).
     pub sync_permits: Arc<tokio::sync::Semaphore>,
+    /// The sync body budget, one permit per KiB (`max_sync_bytes_in_flight`).
+    pub sync_kib: Arc<tokio::sync::Semaphore>,
     pub sign_in_limiter: Arc<admin::auth::SignInLimiter>,
     /// Respondents seen since the last write of the dashboard's last-activity times.
     pub activity: Arc<activity::Activity>,
@@ -78,6 +80,7 @@ impl AppState {
         Ok(AppState {
             committer,
             sync_permits: Arc::new(tokio::sync::Semaphore::new(config.max_sync_in_flight.max(1))),
+            sync_kib: Arc::new(tokio::sync::Semaphore::new(config.max_sync_bytes_in_flight.div_ceil(1024).max(1))),
             tokens: TokenKeys::new(&config.token_secret, config.token_ttl_hours),
             surveys: Arc::new(SurveyStore::preload(&pool).await?),
             metrics: Arc::new(Metrics::default()),

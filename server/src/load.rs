@@ -66,6 +66,11 @@ pub struct LoadConfig {
     /// steady: think time between pages, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     pub think_ms: u64,
+    /// max, steady: the first seconds are not counted in rates and latency (steady: saves scheduled before then), so
+    /// that the figures describe the steady state rather than respondents still arriving. Everything sent is still
+    /// verified.
+    #[arg(long, default_value_t = 0.0)]
+    pub warmup: f64,
     /// storm: unsent pages each respondent has.
     #[arg(long, default_value_t = 30)]
     pub pending: usize,
@@ -293,6 +298,8 @@ struct Shared {
     requests: AtomicU64,
     saves: AtomicU64,
     answers: AtomicU64,
+    /// When counting starts: the run's start plus the warm-up.
+    counted_from: std::sync::OnceLock<Instant>,
 }
 
 impl Shared {
@@ -305,6 +312,7 @@ impl Shared {
     async fn deliver(&self, r: &mut Respondent, scheduled: Option<Instant>, give_up: Instant) {
         let mut attempt = 0u32;
         let start = scheduled.unwrap_or_else(Instant::now);
+        let counted = self.counted_from.get().is_none_or(|from| start >= *from);
         while !r.pending.is_empty() && Instant::now() < give_up {
             let sent = self
                 .http
@@ -314,18 +322,22 @@ impl Shared {
                 .body(r.body())
                 .send()
                 .await;
-            self.requests.fetch_add(1, Ordering::Relaxed);
+            if counted {
+                self.requests.fetch_add(1, Ordering::Relaxed);
+            }
             let wait = match sent {
                 Ok(res) if res.status() == 200 => match res.json::<SyncReply>().await {
                     Ok(reply) => {
-                        let us = start.elapsed().as_micros() as u64;
-                        let _ = self.latency.lock().unwrap_or_else(|e| e.into_inner()).record(us.max(1));
+                        if counted {
+                            let us = start.elapsed().as_micros() as u64;
+                            let _ = self.latency.lock().unwrap_or_else(|e| e.into_inner()).record(us.max(1));
+                        }
                         for (save, ack) in r.pending.drain(..).zip(reply.acks) {
                             let accepted = ack.status.is_accepted();
-                            if accepted {
+                            if accepted && counted {
                                 self.saves.fetch_add(1, Ordering::Relaxed);
                                 self.answers.fetch_add(r.path[save.page].items, Ordering::Relaxed);
-                            } else {
+                            } else if !accepted {
                                 self.error("rejected_save".into());
                             }
                             r.uncertain.remove(&save.revision);
@@ -440,7 +452,9 @@ pub async fn run(pool: &PgPool, config: &LoadConfig) -> anyhow::Result<Report> {
         requests: AtomicU64::new(0),
         saves: AtomicU64::new(0),
         answers: AtomicU64::new(0),
+        counted_from: std::sync::OnceLock::new(),
     });
+    let warmup = Duration::from_secs_f64(config.warmup);
 
     let run_for = Duration::from_secs_f64(config.duration);
     let drain = Duration::from_secs_f64(config.drain_timeout);
@@ -450,6 +464,7 @@ pub async fn run(pool: &PgPool, config: &LoadConfig) -> anyhow::Result<Report> {
         Mode::Max => {
             let people = sign_in_all(&http, &base, &codes, &survey, parallel_logins).await?;
             started = Instant::now();
+            let _ = shared.counted_from.set(started + warmup);
             let stop = started + run_for;
             let batch = config.batch.max(1);
             let tasks: Vec<_> = people
@@ -491,6 +506,7 @@ pub async fn run(pool: &PgPool, config: &LoadConfig) -> anyhow::Result<Report> {
                 })
             };
             started = Instant::now();
+            let _ = shared.counted_from.set(started + warmup);
             let give_up = started + drain;
             let gate = Arc::new(tokio::sync::Barrier::new(people.len()));
             let tasks: Vec<_> = people
@@ -511,6 +527,7 @@ pub async fn run(pool: &PgPool, config: &LoadConfig) -> anyhow::Result<Report> {
         }
         Mode::Steady => {
             started = Instant::now();
+            let _ = shared.counted_from.set(started + warmup);
             let interval = Duration::from_secs_f64(3600.0 / config.rate_per_hour);
             let think = Duration::from_millis(config.think_ms);
             let pages = config.pages;
@@ -561,7 +578,7 @@ pub async fn run(pool: &PgPool, config: &LoadConfig) -> anyhow::Result<Report> {
     };
     let seconds = match config.mode {
         Mode::Storm => started.elapsed().as_secs_f64(),
-        _ => run_for.as_secs_f64().min(started.elapsed().as_secs_f64()),
+        _ => run_for.min(started.elapsed()).saturating_sub(warmup).as_secs_f64().max(f64::MIN_POSITIVE),
     };
 
     let verification = if config.noop { Verification::default() } else { verify(pool, &respondents).await? };

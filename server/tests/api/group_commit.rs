@@ -128,6 +128,47 @@ async fn a_full_queue_answers_503_with_retry_after_and_writes_nothing_for_it(poo
 }
 
 #[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn the_body_budget_turns_away_bodies_beyond_it_and_writes_nothing_for_them(pool: PgPool) {
+    // A 2 KiB budget for bodies in flight and a long gathering window: of 8 simultaneous bodies of over 1 KiB, only
+    // one fits at a time; the count limit (4096) is nowhere near.
+    let app = Arc::new(
+        spawn_app_with(pool, |c| {
+            c.committers = 1;
+            c.group_commit_wait_us = 300_000;
+            c.max_sync_bytes_in_flight = 2048;
+        })
+        .await,
+    );
+    let login = Arc::new(app.login("S1").await);
+    let tasks: Vec<_> = (0..8u64)
+        .map(|i| {
+            let (app, login) = (app.clone(), login.clone());
+            tokio::spawn(async move {
+                let saves = (0..3).map(|k| app.save(1 + k as usize, 1 + i * 3 + k, i)).collect();
+                let batch = SyncBatch { respondent_id: login.respondent_id, saves };
+                let len = serde_json::to_vec(&batch).map(|b| b.len()).unwrap_or(0);
+                assert!(len > 1024, "the body is only {len} bytes");
+                app.post_json("/api/v1/sync", &batch, Some(&login.token)).await
+            })
+        })
+        .collect();
+    let (mut ok, mut busy) = (0, 0);
+    for t in tasks {
+        let res = t.await.unwrap_or_else(|e| panic!("{e}"));
+        match res.status().as_u16() {
+            200 => ok += 1,
+            503 => {
+                assert_eq!(res.headers()["retry-after"], "1");
+                busy += 1;
+            }
+            s => panic!("unexpected status {s}"),
+        }
+    }
+    assert!(busy > 0 && ok > 0, "{ok} admitted, {busy} turned away");
+    assert_eq!(app.count("page_saves").await, 3 * ok, "exactly the acknowledged saves are stored");
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
 async fn with_group_commit_off_the_same_guarantees_hold(pool: PgPool) {
     let app = spawn_app_with(pool, |c| c.group_commit = false).await;
     let login = app.login("S1").await;

@@ -17,6 +17,7 @@ fn config(base: &str, mode: Mode) -> LoadConfig {
         pages: 5,
         think_ms: 100,
         pending: 12,
+        warmup: 0.0,
         noop: false,
         survey: "school-climate-2026".into(),
         drain_timeout: 60.0,
