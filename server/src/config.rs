@@ -83,8 +83,9 @@ pub struct ServeConfig {
     /// Bytes of sync bodies (by `Content-Length`) being read, checked or committed at once; beyond, 503 before the
     /// body is read. This, not the count, keeps a reconnect storm (bodies of dozens of saves) from filling memory,
     /// without turning away one-page saves during a short database stall (a count of 512 did, measured in
-    /// docs/benchmarks.md).
-    #[arg(long, env = "QUIRE_MAX_SYNC_BYTES_IN_FLIGHT", default_value_t = 16 * 1024 * 1024)]
+    /// docs/benchmarks.md). 4 MiB is about 230 storm bodies of 30 saves, or 4,096 one-page saves; 16 MiB let the
+    /// storm's parsing starve `/healthz` (3.4 s, measured).
+    #[arg(long, env = "QUIRE_MAX_SYNC_BYTES_IN_FLIGHT", default_value_t = 4 * 1024 * 1024)]
     pub max_sync_bytes_in_flight: usize,
     /// Expose `POST /api/v1/bench/noop` (token check and body parse, no database): the HTTP floor for benchmarks.
     #[arg(long, env = "QUIRE_BENCH_ENDPOINTS", default_value_t = false, action = clap::ArgAction::Set)]
@@ -119,7 +120,7 @@ impl ServeConfig {
             committers: 4,
             ingest_queue: 4096,
             max_sync_in_flight: 4096,
-            max_sync_bytes_in_flight: 16 * 1024 * 1024,
+            max_sync_bytes_in_flight: 4 * 1024 * 1024,
             bench_endpoints: false,
             admin_session_hours: 12,
             secure_cookies: false,
