@@ -21,9 +21,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use hdrhistogram::Histogram;
-use quire_shared::{
-    AnswerSource, AnswerValue, LoginResponse, Lookup, PageAnswers, SyncReply, ValidSurvey,
-};
+use quire_shared::{AnswerSource, AnswerValue, LoginResponse, Lookup, PageAnswers, SyncReply, ValidSurvey};
 use rand::Rng;
 use serde::Serialize;
 use serde_json::value::RawValue;

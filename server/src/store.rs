@@ -154,18 +154,18 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
         Vec::new()
     } else {
         sqlx::query_as(COMMIT_SQL)
-        .bind(rows.iter().map(|r| r.respondent).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.save.revision as i64).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.save.page_id.clone()).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| Json(&r.save.answers)).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.save.client_time).collect::<Vec<OffsetDateTime>>())
-        .bind(rows.iter().map(|r| r.save.finishes).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.save.draft).collect::<Vec<_>>())
-        .bind(quarantine.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
-        .bind(quarantine.iter().map(|(_, raw, _)| raw.clone()).collect::<Vec<_>>())
-        .bind(quarantine.iter().map(|(_, _, e)| serde_json::to_value(e).unwrap_or_default()).collect::<Vec<_>>())
-        .fetch_all(pool)
-        .await?
+            .bind(rows.iter().map(|r| r.respondent).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.save.revision as i64).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.save.page_id.clone()).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| Json(&r.save.answers)).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.save.client_time).collect::<Vec<OffsetDateTime>>())
+            .bind(rows.iter().map(|r| r.save.finishes).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.save.draft).collect::<Vec<_>>())
+            .bind(quarantine.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
+            .bind(quarantine.iter().map(|(_, raw, _)| raw.clone()).collect::<Vec<_>>())
+            .bind(quarantine.iter().map(|(_, _, e)| serde_json::to_value(e).unwrap_or_default()).collect::<Vec<_>>())
+            .fetch_all(pool)
+            .await?
     };
     let inserted: HashSet<Key> = written.iter().filter(|w| w.0).map(|w| (w.1, w.2)).collect();
     // `current` holds the revisions that became their page's current answers.
