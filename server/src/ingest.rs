@@ -34,6 +34,9 @@ pub struct RawBatch {
     saves: Vec<Box<serde_json::value::RawValue>>,
 }
 
+/// Batches of more saves than this are checked on the blocking pool (see `sync`).
+const INLINE_CHECK_SAVES: usize = 4;
+
 /// Admission control: a sync request beyond `max_sync_in_flight` requests or `max_sync_bytes_in_flight` bytes of
 /// bodies is answered 503 with `Retry-After` before its body is read, so overload costs the server almost nothing.
 /// A body's size is its `Content-Length` (a body without one is counted at the largest size allowed); one body
@@ -81,7 +84,18 @@ pub async fn sync(
         .get(&state.pool, &claims.ver)
         .await?
         .ok_or(ApiError::Conflict("this survey version is not on the server; sign in again"))?;
-    let job = Job { respondent: claims.sub, checked: check_batch(&survey, batch.saves) };
+    // A large batch (a device back online with many pages) takes a millisecond or more to parse and check: it runs
+    // on the blocking pool, so that a reconnect storm of such batches cannot keep the async workers from answering
+    // `/healthz` and small requests (measured in docs/benchmarks.md). A page or two is cheaper checked in place.
+    let checked = if batch.saves.len() > INLINE_CHECK_SAVES {
+        let saves = batch.saves;
+        tokio::task::spawn_blocking(move || check_batch(&survey, saves))
+            .await
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("batch check failed: {e}")))?
+    } else {
+        check_batch(&survey, batch.saves)
+    };
+    let job = Job { respondent: claims.sub, checked };
     let acks = match &state.committer {
         Some(committer) => committer.submit(job).await?,
         None => store::commit(&state.pool, vec![job]).await?.pop().unwrap_or_default(),
