@@ -20,6 +20,25 @@ async fn insert_calls(app: &TestApp) -> i64 {
     n.unwrap_or(0)
 }
 
+/// Waits for the requests; counts the 200s and the 503s, each of which must say `Retry-After: 1` and `overloaded`.
+async fn admitted_and_turned_away(tasks: Vec<tokio::task::JoinHandle<reqwest::Response>>) -> (i64, i64) {
+    let (mut ok, mut busy) = (0, 0);
+    for t in tasks {
+        let res = t.await.unwrap_or_else(|e| panic!("{e}"));
+        match res.status().as_u16() {
+            200 => ok += 1,
+            503 => {
+                assert_eq!(res.headers()["retry-after"], "1");
+                let body: ErrorBody = res.json().await.unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(body.error.code, "overloaded");
+                busy += 1;
+            }
+            s => panic!("unexpected status {s}"),
+        }
+    }
+    (ok, busy)
+}
+
 #[sqlx::test(migrator = "quire_server::MIGRATOR")]
 async fn concurrent_requests_share_transactions(pool: PgPool) {
     sqlx::query("create extension if not exists pg_stat_statements")
@@ -108,20 +127,7 @@ async fn a_full_queue_answers_503_with_retry_after_and_writes_nothing_for_it(poo
             })
         })
         .collect();
-    let (mut ok, mut busy) = (0, 0);
-    for t in tasks {
-        let res = t.await.unwrap_or_else(|e| panic!("{e}"));
-        match res.status().as_u16() {
-            200 => ok += 1,
-            503 => {
-                assert_eq!(res.headers()["retry-after"], "1");
-                let body: ErrorBody = res.json().await.unwrap_or_else(|e| panic!("{e}"));
-                assert_eq!(body.error.code, "overloaded");
-                busy += 1;
-            }
-            s => panic!("unexpected status {s}"),
-        }
-    }
+    let (ok, busy) = admitted_and_turned_away(tasks).await;
     assert!(busy > 0, "the queue never filled ({ok} ok)");
     assert!(ok > 0);
     assert_eq!(app.count("page_saves").await, ok, "exactly the acknowledged saves are stored");
@@ -152,18 +158,7 @@ async fn the_body_budget_turns_away_bodies_beyond_it_and_writes_nothing_for_them
             })
         })
         .collect();
-    let (mut ok, mut busy) = (0, 0);
-    for t in tasks {
-        let res = t.await.unwrap_or_else(|e| panic!("{e}"));
-        match res.status().as_u16() {
-            200 => ok += 1,
-            503 => {
-                assert_eq!(res.headers()["retry-after"], "1");
-                busy += 1;
-            }
-            s => panic!("unexpected status {s}"),
-        }
-    }
+    let (ok, busy) = admitted_and_turned_away(tasks).await;
     assert!(busy > 0 && ok > 0, "{ok} admitted, {busy} turned away");
     assert_eq!(app.count("page_saves").await, 3 * ok, "exactly the acknowledged saves are stored");
 }
