@@ -2,8 +2,7 @@
 //! transaction, one round trip) for any number of requests (jobs) of any number of respondents. `group_commit` calls
 //! it with the jobs of many concurrent requests at once.
 //!
-//! Rows go into every statement sorted by (respondent, revision) or (respondent, page), so concurrent transactions
-//! take row locks in the same order and cannot deadlock.
+//! Lock order, and so freedom from deadlocks between concurrent groups, is explained at `COMMIT_SQL`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -44,6 +43,21 @@ fn key(r: &Row<'_>) -> Key {
 
 fn conflict_error(revision: u64) -> Vec<AnswerError> {
     vec![AnswerError::new("revision", format!("revision {revision} is already stored with different content"))]
+}
+
+/// A quarantine row: the respondent, the save as received and why it was rejected.
+type Quarantined = (Uuid, serde_json::Value, Vec<AnswerError>);
+
+fn quarantine_ids(q: &[Quarantined]) -> Vec<Uuid> {
+    q.iter().map(|(id, _, _)| *id).collect()
+}
+
+fn quarantine_payloads(q: &[Quarantined]) -> Vec<serde_json::Value> {
+    q.iter().map(|(_, raw, _)| raw.clone()).collect()
+}
+
+fn quarantine_errors(q: &[Quarantined]) -> Vec<serde_json::Value> {
+    q.iter().map(|(_, _, e)| serde_json::to_value(e).unwrap_or_default()).collect()
 }
 
 /// The whole write of a group, as one statement (so one round trip and one implicit transaction): the new saves;
@@ -109,11 +123,12 @@ select true, respondent_id, revision from ins
 union all
 select false, respondent_id, revision from cur";
 
-/// Commits the jobs in one transaction and returns each job's acks, in its own order. Nothing is acknowledged
-/// unless the transaction committed: on error, every job of the group gets the error.
+/// Commits the jobs (one statement, `COMMIT_SQL`; a second only to quarantine a replayed key with other content)
+/// and returns each job's acks, in its own order. Nothing is acknowledged unless everything it reports was
+/// committed: on any error, every job of the group gets the error, and the client's retry is a safe replay.
 pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx::Error> {
     let mut status: HashMap<(usize, usize), AckStatus> = HashMap::new();
-    let mut quarantine: Vec<(Uuid, serde_json::Value, Vec<AnswerError>)> = Vec::new();
+    let mut quarantine: Vec<Quarantined> = Vec::new();
     for job in &jobs {
         for c in &job.checked {
             if let Checked::Invalid { raw, errors, .. } = c {
@@ -161,9 +176,9 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
             .bind(rows.iter().map(|r| r.save.client_time).collect::<Vec<OffsetDateTime>>())
             .bind(rows.iter().map(|r| r.save.finishes).collect::<Vec<_>>())
             .bind(rows.iter().map(|r| r.save.draft).collect::<Vec<_>>())
-            .bind(quarantine.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
-            .bind(quarantine.iter().map(|(_, raw, _)| raw.clone()).collect::<Vec<_>>())
-            .bind(quarantine.iter().map(|(_, _, e)| serde_json::to_value(e).unwrap_or_default()).collect::<Vec<_>>())
+            .bind(quarantine_ids(&quarantine))
+            .bind(quarantine_payloads(&quarantine))
+            .bind(quarantine_errors(&quarantine))
             .fetch_all(pool)
             .await?
     };
@@ -205,9 +220,9 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
                 "insert into quarantine (respondent_id, payload, errors)
                  select * from unnest($1::uuid[], $2::jsonb[], $3::jsonb[])",
             )
-            .bind(late.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
-            .bind(late.iter().map(|(_, raw, _)| raw.clone()).collect::<Vec<_>>())
-            .bind(late.iter().map(|(_, _, e)| serde_json::to_value(e).unwrap_or_default()).collect::<Vec<_>>())
+            .bind(quarantine_ids(late))
+            .bind(quarantine_payloads(late))
+            .bind(quarantine_errors(late))
             .execute(pool)
             .await?;
         }
