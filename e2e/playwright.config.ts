@@ -28,6 +28,8 @@ export default defineConfig({
       DATABASE_URL: process.env.E2E_DATABASE_URL ?? '',
       QUIRE_BIND: `127.0.0.1:${port}`,
       QUIRE_TOKEN_SECRET: 'e2e-secret-e2e-secret-e2e-secret-e2e',
+      // Plain HTTP on loopback: the only place the Secure cookie flag may be off.
+      QUIRE_SECURE_COOKIES: 'false',
       QUIRE_DIST_DIR: `${root}/client/dist`,
       QUIRE_STATIC_DIR: process.env.E2E_STATIC_DIR ?? `${root}/static`,
     },

@@ -35,6 +35,14 @@ pub enum ApiError {
     Overloaded(&'static str),
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// A limit on attempts: answered 429 with `Retry-After` (seconds, at least 1).
+    #[error("{message}")]
+    TooManyRequests { message: &'static str, retry_after: std::time::Duration },
+    /// The body did not arrive within the deadline.
+    #[error("the request body did not arrive within {0} seconds")]
+    BodyTimeout(u64),
+    #[error("{0}")]
+    MethodNotAllowed(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("internal error: {0}")]
@@ -57,6 +65,9 @@ impl ApiError {
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            ApiError::BodyTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
+            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Overloaded(_) => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             ApiError::Database(_) | ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -88,12 +99,19 @@ impl IntoResponse for ApiError {
             _ => (err.to_string(), None),
         };
         let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message, field } };
+        let retry_after = match &err {
+            ApiError::TooManyRequests { retry_after, .. } => Some(retry_after.as_secs_f64().ceil().max(1.0) as u64),
+            _ => None,
+        };
         let mut response = match err {
             ApiError::Invalid { errors, .. } => {
                 (status, Json(serde_json::json!({"error": body.error, "errors": errors}))).into_response()
             }
             _ => (status, Json(body)).into_response(),
         };
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+        }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
         }

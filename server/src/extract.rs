@@ -17,25 +17,25 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(ct) = req.headers().get(CONTENT_TYPE) {
-            let ct = ct.to_str().unwrap_or("");
-            if !ct.starts_with("application/json") {
-                return Err(ApiError::UnsupportedMediaType);
-            }
-        }
-        let limit = state.config.max_body_bytes;
-        let bytes = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| ApiError::PayloadTooLarge {
-            message: format!("the body is larger than {limit} bytes"),
-            field: None,
-        })?;
+        require_json(req.headers())?;
+        let bytes =
+            crate::body::read(req.into_body(), state.config.max_body_bytes, state.config.body_timeout()).await?;
         parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// A body sent with a `Content-Type` must say JSON (one sent without is read as JSON).
+pub fn require_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+    match headers.get(CONTENT_TYPE) {
+        Some(ct) if !ct.to_str().unwrap_or("").starts_with("application/json") => Err(ApiError::UnsupportedMediaType),
+        _ => Ok(()),
     }
 }
 
 /// Parses JSON; a syntax error says where, a wrong field says which.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -44,7 +44,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             let field = (path != ".").then_some(path);
             ApiError::bad_request("invalid_field", inner.to_string(), field)
         }
-    })
+    })?;
+    // Only whitespace may follow the value: a body with anything after it is not the JSON the client meant.
+    de.end().map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"), None))?;
+    Ok(value)
 }
 
 /// The respondent a bearer token was signed for. Checked by signature alone: no database lookup.

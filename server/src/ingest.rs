@@ -14,11 +14,11 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::Json;
 use quire_shared::{
-    validate_page_answers, Ack, AckStatus, AnswerError, AnswerSource, Lookup, PageAnswers, PageSave, SyncReply,
-    ValidSurvey, MAX_BATCH_SAVES, MAX_REVISION,
+    check_finish, check_storable, validate_page_answers, Ack, AckStatus, AnswerError, AnswerSource, Lookup,
+    PageAnswers, PageSave, SyncReply, ValidSurvey, MAX_BATCH_SAVES,
 };
 
-use crate::store::{self, Job};
+use crate::store::Job;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -37,31 +37,35 @@ pub struct RawBatch {
 /// Batches of more saves than this are checked on the blocking pool (see `sync`).
 const INLINE_CHECK_SAVES: usize = 4;
 
-/// Admission control: a sync request beyond `max_sync_in_flight` requests or `max_sync_bytes_in_flight` bytes of
-/// bodies is answered 503 with `Retry-After` before its body is read, so overload costs the server almost nothing.
-/// A body's size is its `Content-Length` (a body without one is counted at the largest size allowed); one body
-/// larger than the whole budget is still let in alone, and `max_body_bytes` bounds it.
+/// Admission control, before any work: beyond `max_sync_in_flight` requests, 503 with `Retry-After` at once. The body
+/// is then read here, charged to the `max_sync_bytes_in_flight` budget KiB by KiB as it actually arrives (so a body
+/// that trickles in, or claims a large `Content-Length`, holds only what it has sent), never more than
+/// `max_body_bytes` for one request (at most half the budget, `ServeConfig::check`), and within `body_timeout`
+/// (408 beyond). When the budget is spent, 503. The permits are held until the reply is ready.
 pub async fn admit(
     State(state): State<AppState>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let bytes = req
+    use axum::response::IntoResponse;
+    let Ok(_count) = state.sync_permits.clone().try_acquire_owned() else {
+        return ApiError::Overloaded("the server is busy; retry shortly").into_response();
+    };
+    let limit = state.config.max_body_bytes;
+    let declared = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(state.config.max_body_bytes);
-    let kib = bytes.div_ceil(1024).clamp(1, state.config.max_sync_bytes_in_flight.div_ceil(1024).max(1));
-    let permits = state.sync_permits.clone().try_acquire_owned().and_then(|count| {
-        let size = state.sync_kib.clone().try_acquire_many_owned(u32::try_from(kib).unwrap_or(u32::MAX))?;
-        Ok((count, size))
-    });
-    match permits {
-        Ok(_permits) => next.run(req).await,
-        Err(_) => {
-            axum::response::IntoResponse::into_response(ApiError::Overloaded("the server is busy; retry shortly"))
-        }
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return ApiError::PayloadTooLarge { message: format!("the body is larger than {limit} bytes"), field: None }
+            .into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let read = crate::body::read_charged(body, limit, state.config.body_timeout(), Some(&state.sync_kib)).await;
+    match read {
+        Ok((bytes, _size)) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Err(e) => e.into_response(),
     }
 }
 
@@ -98,7 +102,13 @@ pub async fn sync(
     let job = Job { respondent: claims.sub, checked };
     let acks = match &state.committer {
         Some(committer) => committer.submit(job).await?,
-        None => store::commit(&state.pool, vec![job]).await?.pop().unwrap_or_default(),
+        None => state
+            .writer
+            .write(std::slice::from_ref(&job))
+            .await
+            .pop()
+            .unwrap_or_else(|| Err("nothing written".into()))
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("commit failed: {e}")))?,
     };
     state.metrics.record_batch(&acks);
     state.activity.touch(claims.sub);
@@ -121,7 +131,7 @@ pub async fn noop(
 }
 
 /// One save after validation.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Checked {
     Valid(PageSave),
     /// Same revision and content as an earlier save of this batch.
@@ -176,11 +186,10 @@ fn check_batch(survey: &ValidSurvey, raw: Vec<Box<serde_json::value::RawValue>>)
                 continue;
             }
         };
-        if !(1..=MAX_REVISION).contains(&save.revision) {
-            out.push(invalid(
-                value(),
-                vec![AnswerError::new("revision", format!("must be between 1 and {MAX_REVISION}"))],
-            ));
+        // Strings PostgreSQL cannot hold, times the driver cannot encode, revisions out of range: refused here, on
+        // their own, so they never reach (and fail) a transaction shared with other respondents.
+        if let Err(errors) = check_storable(&save) {
+            out.push(invalid(value(), errors));
             continue;
         }
         if let Some(&first) = by_revision.get(&save.revision) {
@@ -207,11 +216,20 @@ fn check_batch(survey: &ValidSurvey, raw: Vec<Box<serde_json::value::RawValue>>)
         let mut earlier = Earlier { survey, pages: HashMap::new() };
         for &i in &order {
             let Checked::Valid(save) = &out[i] else { continue };
-            match validate_page_answers(survey, &save.page_id, &save.answers, &earlier, !save.draft) {
-                Ok(()) => {
-                    earlier.pages.insert(&save.page_id, &save.answers);
+            if let Err(errors) = validate_page_answers(survey, &save.page_id, &save.answers, &earlier, !save.draft) {
+                failures.push((i, errors));
+                continue;
+            }
+            let before = earlier.pages.insert(&save.page_id, &save.answers);
+            if save.finishes {
+                // Judged with this page's own answers known: they may hide the pages after it.
+                if let Err(error) = check_finish(survey, &save.page_id, &earlier) {
+                    failures.push((i, vec![error]));
+                    match before {
+                        Some(b) => earlier.pages.insert(&save.page_id, b),
+                        None => earlier.pages.remove(save.page_id.as_str()),
+                    };
                 }
-                Err(errors) => failures.push((i, errors)),
             }
         }
     }

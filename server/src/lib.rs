@@ -7,6 +7,7 @@ pub mod activity;
 pub mod admin;
 pub mod assets;
 pub mod bench_admin;
+pub mod body;
 pub mod cli;
 pub mod config;
 pub mod error;
@@ -17,6 +18,8 @@ pub mod load;
 pub mod login;
 pub mod metrics;
 pub mod roster;
+pub mod serve;
+pub mod sign_in_limits;
 pub mod store;
 pub mod surveys;
 pub mod token;
@@ -33,7 +36,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{DbConfig, ServeConfig};
 use crate::error::ApiError;
-use crate::group_commit::GroupCommitter;
+use crate::group_commit::{GroupCommitter, Writer};
 use crate::metrics::Metrics;
 use crate::surveys::SurveyStore;
 use crate::token::TokenKeys;
@@ -49,13 +52,18 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub surveys: Arc<SurveyStore>,
     pub metrics: Arc<Metrics>,
-    /// `None` when group commit is off: each request commits on its own.
+    /// Writes saves so that one bad save fails no other (`group_commit::Writer`); its health feeds `/readyz`.
+    pub writer: Writer,
+    /// `None` when group commit is off: each request commits on its own through `writer`.
     pub committer: Option<GroupCommitter>,
     /// Admission control for sync requests (`QUIRE_MAX_SYNC_IN_FLIGHT`).
     pub sync_permits: Arc<tokio::sync::Semaphore>,
     /// The sync body budget, one permit per KiB (`max_sync_bytes_in_flight`).
     pub sync_kib: Arc<tokio::sync::Semaphore>,
-    pub sign_in_limiter: Arc<admin::auth::SignInLimiter>,
+    pub respondent_limits: Arc<sign_in_limits::RespondentLimits>,
+    pub admin_limits: Arc<sign_in_limits::AdminLimits>,
+    /// Administrator password checks running at once (`QUIRE_ADMIN_SIGN_IN_CONCURRENCY`).
+    pub argon2: Arc<tokio::sync::Semaphore>,
     /// Respondents seen since the last write of the dashboard's last-activity times.
     pub activity: Arc<activity::Activity>,
 }
@@ -76,15 +84,25 @@ impl AppState {
         };
         let activity = Arc::new(activity::Activity::default());
         activity.clone().spawn_flusher(pool.clone(), activity::FLUSH_EVERY);
-        let committer = config.group_commit.then(|| GroupCommitter::start(pool.clone(), config.group_commit_config()));
+        let metrics = Arc::new(Metrics::default());
+        let writer = Writer::new(pool.clone(), group_commit::store_commit(), metrics.clone());
+        let committer = config
+            .group_commit
+            .then(|| GroupCommitter::start(writer.clone(), config.group_commit_config(), metrics.clone()));
         Ok(AppState {
+            writer,
             committer,
             sync_permits: Arc::new(tokio::sync::Semaphore::new(config.max_sync_in_flight.max(1))),
             sync_kib: Arc::new(tokio::sync::Semaphore::new(config.max_sync_bytes_in_flight.div_ceil(1024).max(1))),
             tokens: TokenKeys::new(&config.token_secret, config.token_ttl_hours),
             surveys: Arc::new(SurveyStore::preload(&pool).await?),
-            metrics: Arc::new(Metrics::default()),
-            sign_in_limiter: Arc::default(),
+            metrics,
+            respondent_limits: Arc::new(sign_in_limits::RespondentLimits::new(
+                config.login_per_minute,
+                config.login_failures_per_minute,
+            )),
+            admin_limits: Arc::default(),
+            argon2: Arc::new(tokio::sync::Semaphore::new(config.admin_sign_in_concurrency.max(1))),
             activity,
             read_pool,
             config: Arc::new(config),
@@ -124,8 +142,13 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// 503 while the database cannot be reached, so a load balancer stops sending traffic here.
+/// 503 while the database cannot be reached or ingest cannot commit (no committer running, or the last write failed
+/// for want of a database), so a load balancer stops sending traffic here.
 async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    if let Err(why) = state.writer.health.check(state.committer.is_some()) {
+        tracing::warn!(why, "not ready");
+        return Err(ApiError::Unavailable(why));
+    }
     match sqlx::query("select 1").execute(&state.pool).await {
         Ok(_) => Ok("ready"),
         Err(e) => {
@@ -145,6 +168,7 @@ pub async fn launch(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    let header_timeout = state.config.header_timeout();
+    serve::serve(listener, router(state), header_timeout, shutdown).await?;
     Ok(())
 }

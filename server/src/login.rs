@@ -8,15 +8,28 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::extract::JsonBody;
+use crate::extract::{parse_json, require_json};
 use crate::roster::normalize_code;
+use crate::sign_in_limits::ClientIp;
 use crate::surveys::survey_url;
 use crate::AppState;
 
+/// A sign-in body is an access code: anything larger is not one.
+pub const LOGIN_BODY_BYTES: usize = 4096;
+
 pub async fn login(
     State(state): State<AppState>,
-    JsonBody(req): JsonBody<LoginRequest>,
+    ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
 ) -> Result<Json<LoginResponse>, ApiError> {
+    if let Err(e) = state.respondent_limits.attempt(ip) {
+        state.metrics.count_throttled(false);
+        return Err(e);
+    }
+    require_json(&headers)?;
+    let bytes = crate::body::read(body, LOGIN_BODY_BYTES, state.config.body_timeout()).await?;
+    let req: LoginRequest = parse_json(&bytes)?;
     let code = normalize_code(&req.access_code);
     if code.is_empty() {
         return Err(ApiError::bad_request("invalid_field", "enter your access code", Some("access_code".into())));
@@ -27,6 +40,7 @@ pub async fn login(
             .fetch_optional(&state.pool)
             .await?;
     let Some((id, survey_id, pinned)) = row else {
+        state.respondent_limits.failed(ip);
         return Err(ApiError::Unauthorized("this access code is not valid; check it and try again"));
     };
     let version = match pinned {

@@ -59,7 +59,25 @@ pub struct Metrics {
     /// Indexed as stored, duplicate, superseded, rejected.
     saves: [AtomicU64; 4],
     logins: AtomicU64,
+    /// Group transactions that failed, indexed as `CommitFailure`.
+    commit_failures: [AtomicU64; 3],
+    committer_restarts: AtomicU64,
+    /// Sign-in attempts turned away by a limit, indexed as respondent, administrator.
+    throttled: [AtomicU64; 2],
 }
+
+/// Why a group transaction failed (`quire_commit_failures_total{kind}`).
+#[derive(Debug, Clone, Copy)]
+pub enum CommitFailure {
+    /// The database was unreachable, busy or shut down: every request of the group is answered 5xx and retried.
+    Transient = 0,
+    /// A save the database refused: the group is split until the offender is alone, and only it is rejected.
+    Refused = 1,
+    /// The write panicked: handled like a refused save.
+    Panic = 2,
+}
+
+const COMMIT_FAILURES: [&str; 3] = ["transient", "refused", "panic"];
 
 const SAVE_STATUSES: [&str; 4] = ["stored", "duplicate", "superseded", "rejected"];
 
@@ -79,6 +97,19 @@ impl Metrics {
 
     pub fn count_login(&self) {
         self.logins.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_commit_failure(&self, kind: CommitFailure) {
+        self.commit_failures[kind as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_committer_restart(&self) {
+        self.committer_restarts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `admin`: an administrator sign-in; otherwise a respondent's.
+    pub fn count_throttled(&self, admin: bool) {
+        self.throttled[usize::from(admin)].fetch_add(1, Ordering::Relaxed);
     }
 
     fn record_request(&self, route: &str, status: u16, seconds: f64) {
@@ -126,6 +157,19 @@ impl Metrics {
         out.push_str("# HELP quire_logins_total Successful respondent logins.\n");
         out.push_str("# TYPE quire_logins_total counter\n");
         let _ = writeln!(out, "quire_logins_total {}", self.logins.load(Ordering::Relaxed));
+        out.push_str("# HELP quire_commit_failures_total Group transactions that failed, by kind.\n");
+        out.push_str("# TYPE quire_commit_failures_total counter\n");
+        for (name, n) in COMMIT_FAILURES.iter().zip(&self.commit_failures) {
+            let _ = writeln!(out, "quire_commit_failures_total{{kind=\"{name}\"}} {}", n.load(Ordering::Relaxed));
+        }
+        out.push_str("# HELP quire_committer_restarts_total Committer tasks restarted after they stopped.\n");
+        out.push_str("# TYPE quire_committer_restarts_total counter\n");
+        let _ = writeln!(out, "quire_committer_restarts_total {}", self.committer_restarts.load(Ordering::Relaxed));
+        out.push_str("# HELP quire_sign_ins_throttled_total Sign-in attempts turned away by a rate limit.\n");
+        out.push_str("# TYPE quire_sign_ins_throttled_total counter\n");
+        for (who, n) in ["respondent", "administrator"].iter().zip(&self.throttled) {
+            let _ = writeln!(out, "quire_sign_ins_throttled_total{{who=\"{who}\"}} {}", n.load(Ordering::Relaxed));
+        }
         out
     }
 }

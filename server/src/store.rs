@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use quire_shared::storable::MAX_REVISION_STEP;
 use quire_shared::{Ack, AckStatus, AnswerError, PageAnswers, PageSave};
 use sqlx::types::Json;
 use sqlx::PgPool;
@@ -45,6 +46,16 @@ fn conflict_error(revision: u64) -> Vec<AnswerError> {
     vec![AnswerError::new("revision", format!("revision {revision} is already stored with different content"))]
 }
 
+fn step_error(revision: u64) -> Vec<AnswerError> {
+    vec![AnswerError::new(
+        "revision",
+        format!(
+            "revision {revision} is more than {MAX_REVISION_STEP} above this respondent's highest stored revision; \
+             continue numbering from the last revision the server reported"
+        ),
+    )]
+}
+
 /// A quarantine row: the respondent, the save as received and why it was rejected.
 type Quarantined = (Uuid, serde_json::Value, Vec<AnswerError>);
 
@@ -53,11 +64,26 @@ fn quarantine_ids(q: &[Quarantined]) -> Vec<Uuid> {
 }
 
 fn quarantine_payloads(q: &[Quarantined]) -> Vec<serde_json::Value> {
-    q.iter().map(|(_, raw, _)| raw.clone()).collect()
+    q.iter().map(|(_, raw, _)| scrubbed(raw.clone())).collect()
 }
 
 fn quarantine_errors(q: &[Quarantined]) -> Vec<serde_json::Value> {
-    q.iter().map(|(_, _, e)| serde_json::to_value(e).unwrap_or_default()).collect()
+    q.iter().map(|(_, _, e)| scrubbed(serde_json::to_value(e).unwrap_or_default())).collect()
+}
+
+/// `jsonb` cannot hold U+0000, and a save refused for carrying one must still reach quarantine (its rejection is
+/// only true once the raw save is kept): every U+0000 in keys and strings becomes U+FFFD, which the save's errors
+/// point out.
+pub fn scrubbed(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains('\0') => Value::String(s.replace('\0', "\u{FFFD}")),
+        Value::Array(items) => Value::Array(items.into_iter().map(scrubbed).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter().map(|(k, v)| (quire_shared::storable::printable(&k).into_owned(), scrubbed(v))).collect(),
+        ),
+        other => other,
+    }
 }
 
 /// The whole write of a group, as one statement (so one round trip and one implicit transaction): the new saves;
@@ -74,7 +100,10 @@ fn quarantine_errors(q: &[Quarantined]) -> Vec<serde_json::Value> {
 const COMMIT_SQL: &str = "
 with ins as (
     insert into page_saves (respondent_id, revision, page_id, answers, client_time, finishes, draft)
-    select * from unnest($1::uuid[], $2::int8[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::bool[], $7::bool[])
+    select t.* from unnest($1::uuid[], $2::int8[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::bool[], $7::bool[])
+        as t(respondent_id, revision, page_id, answers, client_time, finishes, draft)
+    where t.revision <= $11::int8 + coalesce(
+        (select p.last_revision from respondent_progress p where p.respondent_id = t.respondent_id), 0)
     on conflict do nothing
     returning respondent_id, revision, page_id, finishes
 ),
@@ -118,6 +147,7 @@ groups as (
 quarantined as (
     insert into quarantine (respondent_id, payload, errors)
     select * from unnest($8::uuid[], $9::jsonb[], $10::jsonb[])
+    on conflict do nothing
 )
 select true, respondent_id, revision from ins
 union all
@@ -126,10 +156,10 @@ select false, respondent_id, revision from cur";
 /// Commits the jobs (one statement, `COMMIT_SQL`; a second only to quarantine a replayed key with other content)
 /// and returns each job's acks, in its own order. Nothing is acknowledged unless everything it reports was
 /// committed: on any error, every job of the group gets the error, and the client's retry is a safe replay.
-pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx::Error> {
+pub async fn commit(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Vec<Ack>>, sqlx::Error> {
     let mut status: HashMap<(usize, usize), AckStatus> = HashMap::new();
     let mut quarantine: Vec<Quarantined> = Vec::new();
-    for job in &jobs {
+    for job in jobs {
         for c in &job.checked {
             if let Checked::Invalid { raw, errors, .. } = c {
                 quarantine.push((job.respondent, raw.clone(), errors.clone()));
@@ -179,6 +209,7 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
             .bind(quarantine_ids(&quarantine))
             .bind(quarantine_payloads(&quarantine))
             .bind(quarantine_errors(&quarantine))
+            .bind(MAX_REVISION_STEP as i64)
             .fetch_all(pool)
             .await?
     };
@@ -207,8 +238,12 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
                 Some((page, answers)) if *page == r.save.page_id && *answers == r.save.answers => {
                     status.insert((r.job, r.index), AckStatus::Duplicate);
                 }
-                _ => {
-                    let errors = conflict_error(r.save.revision);
+                stored_other => {
+                    let errors = match stored_other {
+                        Some(_) => conflict_error(r.save.revision),
+                        // Not stored at all: the statement's revision bound held it back.
+                        None => step_error(r.save.revision),
+                    };
                     quarantine.push((r.respondent, serde_json::to_value(r.save).unwrap_or_default(), errors.clone()));
                     status.insert((r.job, r.index), AckStatus::Rejected { errors });
                 }
@@ -218,7 +253,8 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
         if !late.is_empty() {
             sqlx::query(
                 "insert into quarantine (respondent_id, payload, errors)
-                 select * from unnest($1::uuid[], $2::jsonb[], $3::jsonb[])",
+                 select * from unnest($1::uuid[], $2::jsonb[], $3::jsonb[])
+                 on conflict do nothing",
             )
             .bind(quarantine_ids(late))
             .bind(quarantine_payloads(late))
@@ -230,12 +266,12 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
 
     // Acks, only now that the transaction is committed.
     let acks = jobs
-        .into_iter()
+        .iter()
         .enumerate()
         .map(|(j, job)| {
             let respondent = job.respondent;
             job.checked
-                .into_iter()
+                .iter()
                 .enumerate()
                 .map(|(index, c)| {
                     let (page_id, revision, st) = match c {
@@ -247,11 +283,13 @@ pub async fn commit(pool: &PgPool, jobs: Vec<Job>) -> Result<Vec<Vec<Ack>>, sqlx
                                     AckStatus::Superseded
                                 }
                             });
-                            (Some(s.page_id), Some(s.revision), st)
+                            (Some(s.page_id.clone()), Some(s.revision), st)
                         }
-                        Checked::Repeat { page_id, revision } => (Some(page_id), Some(revision), AckStatus::Duplicate),
+                        Checked::Repeat { page_id, revision } => {
+                            (Some(page_id.clone()), Some(*revision), AckStatus::Duplicate)
+                        }
                         Checked::Invalid { page_id, revision, errors, .. } => {
-                            (page_id, revision, AckStatus::Rejected { errors })
+                            (page_id.clone(), *revision, AckStatus::Rejected { errors: errors.clone() })
                         }
                     };
                     Ack { index, page_id, revision, status: st }

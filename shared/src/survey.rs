@@ -152,13 +152,16 @@ impl ValidSurvey {
     /// Parses and validates a survey file. Errors carry a JSON path (`$.pages[2].questions[0].choices`).
     pub fn parse(json: &str) -> Result<Self, Vec<SurveyError>> {
         let de = &mut serde_json::Deserializer::from_str(json);
-        let survey: Survey = serde_path_to_error::deserialize(de).map_err(|e| {
+        let survey: Survey = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
             let path = e.path().to_string();
             vec![SurveyError::new(
                 if path == "." { "$".to_owned() } else { format!("$.{path}") },
                 e.into_inner().to_string(),
             )]
         })?;
+        // A file with more after the survey (two surveys pasted together, a stray fragment) is not what the author
+        // meant to upload.
+        de.end().map_err(|e| vec![SurveyError::new("$", format!("unexpected text after the survey: {e}"))])?;
         Self::new(survey)
     }
 

@@ -36,6 +36,11 @@ fn check_id(id: &str, path: &str, errors: &mut Vec<SurveyError>) {
     }
 }
 
+/// A BCP 47 tag's shape (`en`, `es-MX`, `zh-Hant`): letters, digits and hyphens, at most 35 characters.
+fn is_language_tag(tag: &str) -> bool {
+    (1..=35).contains(&tag.len()) && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
 struct Checker<'a> {
     survey: &'a Survey,
     errors: Vec<SurveyError>,
@@ -57,13 +62,16 @@ impl<'a> Checker<'a> {
     fn run(&mut self) {
         let s = self.survey;
         check_id(&s.id, "$.id", &mut self.errors);
-        if s.default_language.is_empty() {
-            self.err("$.default_language", "must name a language, e.g. `en`");
+        if !is_language_tag(&s.default_language) {
+            self.err("$.default_language", "must name a language by its tag, e.g. `en` or `es-MX`");
         }
         let mut langs = HashSet::new();
         for (i, l) in s.languages.iter().enumerate() {
-            if l.is_empty() || !langs.insert(l) {
-                self.err(format!("$.languages[{i}]"), format!("language `{l}` is empty or listed twice"));
+            if !is_language_tag(l) || !langs.insert(l) {
+                self.err(
+                    format!("$.languages[{i}]"),
+                    format!("language `{l}` is not a tag like `es`, or listed twice"),
+                );
             }
         }
         self.text(&s.title, "$.title");
@@ -106,6 +114,11 @@ impl<'a> Checker<'a> {
     }
 
     fn text(&mut self, text: &Text, path: &str) {
+        for (lang, t) in &text.0 {
+            if t.contains('\0') {
+                self.err(format!("{path}.{lang}"), "contains the character U+0000, which cannot be stored");
+            }
+        }
         let default = &self.survey.default_language;
         match text.0.get(default) {
             Some(t) if !t.trim().is_empty() => {}
@@ -126,6 +139,8 @@ impl<'a> Checker<'a> {
         for (i, c) in choices.iter().enumerate() {
             if c.code.is_empty() {
                 self.err(format!("{path}[{i}].code"), "a choice code cannot be empty");
+            } else if c.code.contains('\0') {
+                self.err(format!("{path}[{i}].code"), "contains the character U+0000, which cannot be stored");
             } else if !codes.insert(&c.code) {
                 self.err(format!("{path}[{i}].code"), format!("duplicate choice code `{}`", c.code));
             }

@@ -22,6 +22,22 @@ pub async fn record(
     record_by(pool, admin.id, &admin.email, action, survey_id, detail).await
 }
 
+/// An event with no signed-in administrator (a failed sign-in): `who` is what was typed as the address.
+pub async fn record_anonymous(
+    pool: &PgPool,
+    who: &str,
+    action: &str,
+    detail: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("insert into audit_log (admin_id, admin_email, action, detail) values (null, $1, $2, $3)")
+        .bind(who)
+        .bind(action)
+        .bind(detail)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 pub async fn record_by(
     pool: &PgPool,
     admin_id: Uuid,

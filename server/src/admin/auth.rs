@@ -5,13 +5,9 @@
 //! lookup per admin request costs nothing that matters, and signing out (or removing an administrator) must take
 //! effect at once.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::extract::{Form, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -26,13 +22,11 @@ use uuid::Uuid;
 
 use super::{audit, html};
 use crate::error::ApiError;
+use crate::sign_in_limits::ClientIp;
 use crate::AppState;
 
 pub const COOKIE_NAME: &str = "quire_admin";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-/// Failed sign-ins allowed per account within `LOCKOUT_WINDOW`.
-const MAX_FAILURES: u32 = 5;
-const LOCKOUT_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -230,40 +224,6 @@ pub async fn create_admin(
     Ok(id)
 }
 
-/// Failed sign-ins per account. In memory: a restart forgets them, which costs an attacker nothing they could use
-/// (five more guesses against an argon2 hash and a password of at least 12 characters).
-#[derive(Default)]
-pub struct SignInLimiter {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-impl SignInLimiter {
-    /// `Some(wait)` while the account is locked.
-    fn locked(&self, email: &str) -> Option<Duration> {
-        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let (count, since) = map.get(email)?;
-        let elapsed = since.elapsed();
-        (*count >= MAX_FAILURES && elapsed < LOCKOUT_WINDOW).then(|| LOCKOUT_WINDOW - elapsed)
-    }
-
-    fn fail(&self, email: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = map.entry(email.to_owned()).or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= LOCKOUT_WINDOW {
-            *entry = (0, Instant::now());
-        }
-        entry.0 += 1;
-        // Bounded: an attacker cycling through made-up addresses cannot grow this without limit.
-        if map.len() > 100_000 {
-            map.retain(|_, (_, since)| since.elapsed() < LOCKOUT_WINDOW);
-        }
-    }
-
-    fn succeed(&self, email: &str) {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(email);
-    }
-}
-
 #[derive(Deserialize)]
 pub struct SignInForm {
     pub email: String,
@@ -274,26 +234,50 @@ pub async fn login_page() -> Response {
     html::login_page(None, StatusCode::OK)
 }
 
+/// Largest sign-in form: an address and a password.
+const SIGN_IN_BODY_BYTES: usize = 16 * 1024;
+
 /// `POST /admin/login` (an HTML form). A cross-site form cannot sign someone in: the Origin, when the browser sends
-/// one, must be this site.
-pub async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<SignInForm>) -> Response {
+/// one, must be this site. Attempts are limited per account and address (`sign_in_limits::AdminLimits`).
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
     if !same_origin(&headers) {
         return html::login_page(Some("This sign-in did not come from this site."), StatusCode::FORBIDDEN);
     }
+    let form: SignInForm = match crate::body::read(body, SIGN_IN_BODY_BYTES, state.config.body_timeout()).await {
+        Ok(bytes) => match serde_urlencoded::from_bytes(&bytes) {
+            Ok(form) => form,
+            Err(_) => return html::login_page(Some("Enter an email address and a password."), StatusCode::BAD_REQUEST),
+        },
+        Err(e) => return e.into_response(),
+    };
     let email = form.email.trim().to_lowercase();
-    if let Some(wait) = state.sign_in_limiter.locked(&email) {
-        let mut res = html::login_page(
-            Some("Too many failed sign-ins for this account. Wait a few minutes and try again."),
-            StatusCode::TOO_MANY_REQUESTS,
-        );
-        if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
-            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    // Not an address anyone has (PostgreSQL text cannot hold U+0000, and no address is that long): refused like a
+    // wrong password, without a database lookup, but still counted.
+    let plausible = !email.contains('\0') && email.len() <= 320;
+    let attempt = match state.admin_limits.begin(&email, ip) {
+        Ok(a) => a,
+        Err(e) => {
+            state.metrics.count_throttled(true);
+            let mut res = html::login_page(
+                Some("Too many failed sign-ins for this account. Wait a few minutes and try again."),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            if let ApiError::TooManyRequests { retry_after, .. } = e {
+                res.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(retry_after.as_secs().max(1)));
+            }
+            return res;
         }
-        return res;
-    }
-    match sign_in(&state, &email, form.password).await {
+    };
+    let outcome = if plausible { sign_in(&state, &email, form.password).await } else { Ok(None) };
+    match outcome {
         Ok(Some(cookie)) => {
-            state.sign_in_limiter.succeed(&email);
+            attempt.succeeded();
             let mut res = (StatusCode::SEE_OTHER, [(LOCATION, "/admin")]).into_response();
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 res.headers_mut().insert(SET_COOKIE, v);
@@ -301,10 +285,20 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form)
             res
         }
         Ok(None) => {
-            state.sign_in_limiter.fail(&email);
+            attempt.failed();
+            audit_failed_sign_in(&state, &email, ip).await;
             html::login_page(Some("That email and password do not match."), StatusCode::UNAUTHORIZED)
         }
         Err(e) => e.into_response(),
+    }
+}
+
+/// Failed sign-ins go to the audit log (the address as typed, made printable, and where from).
+async fn audit_failed_sign_in(state: &AppState, email: &str, ip: std::net::IpAddr) {
+    let shown: String = quire_shared::storable::printable(email).chars().take(320).collect();
+    let details = serde_json::json!({"client": ip.to_string()});
+    if let Err(e) = audit::record_anonymous(&state.pool, &shown, "sign_in_failed", details).await {
+        tracing::warn!(error = %e, "could not audit a failed sign-in");
     }
 }
 
@@ -316,9 +310,18 @@ async fn sign_in(state: &AppState, email: &str, password: String) -> Result<Opti
         .await?;
     // An unknown address costs the same hash as a known one, so timing does not tell which addresses exist.
     let (id, hash) = row.unwrap_or((Uuid::nil(), DUMMY_HASH.to_owned()));
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+    // At most `admin_sign_in_concurrency` checks at once, each about 19 MiB: a flood waits here instead of
+    // allocating. A wait longer than the body deadline is answered 503.
+    let permit = tokio::time::timeout(state.config.body_timeout(), state.argon2.clone().acquire_owned())
         .await
-        .map_err(|e| anyhow::anyhow!("password check: {e}"))?;
+        .map_err(|_| ApiError::Overloaded("sign-in is busy; try again shortly"))?
+        .map_err(|e| anyhow::anyhow!("argon2 limit closed: {e}"))?;
+    let ok = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        verify_password(&password, &hash)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("password check: {e}"))?;
     if !ok || id.is_nil() {
         return Ok(None);
     }
@@ -384,19 +387,6 @@ mod tests {
         assert!(!verify_password("wrong horse battery", &hash));
         assert!(!verify_password("anything", DUMMY_HASH));
         assert!(PasswordHash::new(DUMMY_HASH).is_ok());
-    }
-
-    #[test]
-    fn limiter_locks_after_five_failures() {
-        let l = SignInLimiter::default();
-        for _ in 0..MAX_FAILURES {
-            assert!(l.locked("a@x").is_none());
-            l.fail("a@x");
-        }
-        assert!(l.locked("a@x").is_some());
-        assert!(l.locked("b@x").is_none());
-        l.succeed("a@x");
-        assert!(l.locked("a@x").is_none());
     }
 
     #[test]

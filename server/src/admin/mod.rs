@@ -50,11 +50,18 @@ pub fn router() -> Router<AppState> {
         .route("/admin/{*rest}", axum::routing::any(|| async { ApiError::NotFound("no such admin page") }))
 }
 
+/// Longest an upload may take to arrive: a 128 MiB roster over a slow school line. Uploads are read only after the
+/// administrator's session and CSRF token have been checked, so a stranger cannot hold one open.
+const UPLOAD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// Reads an upload up to `limit` bytes; beyond, a JSON 413 (axum's own rejection would be plain text).
 pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
-    axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::PayloadTooLarge {
-        message: format!("the file is larger than {} MiB", limit / (1024 * 1024)),
-        field: Some("file".into()),
+    crate::body::read(body, limit, UPLOAD_DEADLINE).await.map_err(|e| match e {
+        ApiError::PayloadTooLarge { .. } => ApiError::PayloadTooLarge {
+            message: format!("the file is larger than {} MiB", limit / (1024 * 1024)),
+            field: Some("file".into()),
+        },
+        other => other,
     })
 }
 

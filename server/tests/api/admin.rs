@@ -435,7 +435,7 @@ async fn the_dashboard_follows_saves_and_matches_a_recount(pool: PgPool) {
     app.sync(&s3, vec![app.save(0, 1, 3)]).await;
     // A repeat of the first save is not a second start.
     app.sync(&s3, vec![app.save(0, 1, 3)]).await;
-    let mut last = app.save(2, 3, 1);
+    let mut last = app.save(app.last_page(), 3, 1);
     last.finishes = true;
     app.sync(&s1, vec![last.clone()]).await;
     app.sync(&s1, vec![last]).await;

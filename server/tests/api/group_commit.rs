@@ -135,13 +135,14 @@ async fn a_full_queue_answers_503_with_retry_after_and_writes_nothing_for_it(poo
 
 #[sqlx::test(migrator = "quire_server::MIGRATOR")]
 async fn the_body_budget_turns_away_bodies_beyond_it_and_writes_nothing_for_them(pool: PgPool) {
-    // A 2 KiB budget for bodies in flight and a long gathering window: of 8 simultaneous bodies of over 1 KiB, only
-    // one fits at a time; the count limit (4096) is nowhere near.
+    // A 4 KiB budget for bodies in flight (2 KiB at most for one) and a long gathering window: of 8 simultaneous
+    // bodies of over 1 KiB (each charged 2 KiB), two fit at a time; the count limit (4096) is nowhere near.
     let app = Arc::new(
         spawn_app_with(pool, |c| {
             c.committers = 1;
             c.group_commit_wait_us = 300_000;
-            c.max_sync_bytes_in_flight = 2048;
+            c.max_sync_bytes_in_flight = 4096;
+            c.max_body_bytes = 2048;
         })
         .await,
     );
@@ -153,7 +154,7 @@ async fn the_body_budget_turns_away_bodies_beyond_it_and_writes_nothing_for_them
                 let saves = (0..3).map(|k| app.save(1 + k as usize, 1 + i * 3 + k, i)).collect();
                 let batch = SyncBatch { respondent_id: login.respondent_id, saves };
                 let len = serde_json::to_vec(&batch).map(|b| b.len()).unwrap_or(0);
-                assert!(len > 1024, "the body is only {len} bytes");
+                assert!((1025..=2048).contains(&len), "the body is {len} bytes");
                 app.post_json("/api/v1/sync", &batch, Some(&login.token)).await
             })
         })

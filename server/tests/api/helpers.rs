@@ -114,6 +114,11 @@ impl TestApp {
         }
     }
 
+    /// The index of the survey's last page (`closing`, shown to everyone): where a finishing save goes.
+    pub fn last_page(&self) -> usize {
+        self.survey.survey().pages.len() - 1
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         let (n,): (i64,) = sqlx::query_as(&format!("select count(*) from {table}"))
             .fetch_one(&self.pool)

@@ -250,9 +250,15 @@ async fn required_questions_follow_skip_logic_and_drafts_skip_them(pool: PgPool)
 async fn finishing_marks_completion_and_login_resumes(pool: PgPool) {
     let app = spawn_app(pool).await;
     let login = app.login("S2").await;
-    let mut last = app.save(2, 3, 3);
+    // `finishes` on a page that a later page follows is refused: the survey does not end there.
+    let mut early = app.save(2, 3, 3);
+    early.finishes = true;
+    let reply = app.sync(&login, vec![app.save(0, 1, 1), app.save(1, 2, 2), early]).await;
+    assert_eq!(statuses(&reply), ["stored", "stored", "rejected"]);
+    assert!(matches!(&reply.acks[2].status, AckStatus::Rejected { errors } if errors[0].field == "finishes"));
+    let mut last = app.save(app.last_page(), 3, 3);
     last.finishes = true;
-    app.sync(&login, vec![app.save(0, 1, 1), app.save(1, 2, 2), last.clone()]).await;
+    app.sync(&login, vec![last.clone()]).await;
     // A second device signs in: it gets the same respondent and every page back.
     let again = app.login("S2").await;
     assert_eq!(again.respondent_id, login.respondent_id);
