@@ -18,7 +18,7 @@ target/release/quire demo
 [ -s "$STATE/demo-admin-password" ] || (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$STATE/demo-admin-password")
 QUIRE_ADMIN_PASSWORD="$(cat "$STATE/demo-admin-password")" target/release/quire create-admin --email admin@example.org >/dev/null
 QUIRE_ADMIN_PASSWORD="$(cat "$STATE/demo-admin-password")" target/release/quire create-admin --email lincoln@example.org \
-  --role coordinator --school "Lincoln Elementary" >/dev/null
+  --role coordinator --school "Lincoln Elementary" --survey school-climate-2026 >/dev/null
 echo
 echo "Administrators: http://$QUIRE_BIND/admin  admin@example.org (everything) or lincoln@example.org (coordinator,"
 echo "Lincoln Elementary), password $(cat "$STATE/demo-admin-password")  (kept in $STATE/demo-admin-password)"

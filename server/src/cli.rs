@@ -51,6 +51,9 @@ pub enum Command {
         /// The coordinator's school.
         #[arg(long)]
         school: Option<String>,
+        /// A survey the coordinator works on (repeat for several; added to those granted before).
+        #[arg(long = "survey")]
+        surveys: Vec<String>,
         /// Read from this variable, or else from the first line of standard input (never a flag: flags show in `ps`).
         #[arg(long, default_value = "QUIRE_ADMIN_PASSWORD")]
         password_env: String,
@@ -90,13 +93,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Roster { file, survey } => {
             let rows = load_roster(&pool, &file, &survey).await?;
             let mut out = csv::Writer::from_writer(std::io::stdout());
-            for row in rows {
-                out.serialize(CodeRow { access_code: format_code(&row.access_code), ..row })?;
+            out.write_record(["school", "class", "role", "external_id", "name", "access_code"])?;
+            for r in rows {
+                let code = format_code(&r.access_code);
+                let cells = [&r.school, &r.class, &r.role, &r.external_id, r.name.as_deref().unwrap_or(""), &code];
+                out.write_record(cells.map(|c| crate::admin::csv_stream::defused(c).into_owned()))?;
             }
             out.flush()?;
             Ok(())
         }
-        Command::CreateAdmin { email, role, school, password_env } => {
+        Command::CreateAdmin { email, role, school, surveys, password_env } => {
             let role = Role::parse(&role).context("--role must be administrator or coordinator")?;
             let password = match std::env::var(&password_env) {
                 Ok(p) => p,
@@ -107,7 +113,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     line.trim_end_matches(['\r', '\n']).to_owned()
                 }
             };
-            create_admin(&pool, &email, &password, role, school.as_deref()).await?;
+            create_admin(&pool, &email, &password, role, school.as_deref(), &surveys).await?;
             println!("{} can now sign in at /admin as {}", email.to_lowercase(), role.as_str());
             Ok(())
         }

@@ -118,3 +118,56 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// Middleware: a request whose path or query carries U+0000 (`%00`) is refused before routing. No name, id or
+/// filter Quire knows holds one, and PostgreSQL cannot store or compare it, so it could only end in a 500.
+pub async fn refuse_nul_in_uri(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let has_nul = |s: &str| s.as_bytes().windows(3).any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0');
+    let uri = req.uri();
+    if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
+        let field = if has_nul(uri.path()) { "path" } else { "query" };
+        return ApiError::bad_request("invalid_uri", "the address contains the character U+0000", Some(field.into()))
+            .into_response();
+    }
+    next.run(req).await
+}
+
+/// Middleware: errors that axum and tower-http answer by themselves — 405 for a method a route does not take, 400
+/// for a path or query that does not decode, 413 from a body limit — come out in Quire's JSON shape like every
+/// error of ours, with their headers (`Allow`, `Retry-After`) kept. HTML pages (the admin's) and JSON pass as they
+/// are; successes are not touched.
+pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let content_type = res.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    if content_type.is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("text/html")) {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_owned();
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::REQUEST_TIMEOUT => "body_timeout",
+        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let message = if status.is_server_error() || text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        text
+    };
+    let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message, field: None } };
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    parts.headers.insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+    let json = serde_json::to_vec(&body).unwrap_or_default();
+    Response::from_parts(parts, axum::body::Body::from(json))
+}

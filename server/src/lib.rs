@@ -134,8 +134,19 @@ pub fn router(state: AppState) -> Router {
     if state.config.bench_endpoints {
         api = api.route("/api/v1/bench/noop", post(ingest::noop));
     }
-    let api = api.route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track));
-    api.merge(admin::router()).merge(assets::router(&state.config.dist_dir, &state.config.static_dir)).with_state(state)
+    // Nothing the API or the admin answers may be kept by a browser or a proxy: tokens, answers, rosters, exports.
+    let no_store = || {
+        tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        )
+    };
+    let api = api.route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track)).layer(no_store());
+    api.merge(admin::router().layer(no_store()))
+        .merge(assets::router(&state.config.dist_dir, &state.config.static_dir))
+        .layer(axum::middleware::from_fn(error::json_errors))
+        .layer(axum::middleware::from_fn(error::refuse_nul_in_uri))
+        .with_state(state)
 }
 
 async fn healthz() -> &'static str {

@@ -29,14 +29,29 @@ pub struct RosterRow {
 pub struct RowError {
     /// 1-based line in the file (the header is line 1).
     pub line: u64,
+    /// The column the problem is in, when it is in one.
+    pub column: Option<&'static str>,
     pub message: String,
+}
+
+impl RowError {
+    pub fn new(line: u64, column: Option<&'static str>, message: impl Into<String>) -> Self {
+        RowError { line, column, message: message.into() }
+    }
 }
 
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
+        match self.column {
+            Some(c) => write!(f, "line {}, column {c}: {}", self.line, self.message),
+            None => write!(f, "line {}: {}", self.line, self.message),
+        }
     }
 }
+
+/// Longest value of any roster field: names and ids are short; a longer value is a mistake (or a probe) and would
+/// not fit the database's indexes.
+pub const MAX_FIELD_CHARS: usize = 200;
 
 /// A roster entry with its code, as printed for the people who hand out slips.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -69,16 +84,13 @@ pub fn parse(csv_text: &str) -> Result<Vec<RosterRow>, Vec<RowError>> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(csv_text.as_bytes());
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
-        Err(e) => return Err(vec![RowError { line: 1, message: e.to_string() }]),
+        Err(e) => return Err(vec![RowError::new(1, None, e.to_string())]),
     };
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let (Some(school), Some(class), Some(role), Some(ext)) =
         (col("school"), col("class"), col("role"), col("external_id"))
     else {
-        return Err(vec![RowError {
-            line: 1,
-            message: "the header must name school, class, role and external_id".into(),
-        }]);
+        return Err(vec![RowError::new(1, None, "the header must name school, class, role and external_id")]);
     };
     let name = col("name");
     let mut rows = Vec::new();
@@ -89,7 +101,7 @@ pub fn parse(csv_text: &str) -> Result<Vec<RosterRow>, Vec<RowError>> {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                errors.push(RowError { line, message: e.to_string() });
+                errors.push(RowError::new(line, None, e.to_string()));
                 continue;
             }
         };
@@ -106,17 +118,36 @@ pub fn parse(csv_text: &str) -> Result<Vec<RosterRow>, Vec<RowError>> {
             external_id: get(ext),
             name: name.map(get).filter(|n| !n.is_empty()),
         };
-        for (field, value) in [("school", &row.school), ("class", &row.class), ("external_id", &row.external_id)] {
-            if value.is_empty() {
-                errors.push(RowError { line, message: format!("{field} is empty") });
+        let mut field_ok = true;
+        let fields = [
+            ("school", row.school.as_str()),
+            ("class", row.class.as_str()),
+            ("role", row.role.as_str()),
+            ("external_id", row.external_id.as_str()),
+            ("name", row.name.as_deref().unwrap_or("")),
+        ];
+        for (column, value) in fields {
+            let problem = if value.is_empty() && column != "name" {
+                Some("is empty".to_owned())
+            } else if value.contains('\0') {
+                Some("contains the character U+0000".to_owned())
+            } else if value.chars().count() > MAX_FIELD_CHARS {
+                Some(format!("is longer than {MAX_FIELD_CHARS} characters"))
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                field_ok = false;
+                errors.push(RowError::new(line, Some(column), format!("{column} {problem}")));
             }
         }
-        if !ROLES.contains(&row.role.as_str()) {
-            errors.push(RowError { line, message: format!("role `{}` is not one of {}", row.role, ROLES.join(", ")) });
+        if field_ok && !ROLES.contains(&row.role.as_str()) {
+            let message = format!("role `{}` is not one of {}", row.role, ROLES.join(", "));
+            errors.push(RowError::new(line, Some("role"), message));
         }
         let key = (row.school.clone(), row.role.clone(), row.external_id.clone());
         if let Some(first) = seen.insert(key, line) {
-            errors.push(RowError { line, message: format!("the same person as line {first}") });
+            errors.push(RowError::new(line, Some("external_id"), format!("the same person as line {first}")));
         }
         rows.push(row);
     }
@@ -222,5 +253,16 @@ mod tests {
         assert!(errors[2].message.contains("line 2"), "{errors:?}");
         let errors = parse("name,school\nx,y\n").err().unwrap_or_default();
         assert_eq!(errors[0].line, 1);
+    }
+
+    #[test]
+    fn names_the_column_of_unstorable_or_oversized_fields() {
+        let long = "x".repeat(MAX_FIELD_CHARS + 1);
+        let text = format!(
+            "school,class,role,external_id,name\nA,1,student,{long},Ana\nA,1\0,student,S2,\nA,1,student,S3,{long}\n"
+        );
+        let errors = parse(&text).err().unwrap_or_default();
+        let at: Vec<(u64, Option<&str>)> = errors.iter().map(|e| (e.line, e.column)).collect();
+        assert_eq!(at, [(2, Some("external_id")), (3, Some("class")), (4, Some("name"))], "{errors:?}");
     }
 }

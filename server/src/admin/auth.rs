@@ -59,6 +59,8 @@ pub struct Admin {
     pub role: Role,
     /// The coordinator's school; `None` for an administrator.
     pub school: Option<String>,
+    /// The surveys a coordinator was granted (`coordinator_surveys`); empty for an administrator, who needs none.
+    pub surveys: Vec<String>,
     pub csrf: String,
 }
 
@@ -68,6 +70,15 @@ impl Admin {
         match self.role {
             Role::Administrator => Ok(()),
             Role::Coordinator => Err(ApiError::Forbidden("only an administrator may do this")),
+        }
+    }
+
+    /// Refuses a coordinator acting on a survey they were not granted (an administrator may act on any).
+    pub fn require_survey(&self, survey_id: &str) -> Result<(), ApiError> {
+        match self.role {
+            Role::Administrator => Ok(()),
+            Role::Coordinator if self.surveys.iter().any(|s| s == survey_id) => Ok(()),
+            Role::Coordinator => Err(ApiError::Forbidden("this survey is not one of yours")),
         }
     }
 
@@ -143,8 +154,10 @@ impl FromRequestParts<AppState> for Admin {
         let Some(token) = cookie_value(&parts.headers, COOKIE_NAME) else {
             return Err(refuse(parts));
         };
-        let row: Option<(Uuid, String, String, Option<String>, String)> = sqlx::query_as(
-            "select a.id, a.email, a.role, a.school, s.csrf
+        type Row = (Uuid, String, String, Option<String>, String, Vec<String>);
+        let row: Option<Row> = sqlx::query_as(
+            "select a.id, a.email, a.role, a.school, s.csrf,
+                    array(select g.survey_id from coordinator_surveys g where g.admin_id = a.id order by 1)
              from admin_sessions s join admins a on a.id = s.admin_id
              where s.token_hash = $1 and s.expires_at > now()",
         )
@@ -152,11 +165,11 @@ impl FromRequestParts<AppState> for Admin {
         .fetch_optional(&state.pool)
         .await
         .map_err(|e| AuthRejection::Api(e.into()))?;
-        let Some((id, email, role, school, csrf)) = row else {
+        let Some((id, email, role, school, csrf, surveys)) = row else {
             return Err(refuse(parts));
         };
         let role = Role::parse(&role).ok_or_else(|| AuthRejection::Api(anyhow::anyhow!("bad role {role}").into()))?;
-        Ok(Admin { id, email, role, school, csrf })
+        Ok(Admin { id, email, role, school, surveys, csrf })
     }
 }
 
@@ -193,14 +206,20 @@ fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-/// Creates an administrator or coordinator (the `quire admin create` command).
+/// Creates an administrator or coordinator (the `quire create-admin` command), or updates one with that address. A
+/// coordinator is granted `surveys` (added to any granted before).
 pub async fn create_admin(
     pool: &PgPool,
     email: &str,
     password: &str,
     role: Role,
     school: Option<&str>,
+    surveys: &[String],
 ) -> anyhow::Result<Uuid> {
+    anyhow::ensure!(
+        role == Role::Coordinator || surveys.is_empty(),
+        "--survey grants a coordinator a survey; an administrator has them all"
+    );
     anyhow::ensure!(password.chars().count() >= 12, "the password must be at least 12 characters");
     anyhow::ensure!(email.contains('@'), "`{email}` is not an email address");
     anyhow::ensure!(
@@ -208,19 +227,33 @@ pub async fn create_admin(
         "a coordinator needs --school; an administrator takes none"
     );
     let hash = hash_password(password)?;
-    let id = Uuid::new_v4();
-    sqlx::query(
+    let mut tx = pool.begin().await?;
+    let (id,): (Uuid,) = sqlx::query_as(
         "insert into admins (id, email, password_hash, role, school) values ($1, lower($2), $3, $4, $5)
          on conflict (email) do update set password_hash = excluded.password_hash, role = excluded.role,
-                                           school = excluded.school",
+                                           school = excluded.school
+         returning id",
     )
-    .bind(id)
+    .bind(Uuid::new_v4())
     .bind(email)
     .bind(hash)
     .bind(role.as_str())
     .bind(school)
-    .execute(pool)
+    .fetch_one(&mut *tx)
     .await?;
+    for survey in surveys {
+        let known: Option<(String,)> = sqlx::query_as("select survey_id from surveys where survey_id = $1")
+            .bind(survey)
+            .fetch_optional(&mut *tx)
+            .await?;
+        anyhow::ensure!(known.is_some(), "no survey `{survey}`: load it first");
+        sqlx::query("insert into coordinator_surveys (admin_id, survey_id) values ($1, $2) on conflict do nothing")
+            .bind(id)
+            .bind(survey)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -396,12 +429,16 @@ mod tests {
             email: "c@x".into(),
             role: Role::Coordinator,
             school: Some("Lincoln".into()),
+            surveys: vec!["s1".into()],
             csrf: String::new(),
         };
+        assert!(c.require_survey("s1").is_ok());
+        assert!(c.require_survey("s2").is_err());
         assert_eq!(c.scope_school(None).ok().flatten().as_deref(), Some("Lincoln"));
         assert!(c.scope_school(Some("Washington".into())).is_err());
         assert!(c.require_administrator().is_err());
-        let a = Admin { role: Role::Administrator, school: None, ..c };
+        let a = Admin { role: Role::Administrator, school: None, surveys: Vec::new(), ..c };
+        assert!(a.require_survey("s2").is_ok());
         assert_eq!(a.scope_school(Some("Washington".into())).ok().flatten().as_deref(), Some("Washington"));
     }
 }

@@ -17,13 +17,39 @@ pub struct CsvSink {
     writer: csv::Writer<Vec<u8>>,
 }
 
+/// What every CSV Quire writes says about formula cells (codebooks, README).
+pub const FORMULA_NOTE: &str = "cells that began with = + - @ or a tab or carriage return, and are not numbers, \
+                                carry a leading ' so that spreadsheets show them as text instead of running them";
+
+/// OWASP's rule against CSV injection: a cell that a spreadsheet would run as a formula (it begins with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return) gets a leading `'`. Numbers such as `-3` or `+1.5` are left alone: they
+/// run nothing, and analysts need them as numbers. Applied to every cell of every CSV Quire writes (downloads and
+/// the command line), whoever typed it: roster fields, answers, quarantined payloads.
+pub fn defused(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && !is_number(cell) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+fn is_number(cell: &str) -> bool {
+    let digits = cell.strip_prefix(['+', '-']).unwrap_or(cell);
+    !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && digits.chars().filter(|&c| c == '.').count() <= 1
+        && digits.chars().any(|c| c.is_ascii_digit())
+}
+
 impl CsvSink {
+    /// Writes a record, every cell `defused`.
     pub fn write<I, T>(&mut self, record: I) -> anyhow::Result<()>
     where
         I: IntoIterator<Item = T>,
-        T: AsRef<[u8]>,
+        T: AsRef<str>,
     {
-        self.writer.write_record(record)?;
+        self.writer.write_record(record.into_iter().map(|cell| defused(cell.as_ref()).into_owned()))?;
         Ok(())
     }
 
@@ -78,4 +104,28 @@ where
         Body::from_stream(stream),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::defused;
+
+    #[test]
+    fn formula_cells_are_defused_numbers_are_not() {
+        for (cell, out) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("-", "'-"),
+            ("-3", "-3"),
+            ("+1.5", "+1.5"),
+            ("fine - thanks", "fine - thanks"),
+            ("", ""),
+        ] {
+            assert_eq!(defused(cell), out, "{cell:?}");
+        }
+    }
 }

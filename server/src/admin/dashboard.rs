@@ -94,7 +94,7 @@ pub async fn progress(
     Query(q): Query<SchoolQuery>,
 ) -> Result<Json<Progress>, ApiError> {
     let school = admin.scope_school(q.school)?;
-    survey_exists(&state, &id).await?;
+    survey_exists(&state, &admin, &id).await?;
     Ok(Json(query(&state.read_pool, &id, school.as_deref()).await?))
 }
 
@@ -106,7 +106,7 @@ pub async fn page(
     Query(q): Query<SchoolQuery>,
 ) -> Result<Response, ApiError> {
     let school = admin.scope_school(q.school)?;
-    survey_exists(&state, &id).await?;
+    survey_exists(&state, &admin, &id).await?;
     let eid = url_param(&id);
     let url = match &school {
         Some(s) => format!("/admin/surveys/{eid}/progress?school={}", url_param(s)),

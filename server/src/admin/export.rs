@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::audit;
 use super::auth::Admin;
-use super::csv_stream::stream_csv;
+use super::csv_stream::{stream_csv, FORMULA_NOTE};
 use super::rosters::survey_exists;
 use crate::error::ApiError;
 use crate::AppState;
@@ -59,20 +59,9 @@ pub fn cell(column: &Column, answers: &BTreeMap<&str, &AnswerValue>) -> String {
         (Some(AnswerValue::Matrix(m)), Some(s)) => m.get(s).cloned().unwrap_or_default(),
         (Some(AnswerValue::Choice(c)), None) => c.clone(),
         (Some(AnswerValue::Choices(cs)), None) => cs.join(";"),
-        (Some(AnswerValue::Text(t)), None) => defuse_formula(t),
+        (Some(AnswerValue::Text(t)), None) => t.clone(),
         (Some(AnswerValue::Number(n)), None) => n.to_string(),
         _ => String::new(),
-    }
-}
-
-/// Free text is typed by respondents and opened by staff in spreadsheets: a cell starting with `=`, `+`, `-`, `@`
-/// or a control character would run as a formula (OWASP "CSV injection"). Such text gets a leading `'`, which
-/// spreadsheets show as text; the codebook says so.
-fn defuse_formula(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
     }
 }
 
@@ -83,8 +72,13 @@ pub struct ExportQuery {
     version: Option<String>,
 }
 
-async fn export_survey(state: &AppState, id: &str, version: Option<String>) -> Result<Arc<ValidSurvey>, ApiError> {
-    survey_exists(state, id).await?;
+async fn export_survey(
+    state: &AppState,
+    admin: &Admin,
+    id: &str,
+    version: Option<String>,
+) -> Result<Arc<ValidSurvey>, ApiError> {
+    survey_exists(state, admin, id).await?;
     let version = match version {
         Some(v) => v,
         None => {
@@ -139,7 +133,7 @@ pub async fn answers(
 ) -> Result<Response, ApiError> {
     admin.require_administrator()?;
     let school = q.school.filter(|s| !s.is_empty());
-    let survey = export_survey(&state, &id, q.version).await?;
+    let survey = export_survey(&state, &admin, &id, q.version).await?;
     audit::record(
         &state.pool,
         &admin,
@@ -202,7 +196,7 @@ pub async fn codebook(
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
     admin.require_administrator()?;
-    let survey = export_survey(&state, &id, q.version).await?;
+    let survey = export_survey(&state, &admin, &id, q.version).await?;
     Ok(stream_csv(&format!("codebook-{id}.csv"), move |mut sink| async move {
         let s = survey.survey();
         let lang = s.default_language.as_str();
@@ -217,9 +211,7 @@ pub async fn codebook(
                     }
                     codes(scale, lang)
                 }
-                QuestionKind::FreeText { .. } => {
-                    "free text; a leading ' was added where the text began with = + - @ (spreadsheet safety)".to_owned()
-                }
+                QuestionKind::FreeText { .. } => format!("free text; {FORMULA_NOTE}"),
                 kind => kind.codes().map(|cs| codes(cs, lang)).unwrap_or_default(),
             };
             sink.write([
@@ -249,7 +241,7 @@ pub async fn quarantine(
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
     admin.require_administrator()?;
-    survey_exists(&state, &id).await?;
+    survey_exists(&state, &admin, &id).await?;
     let school = q.school.filter(|s| !s.is_empty());
     audit::record(&state.pool, &admin, "export.quarantine", Some(&id), serde_json::json!({"school": school})).await?;
     let pool = state.read_pool.clone();
@@ -322,7 +314,8 @@ mod tests {
         let formula = AnswerValue::Text("=HYPERLINK(\"http://x\")".into());
         let plain = AnswerValue::Text("fine - thanks".into());
         let answers = BTreeMap::from([("f", &formula), ("p", &plain)]);
-        assert_eq!(cell(&col("f", None), &answers), "'=HYPERLINK(\"http://x\")");
+        // Defused when written (csv_stream::defused), like every cell.
+        assert_eq!(cell(&col("f", None), &answers), "=HYPERLINK(\"http://x\")");
         assert_eq!(cell(&col("p", None), &answers), "fine - thanks");
     }
 }

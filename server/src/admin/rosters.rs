@@ -25,8 +25,9 @@ pub async fn upload(
     body: Body,
 ) -> Result<Response, ApiError> {
     require_content_type(&headers, "text/csv")?;
+    // Who may load into which survey is settled before the file is read.
+    survey_exists(&state, &admin, &id).await?;
     let body = read_body(body, MAX_ROSTER_BYTES).await?;
-    survey_exists(&state, &id).await?;
     let text = std::str::from_utf8(&body).map_err(|_| {
         ApiError::bad_request("invalid_roster", "the roster is not UTF-8 text (save it as CSV UTF-8)", None)
     })?;
@@ -38,7 +39,7 @@ pub async fn upload(
         let foreign: Vec<RowError> = rows
             .iter()
             .filter(|r| r.school != *own)
-            .map(|r| RowError { line: r.line, message: format!("school `{}` is not yours ({own})", r.school) })
+            .map(|r| RowError::new(r.line, Some("school"), format!("school `{}` is not yours ({own})", r.school)))
             .collect();
         if !foreign.is_empty() {
             // The listing of a bad file, but 403: the rows are well formed, just not this coordinator's.
@@ -61,12 +62,20 @@ fn invalid_roster(errors: &[RowError]) -> ApiError {
     ApiError::Invalid {
         code: "invalid_roster",
         message: format!("the roster has {} problem(s); nothing was loaded", errors.len()),
-        field: errors.first().map(|e| format!("line {}", e.line)),
-        errors: errors.iter().map(|e| serde_json::json!({"line": e.line, "message": e.message})).collect(),
+        field: errors.first().map(|e| match e.column {
+            Some(c) => format!("line {} {c}", e.line),
+            None => format!("line {}", e.line),
+        }),
+        errors: errors
+            .iter()
+            .map(|e| serde_json::json!({"line": e.line, "column": e.column, "message": e.message}))
+            .collect(),
     }
 }
 
-pub(super) async fn survey_exists(state: &AppState, id: &str) -> Result<(), ApiError> {
+/// The survey exists, and this administrator may act on it (a coordinator only on surveys granted to them).
+pub(super) async fn survey_exists(state: &AppState, admin: &Admin, id: &str) -> Result<(), ApiError> {
+    admin.require_survey(id)?;
     let found: Option<(String,)> = sqlx::query_as("select survey_id from surveys where survey_id = $1")
         .bind(id)
         .fetch_optional(&state.read_pool)
@@ -88,7 +97,7 @@ pub async fn codes_csv(
     Query(q): Query<CodesQuery>,
 ) -> Result<Response, ApiError> {
     let school = admin.scope_school(q.school)?;
-    survey_exists(&state, &id).await?;
+    survey_exists(&state, &admin, &id).await?;
     audit::record(
         &state.pool,
         &admin,
@@ -128,7 +137,7 @@ pub async fn print(
     let Some(school) = admin.scope_school(q.school)? else {
         return Err(ApiError::bad_request("invalid_field", "choose a school to print", Some("school".into())));
     };
-    survey_exists(&state, &id).await?;
+    survey_exists(&state, &admin, &id).await?;
     let class = q.class.filter(|c| !c.is_empty());
     let rows: Vec<CodeRow> =
         sqlx::query_as(CODES_SQL).bind(&id).bind(&school).bind(&class).fetch_all(&state.read_pool).await?;

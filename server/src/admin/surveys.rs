@@ -25,10 +25,11 @@ pub async fn home(State(state): State<AppState>, admin: Admin) -> Result<Respons
                 (select sum(total)::int8 from group_progress g
                  where g.survey_id = s.survey_id and ($1::text is null or g.school = $1))
          from surveys s
-         where $1::text is null or exists (select 1 from group_progress g where g.survey_id = s.survey_id and g.school = $1)
+         where $1::text is null or s.survey_id = any($2)
          order by s.survey_id",
     )
     .bind(&admin.school)
+    .bind(&admin.surveys)
     .fetch_all(&state.read_pool)
     .await?;
     let mut body = String::from(
@@ -91,6 +92,7 @@ pub async fn upload(
 
 /// `GET /admin/surveys/{id}`: versions (publish, preview), roster upload, access codes, dashboard and exports.
 pub async fn show(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Result<Response, ApiError> {
+    admin.require_survey(&id)?;
     let current: Option<(Option<String>,)> = sqlx::query_as("select current_version from surveys where survey_id = $1")
         .bind(&id)
         .fetch_optional(&state.read_pool)

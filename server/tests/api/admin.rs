@@ -14,6 +14,7 @@ use sqlx::PgPool;
 use crate::helpers::{spawn_app, TestApp, EXAMPLE};
 
 const PASSWORD: &str = "a long enough password";
+const SURVEY_ID: &str = "school-climate-2026";
 
 /// A signed-in browser: the session cookie and the page's CSRF token.
 struct AdminSession {
@@ -35,7 +36,9 @@ async fn sign_in_form(app: &TestApp, email: &str, password: &str) -> reqwest::Re
 }
 
 async fn admin(app: &TestApp, email: &str, role: Role, school: Option<&str>) -> AdminSession {
-    create_admin(&app.pool, email, PASSWORD, role, school).await.unwrap_or_else(|e| panic!("{e:?}"));
+    // A coordinator is granted the example survey; administrators need no grant.
+    let surveys = if role == Role::Coordinator { vec![SURVEY_ID.to_owned()] } else { Vec::new() };
+    create_admin(&app.pool, email, PASSWORD, role, school, &surveys).await.unwrap_or_else(|e| panic!("{e:?}"));
     let res = sign_in_form(app, email, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let set = res.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
@@ -110,7 +113,7 @@ fn another_survey(id: &str) -> String {
 #[sqlx::test(migrator = "quire_server::MIGRATOR")]
 async fn sign_in_uses_a_strict_cookie_and_limits_failures(pool: PgPool) {
     let app = spawn_app(pool).await;
-    create_admin(&app.pool, "Boss@Example.org", PASSWORD, Role::Administrator, None)
+    create_admin(&app.pool, "Boss@Example.org", PASSWORD, Role::Administrator, None, &[])
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let stored: (String,) =
@@ -310,7 +313,10 @@ async fn roster_upload_is_all_or_nothing_and_idempotent(pool: PgPool) {
     let body = json(res).await;
     let lines: Vec<u64> = body["errors"].as_array().into_iter().flatten().filter_map(|e| e["line"].as_u64()).collect();
     assert_eq!(lines, [3, 4, 5], "{body}");
-    assert_eq!(body["error"]["field"], "line 3");
+    let columns: Vec<&str> =
+        body["errors"].as_array().into_iter().flatten().filter_map(|e| e["column"].as_str()).collect();
+    assert_eq!(columns, ["class", "role", "external_id"], "{body}");
+    assert_eq!(body["error"]["field"], "line 3 class");
     assert_eq!(app.count("respondents").await, before, "nothing loaded from a file with errors");
 
     for (ct, text, code) in [

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use quire_server::config::{Secret, ServeConfig};
+use quire_server::group_commit::{CommitFn, GroupCommitter, Writer};
 use quire_server::roster::{self, CodeRow};
 use quire_server::{launch, surveys, AppState};
 use quire_shared::sample::answer_page;
@@ -30,6 +31,19 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
 
 /// A server with some settings changed, e.g. group commit off.
 pub async fn spawn_app_with(pool: PgPool, configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    spawn_app_inner(pool, configure, None).await
+}
+
+/// A server whose writes go through `commit` instead of `store::commit` (fault injection).
+pub async fn spawn_app_with_commit(
+    pool: PgPool,
+    configure: impl FnOnce(&mut ServeConfig),
+    commit: CommitFn,
+) -> TestApp {
+    spawn_app_inner(pool, configure, Some(commit)).await
+}
+
+async fn spawn_app_inner(pool: PgPool, configure: impl FnOnce(&mut ServeConfig), commit: Option<CommitFn>) -> TestApp {
     let dir = std::env::temp_dir().join(format!("quire-test-{}", uuid::Uuid::new_v4()));
     let static_dir = dir.join("static");
     let dist_dir = dir.join("dist");
@@ -57,7 +71,14 @@ pub async fn spawn_app_with(pool: PgPool, configure: impl FnOnce(&mut ServeConfi
     configure(&mut config);
     let listener = tokio::net::TcpListener::bind(config.bind).await.unwrap_or_else(|e| panic!("{e}"));
     let base = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
-    let state = AppState::new(pool.clone(), config).await.unwrap_or_else(|e| panic!("{e:?}"));
+    let mut state = AppState::new(pool.clone(), config).await.unwrap_or_else(|e| panic!("{e:?}"));
+    if let Some(commit) = commit {
+        // The committers started by `new` stop by themselves once their queue's sender is dropped here.
+        state.writer = Writer::new(pool.clone(), commit, state.metrics.clone());
+        state.committer = state.config.group_commit.then(|| {
+            GroupCommitter::start(state.writer.clone(), state.config.group_commit_config(), state.metrics.clone())
+        });
+    }
     tokio::spawn(launch(listener, state, std::future::pending()));
     TestApp { base, http: reqwest::Client::new(), pool, codes, survey, static_dir, dist_dir }
 }

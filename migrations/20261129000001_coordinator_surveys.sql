@@ -1,0 +1,7 @@
+-- The surveys a school coordinator works on. A coordinator acts only on their own school, and only in the surveys
+-- granted here (`quire create-admin --role coordinator --school … --survey …`); administrators need no grant.
+create table coordinator_surveys (
+    admin_id   uuid not null references admins (id) on delete cascade,
+    survey_id  text not null references surveys (survey_id) on delete cascade,
+    primary key (admin_id, survey_id)
+);
