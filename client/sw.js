@@ -4,9 +4,19 @@
 // - Navigations: network first (a new release is picked up at once), the cached shell after 4 s or when offline.
 // - Everything the shell references (content-hashed js/wasm/css) and published surveys: cache first; they never
 //   change under the same name. The asset list is read out of index.html, which trunk minifies: quotes are optional.
-// - /api/ is never touched: sync must see the real network, and its acks must come from the real server.
+// - Nothing else is touched (an allow-list, see the fetch handler): not /api/ (sync must see the real network, and
+//   its acks must come from the real server), and not the admin pages or their CSV downloads.
 const CACHE = 'quire-shell-v1';
 const HASHED = /[.\-_][0-9a-f]{16,}[.\-_]/;
+// The respondent app's own addresses. It has no client-side routes: `/?code=…` (the link on a code slip) is `/`.
+const SHELL_PATHS = new Set(['/']);
+// trunk writes every file index.html references at the root of dist, each with a content hash in its name.
+const ASSET = /^\/[^/]+$/;
+const SURVEYS = '/static/surveys/';
+
+function isAppAsset(path) {
+  return ASSET.test(path) && HASHED.test(path);
+}
 
 function assetsOf(html) {
   const urls = [...html.matchAll(/(?:href|src)=["']?(\/[^"'\s>]+)/g)].map((m) => m[1]);
@@ -67,16 +77,27 @@ async function asset(request) {
   if (hit) return hit;
   const response = await fetch(request);
   const path = new URL(request.url).pathname;
-  if (response.ok && (HASHED.test(path) || path.startsWith('/static/surveys/'))) {
+  if (response.ok && (isAppAsset(path) || path.startsWith(SURVEYS))) {
     await cache.put(request, response.clone());
   }
   return response;
 }
 
+// This worker's scope is the whole origin and it stays installed after the respondent leaves, so it answers only
+// what belongs to the respondent app: the shell at its own addresses, the shell's assets and published surveys.
+// Every other request (/admin…, its CSV downloads, /api/, /healthz, /metrics, any path added later) goes to the
+// network untouched, by not calling respondWith. An allow-list, not a deny-list: a path the list forgot used to get
+// the respondent app, and on a shared school computer that locked the administrators out of /admin and their
+// exports (issue 13). The choice is made from the URL alone because respondWith must be called synchronously, and
+// a restarted worker has nothing in memory to decide by.
 self.addEventListener('fetch', (event) => {
   const request = event.request;
+  if (request.method !== 'GET') return;
   const url = new URL(request.url);
-  if (request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.startsWith('/api/')) return;
-  if (url.pathname === '/sw.js' || url.pathname === '/healthz' || url.pathname === '/metrics') return;
-  event.respondWith(request.mode === 'navigate' ? navigate(request) : asset(request));
+  if (url.origin !== self.location.origin) return;
+  if (request.mode === 'navigate') {
+    if (SHELL_PATHS.has(url.pathname)) event.respondWith(navigate(request));
+  } else if (isAppAsset(url.pathname) || url.pathname.startsWith(SURVEYS)) {
+    event.respondWith(asset(request));
+  }
 });

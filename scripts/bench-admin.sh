@@ -34,6 +34,7 @@ RUST_LOG=info "$BIN/quire-bench-admin" --respondents "$RESPONDENTS" --static-dir
 log "export through the server"
 QUIRE_ADMIN_PASSWORD=bench-password-bench "$BIN/quire" create-admin --email bench@example.org >/dev/null
 QUIRE_BIND="127.0.0.1:$PORT" QUIRE_TOKEN_SECRET=bench-secret-bench-secret-bench-secret QUIRE_STATIC_DIR="$OUT/static" \
+  QUIRE_SECURE_COOKIES=false \
   RUST_LOG=warn "$BIN/quire" serve &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT

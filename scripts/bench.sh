@@ -37,7 +37,8 @@ serve_and_load() {
   log "run $name: $server_env | quire-load $*"
   # shellcheck disable=SC2086
   env $server_env QUIRE_BIND="127.0.0.1:$PORT" QUIRE_TOKEN_SECRET=bench-secret-bench-secret-bench-secret \
-    QUIRE_BENCH_ENDPOINTS=true QUIRE_STATIC_DIR="$OUT/static" RUST_LOG=warn "$BIN/quire" serve &
+    QUIRE_BENCH_ENDPOINTS=true QUIRE_STATIC_DIR="$OUT/static" RUST_LOG=warn \
+    QUIRE_LOGIN_PER_MINUTE=1000000 QUIRE_LOGIN_FAILURES_PER_MINUTE=1000000 "$BIN/quire" serve &
   local pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
   "$BIN/quire-load" --base "http://127.0.0.1:$PORT" --json "$OUT/$name.json" "$@" || { kill "$pid"; exit 1; }

@@ -12,6 +12,8 @@ build_client
 
 export QUIRE_TOKEN_SECRET="${QUIRE_TOKEN_SECRET:-$(token_secret)}"
 export QUIRE_BIND="${QUIRE_BIND:-127.0.0.1:8080}"
+# Plain HTTP on this machine: the admin cookie cannot be Secure here (quire refuses this on a non-loopback address).
+export QUIRE_SECURE_COOKIES="${QUIRE_SECURE_COOKIES:-false}"
 log "loading the demo survey and roster"
 target/release/quire demo
 # Demo administrators: a random password made once per checkout and kept in .quire/ (git-ignored).

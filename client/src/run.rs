@@ -243,7 +243,8 @@ impl Run {
                     page_id: page_id.clone(),
                     revision: s.next_revision,
                     answers: answers.clone(),
-                    client_time: browser::now(),
+                    // A broken device clock is moved into the window the server accepts (`quire_shared::storable`).
+                    client_time: quire_shared::clamp_client_time(browser::now()),
                     finishes,
                     draft,
                 });

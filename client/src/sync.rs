@@ -5,7 +5,7 @@
 //! signed out on a shared computer still gets their answers delivered, under their own token.
 
 use leptos::prelude::*;
-use quire_shared::{SyncBatch, MAX_BATCH_SAVES};
+use quire_shared::{SyncBatch, MAX_BATCH_BYTES, MAX_BATCH_SAVES};
 use uuid::Uuid;
 
 use crate::api::{self, ApiError};
@@ -156,6 +156,22 @@ async fn round(store: &Store, status: &SyncStatus) -> Round {
     }
 }
 
+/// How many of the pending saves (oldest first) go into one request: at most `MAX_BATCH_SAVES`, and no more than fit
+/// in `MAX_BATCH_BYTES` (always at least one), so that a device back from a long time offline never sends a body
+/// the server must refuse as too large (which would stop its sync for good).
+fn batch_len(saves: &[Pending]) -> usize {
+    let mut bytes = 0;
+    let mut n = 0;
+    for p in saves.iter().take(MAX_BATCH_SAVES) {
+        bytes += serde_json::to_string(&p.save).map_or(0, |s| s.len()) + 1;
+        if n > 0 && bytes > MAX_BATCH_BYTES {
+            break;
+        }
+        n += 1;
+    }
+    n
+}
+
 /// Sends one respondent's pending saves and removes what the server acknowledged.
 async fn send(store: &Store, rid: Uuid, mut saves: Vec<Pending>) -> Result<(), ApiError> {
     let session = match store.session(rid).await {
@@ -166,7 +182,7 @@ async fn send(store: &Store, rid: Uuid, mut saves: Vec<Pending>) -> Result<(), A
             return Err(ApiError::Unauthorized("no session".into()));
         }
     };
-    saves.truncate(MAX_BATCH_SAVES);
+    saves.truncate(batch_len(&saves));
     let batch = SyncBatch { respondent_id: rid, saves: saves.iter().map(|p| p.save.clone()).collect() };
     let reply = api::sync(&session.token, &batch).await?;
     let mut done = Vec::with_capacity(reply.acks.len());

@@ -1,21 +1,11 @@
 // The administrators' journey, end to end in Chromium against the real server and PostgreSQL: sign in, upload a
 // survey, publish it, load a roster, get the codes (CSV and printed slips), a respondent completes the survey with
 // one of those codes, and the dashboard, left open, shows it by itself.
-import { expect, test, type Page } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
+import { expect, test } from '@playwright/test';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allSaved, answerPages, sql } from './helpers';
-
-const root = `${__dirname}/../..`;
-const password = 'e2e-admin-password';
-
-function createAdmin(email: string, extra: string[] = []) {
-  execFileSync(process.env.QUIRE_BIN ?? `${root}/target/release/quire`, ['create-admin', '--email', email, ...extra], {
-    env: { ...process.env, DATABASE_URL: process.env.E2E_DATABASE_URL ?? '', QUIRE_ADMIN_PASSWORD: password },
-  });
-}
+import { allSaved, answerPages, createAdmin, signInAsAdmin, sql } from './helpers';
 
 /** A two-page survey of its own, so this journey is short and does not touch the demo survey. */
 function surveyFile(id: string): string {
@@ -38,14 +28,6 @@ function surveyFile(id: string): string {
   const file = join(dir, 'survey.json');
   writeFileSync(file, JSON.stringify(survey));
   return file;
-}
-
-async function signInAsAdmin(page: Page, email: string) {
-  await page.goto('/admin/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { name: 'Surveys' })).toBeVisible();
 }
 
 test('upload → publish → roster → codes → a respondent completes → the dashboard shows it', async ({ page, browser }) => {
@@ -135,7 +117,7 @@ test('upload → publish → roster → codes → a respondent completes → the
 
 test('a coordinator sees only their own school', async ({ page }) => {
   const email = `coord-${Date.now()}@example.org`;
-  createAdmin(email, ['--role', 'coordinator', '--school', 'Roosevelt Middle']);
+  createAdmin(email, ['--role', 'coordinator', '--school', 'Roosevelt Middle', '--survey', 'school-climate-2026']);
   await signInAsAdmin(page, email);
   await page.getByRole('link', { name: 'school-climate-2026' }).click();
   // No survey versions, publishing or exports for a coordinator; codes for their school only.

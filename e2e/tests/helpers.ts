@@ -156,6 +156,28 @@ export async function signIn(page: Page, code: string) {
   await expect(page.locator('form.page')).toBeVisible();
 }
 
+/** Waits until the service worker controls the page (it caches the app shell when it installs). */
+export async function serviceWorkerReady(page: Page) {
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15_000 });
+}
+
+export const adminPassword = 'e2e-admin-password';
+
+/** Creates an administrator (with `--role coordinator --school …`, a coordinator) through `quire create-admin`. */
+export function createAdmin(email: string, extra: string[] = []) {
+  execFileSync(process.env.QUIRE_BIN ?? `${root}/target/release/quire`, ['create-admin', '--email', email, ...extra], {
+    env: { ...process.env, DATABASE_URL: process.env.E2E_DATABASE_URL ?? '', QUIRE_ADMIN_PASSWORD: adminPassword },
+  });
+}
+
+export async function signInAsAdmin(page: Page, email: string) {
+  await page.goto('/admin/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(adminPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Surveys' })).toBeVisible();
+}
+
 /** Waits until the status line says the server has everything. */
 export async function allSaved(page: Page, timeout = 30_000) {
   await expect(page.locator('p.sync')).toHaveText('All answers saved', { timeout });

@@ -3,8 +3,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { expect, type Page, test } from '@playwright/test';
 import {
-  allSaved, answerPages, completed, currentAnswers, newRespondents, pagesSavedTwice, respondentId, signIn,
-  type Answers,
+  allSaved, answerPages, completed, currentAnswers, newRespondents, pagesSavedTwice, respondentId, serviceWorkerReady,
+  signIn, type Answers,
 } from './helpers';
 
 function expectStored(code: string, given: Answers) {
@@ -17,11 +17,6 @@ function expectStored(code: string, given: Answers) {
 async function finishedAndSynced(page: Page, timeout = 30_000) {
   await expect(page.locator('.done p[data-synced]')).toHaveAttribute('data-synced', 'true', { timeout });
   await allSaved(page, timeout);
-}
-
-/** Waits until the service worker controls the page (it caches the app shell when it installs). */
-async function serviceWorkerReady(page: Page) {
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15_000 });
 }
 
 /** Keys of everything the app keeps in IndexedDB, by object store. */

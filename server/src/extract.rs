@@ -57,12 +57,20 @@ impl FromRequestParts<AppState> for Respondent {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .ok_or(ApiError::Unauthorized("missing bearer token"))?;
-        let token = header.strip_prefix("Bearer ").ok_or(ApiError::Unauthorized("missing bearer token"))?;
-        state.tokens.verify(token.trim()).map(Respondent)
+        // Already checked by the sync route's admission (`ingest::admit`), which verifies before reading the body.
+        if let Some(claims) = parts.extensions.remove::<Claims>() {
+            return Ok(Respondent(claims));
+        }
+        bearer_claims(&parts.headers, state).map(Respondent)
     }
+}
+
+/// The claims of the request's bearer token, or 401.
+pub fn bearer_claims(headers: &axum::http::HeaderMap, state: &AppState) -> Result<Claims, ApiError> {
+    let header = headers
+        .get(AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .ok_or(ApiError::Unauthorized("missing bearer token"))?;
+    let token = header.strip_prefix("Bearer ").ok_or(ApiError::Unauthorized("missing bearer token"))?;
+    state.tokens.verify(token.trim())
 }

@@ -42,15 +42,24 @@ const INLINE_CHECK_SAVES: usize = 4;
 /// that trickles in, or claims a large `Content-Length`, holds only what it has sent), never more than
 /// `max_body_bytes` for one request (at most half the budget, `ServeConfig::check`), and within `body_timeout`
 /// (408 beyond). When the budget is spent, 503. The permits are held until the reply is ready.
+///
+/// The bearer token is checked before any byte of the body is read, so only a respondent can spend the budget; the
+/// claims travel on to the handler in the request's extensions (`extract::Respondent` takes them from there).
 pub async fn admit(
     State(state): State<AppState>,
-    req: axum::extract::Request,
+    mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let Ok(_count) = state.sync_permits.clone().try_acquire_owned() else {
         return ApiError::Overloaded("the server is busy; retry shortly").into_response();
     };
+    match crate::extract::bearer_claims(req.headers(), &state) {
+        Ok(claims) => {
+            req.extensions_mut().insert(claims);
+        }
+        Err(e) => return e.into_response(),
+    }
     let limit = state.config.max_body_bytes;
     let declared = req
         .headers()
@@ -247,5 +256,69 @@ pub(crate) fn same_content(first: &Checked, save: &PageSave) -> bool {
     match first {
         Checked::Valid(f) => f.page_id == save.page_id && f.answers == save.answers,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use quire_shared::sample::answer_page;
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    fn survey() -> ValidSurvey {
+        ValidSurvey::parse(include_str!("../../shared/fixtures/school-climate.json"))
+            .unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    /// A value a hostile client might put anywhere: extremes, wrong types, U+0000, far-off times.
+    fn hostile() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<u64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|n| json!(n)),
+            ".{0,12}".prop_map(Value::String),
+            Just(json!("9999-12-31T23:59:59-23:59")),
+            Just(json!("0000-01-01T00:00:00+23:59")),
+            Just(json!({"text": "\u{0}"})),
+            Just(json!({"matrix": {"\u{0}": "1"}})),
+            Just(json!([1, [2, [3]]])),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Valid saves with one field replaced by something hostile: the batch check never panics, and whatever it
+        /// lets through to a group is storable.
+        #[test]
+        fn any_sync_batch_is_checked_without_panic_and_only_storable_saves_pass(
+            edits in prop::collection::vec((0usize..8, hostile()), 1..6),
+        ) {
+            let survey = survey();
+            let pages = &survey.survey().pages;
+            let mut raw = Vec::new();
+            for (i, (field, value)) in edits.into_iter().enumerate() {
+                let page = &pages[i % pages.len()];
+                let mut save = json!({"page_id": page.id, "revision": i as u64 + 1,
+                    "answers": answer_page(page, i as u64), "client_time": "2026-11-29T10:00:00Z"});
+                let key = ["page_id", "revision", "answers", "client_time", "finishes", "draft", "extra", "answers"][field];
+                if field == 7 {
+                    save["answers"]["q\u{0}"] = value;
+                } else {
+                    save[key] = value;
+                }
+                let text = serde_json::value::RawValue::from_string(save.to_string());
+                prop_assert!(text.is_ok());
+                raw.extend(text.ok());
+            }
+            for checked in check_batch(&survey, raw) {
+                if let Checked::Valid(save) = checked {
+                    prop_assert!(quire_shared::check_storable(&save).is_ok(), "{save:?}");
+                }
+            }
+        }
     }
 }

@@ -125,7 +125,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/login", post(login::login))
         .route(
             "/api/v1/sync",
-            post(ingest::sync).layer(axum::middleware::from_fn_with_state(state.clone(), ingest::admit)),
+            // `route_layer`: admission runs for a POST only; any other method gets its 405 untouched.
+            post(ingest::sync).route_layer(axum::middleware::from_fn_with_state(state.clone(), ingest::admit)),
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

@@ -13,6 +13,10 @@ use crate::answer::{AnswerError, PageAnswers};
 /// A batch may hold at least this many page-saves; the server refuses larger ones with 413.
 pub const MAX_BATCH_SAVES: usize = 1000;
 
+/// The respondent app keeps a batch's body under this many bytes (at least one save goes in any case), well inside
+/// the server's default body limit of 1 MiB (`QUIRE_MAX_BODY_BYTES`).
+pub const MAX_BATCH_BYTES: usize = 256 * 1024;
+
 /// Revisions travel as JSON numbers, which JavaScript reads as doubles; past 2^53 they would silently collide.
 pub const MAX_REVISION: u64 = (1 << 53) - 1;
 

@@ -452,13 +452,13 @@ impl Server {
 
     /// A sync request whose body starts and then stalls: either a `Content-Length` of 1 MiB (the largest body
     /// allowed by default) or chunked with no length; 1 KiB is sent.
-    pub async fn open_slow_body(&self, declared: bool, ip: u8) -> Result<TcpStream, String> {
+    pub async fn open_slow_body(&self, declared: bool, token: &str, ip: u8) -> Result<TcpStream, String> {
         let socket = TcpSocket::new_v4().map_err(|e| e.to_string())?;
         socket.bind(SocketAddr::new(loopback(ip), 0)).map_err(|e| e.to_string())?;
         let mut stream = socket.connect(self.addr).await.map_err(|e| e.to_string())?;
         let framing = if declared { "Content-Length: 1048576" } else { "Transfer-Encoding: chunked" };
         let head = format!(
-            "POST /api/v1/sync HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nAuthorization: Bearer x\r\n{framing}\r\n\r\n",
+            "POST /api/v1/sync HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nAuthorization: Bearer {token}\r\n{framing}\r\n\r\n",
             self.addr
         );
         stream.write_all(head.as_bytes()).await.map_err(|e| e.to_string())?;

@@ -346,12 +346,13 @@ async fn hostile_inputs_change_nothing_and_harm_no_one() {
         "slow bodies (a large Content-Length, and chunked) do not keep others from saving",
         &INGEST,
         async {
+            let token = server.login("S33", 49).await?["token"].as_str().unwrap_or("").to_owned();
             let mut slow = Vec::new();
             for i in 0..8u8 {
-                slow.push(server.open_slow_body(true, 50 + i).await?);
+                slow.push(server.open_slow_body(true, &token, 50 + i).await?);
             }
             for i in 0..2u8 {
-                slow.push(server.open_slow_body(false, 60 + i).await?);
+                slow.push(server.open_slow_body(false, &token, 60 + i).await?);
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
             let mut logins = Vec::new();
@@ -381,6 +382,17 @@ async fn hostile_inputs_change_nothing_and_harm_no_one() {
             Ok(())
         },
     )
+    .await;
+
+    out.case(&server, "a sync body without a valid token is refused before it is read", &[], async {
+        let conn = server.open_slow_body(true, "not-a-token", 64).await?;
+        let started = Instant::now();
+        let status = harness::finish_slow(conn, Duration::from_secs(2)).await?;
+        if status != 401 {
+            return Err(format!("an unsigned slow body got {status} after {:?}", started.elapsed()));
+        }
+        Ok(())
+    })
     .await;
 
     out.case(&server, "headers that never finish are cut off by the header timeout", &[], async {

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# A/B of the ingest hot path: the `max` and `max-batch1` runs of scripts/bench.sh against two builds in one session,
+# interleaved (A, B, A, B, …) so that drift of the machine falls on both. A is a commit built in a worktree of its
+# own (default: the commit before HEAD), B is this checkout. Both are loaded by this checkout's quire-load, each on
+# a database of its own (their migrations may differ). Loopback only.
+#
+#   scripts/bench-ab.sh                    # A = HEAD~1, 2 rounds of 30 s per run
+#   AB_BASE=5d2a743 AB_ROUNDS=3 AB_SECONDS=20 scripts/bench-ab.sh
+#
+# Results: .quire/bench-ab/<label>-<run>-<round>.json and the summary .quire/bench-ab/summary.md.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+BASE="${AB_BASE:-HEAD~1}"
+ROUNDS="${AB_ROUNDS:-2}"
+SECS="${AB_SECONDS:-30}"
+PORT="${BENCH_PORT:-18182}"
+OUT="$STATE/bench-ab"
+BASE_SHA="$(git rev-parse --short "$BASE")"
+WT="$STATE/ab-$BASE_SHA"
+
+ensure_tools
+pg_start
+log "cargo build --release (B: this checkout)"
+cargo build --release --locked -p quire-server
+if [ ! -x "$WT/target/release/quire" ]; then
+  log "building A ($BASE_SHA) in $WT"
+  [ -d "$WT" ] || git worktree add --detach "$WT" "$BASE_SHA" >/dev/null
+  (cd "$WT" && cargo build --release --locked -p quire-server)
+fi
+ulimit -n "$(ulimit -Hn)"
+mkdir -p "$OUT"
+rm -f "$OUT"/*.json
+
+declare -A BIN=([A]="$WT/target/release/quire" [B]="$ROOT/target/release/quire")
+for label in A B; do
+  pg_psql -d postgres -qc "drop database if exists quire_ab_$label with (force)" >/dev/null
+  pg_createdb "quire_ab_$label"
+  DATABASE_URL="postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire_ab_$label" "${BIN[$label]}" demo \
+    --static-dir "$OUT/static-$label" >/dev/null
+done
+
+run() { # run LABEL NAME ROUND LOAD ARGS…
+  local label="$1" name="$2" round="$3"; shift 3
+  log "round $round: $label $name"
+  # The load generator signs in from one address on behalf of a whole state: no per-address sign-in limit.
+  DATABASE_URL="postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire_ab_$label" QUIRE_BIND="127.0.0.1:$PORT" \
+    QUIRE_TOKEN_SECRET=bench-secret-bench-secret-bench-secret QUIRE_STATIC_DIR="$OUT/static-$label" \
+    QUIRE_LOGIN_PER_MINUTE=1000000 QUIRE_LOGIN_FAILURES_PER_MINUTE=1000000 RUST_LOG=warn "${BIN[$label]}" serve &
+  local pid=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+  DATABASE_URL="postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire_ab_$label" "$ROOT/target/release/quire-load" \
+    --base "http://127.0.0.1:$PORT" --json "$OUT/$label-$name-$round.json" "$@" || { kill "$pid"; exit 1; }
+  kill "$pid"; wait "$pid" || true
+}
+
+for round in $(seq "$ROUNDS"); do
+  for label in A B; do
+    run "$label" max "$round" --mode max --respondents 64 --batch 10 --duration "$SECS"
+    run "$label" max-batch1 "$round" --mode max --respondents 64 --batch 1 --duration "$SECS"
+  done
+done
+
+python3 - "$OUT" "$BASE_SHA" "$(git rev-parse --short HEAD)" >"$OUT/summary.md" <<'PY'
+import glob, json, statistics, sys
+out, a_sha, b_sha = sys.argv[1:4]
+print(f"A = {a_sha}, B = {b_sha} (+ working tree); page-saves/s per round, verified runs only")
+print()
+print("| run | A rounds | B rounds | A median | B median | B / A | A p99 ms | B p99 ms |")
+print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
+for run in ["max", "max-batch1"]:
+    res = {}
+    for label in "AB":
+        files = sorted(glob.glob(f"{out}/{label}-{run}-*.json"))
+        data = [json.load(open(f)) for f in files]
+        for d in data:
+            v = d["verification"]
+            assert v["missing"] == v["unexpected"] == v["wrong_current"] == v["quarantined"] == 0, (run, label, v)
+        res[label] = ([d["page_saves_per_s"] for d in data], [d["latency_ms"]["p99"] for d in data])
+    (a, ap), (b, bp) = res["A"], res["B"]
+    am, bm = statistics.median(a), statistics.median(b)
+    fmt = lambda xs: ", ".join(f"{x:,.0f}" for x in xs)
+    print(f"| {run} | {fmt(a)} | {fmt(b)} | {am:,.0f} | {bm:,.0f} | {bm / am:.3f} | {statistics.median(ap):.1f} | {statistics.median(bp):.1f} |")
+PY
+cat "$OUT/summary.md"
