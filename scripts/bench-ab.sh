@@ -4,7 +4,7 @@
 # own (default: the commit before HEAD), B is this checkout. Both are loaded by this checkout's quire-load, each on
 # a database of its own (their migrations may differ). Loopback only.
 #
-#   scripts/bench-ab.sh                    # A = HEAD~1, 2 rounds of 30 s per run
+#   scripts/bench-ab.sh                    # A = HEAD~1, 4 rounds of 30 s per run
 #   AB_BASE=5d2a743 AB_ROUNDS=3 AB_SECONDS=20 scripts/bench-ab.sh
 #
 # Results: .quire/bench-ab/<label>-<run>-<round>.json and the summary .quire/bench-ab/summary.md.
@@ -12,7 +12,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 BASE="${AB_BASE:-HEAD~1}"
-ROUNDS="${AB_ROUNDS:-2}"
+ROUNDS="${AB_ROUNDS:-4}"
 SECS="${AB_SECONDS:-30}"
 PORT="${BENCH_PORT:-18182}"
 OUT="$STATE/bench-ab"
@@ -34,28 +34,32 @@ rm -f "$OUT"/*.json
 
 declare -A BIN=([A]="$WT/target/release/quire" [B]="$ROOT/target/release/quire")
 for label in A B; do
-  pg_psql -d postgres -qc "drop database if exists quire_ab_$label with (force)" >/dev/null
-  pg_createdb "quire_ab_$label"
-  DATABASE_URL="postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire_ab_$label" "${BIN[$label]}" demo \
+  pg_psql -d postgres -qc "drop database if exists quire_ab_${label,,} with (force)" >/dev/null
+  pg_createdb "quire_ab_${label,,}"
+  DATABASE_URL="postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire_ab_${label,,}" "${BIN[$label]}" demo \
     --static-dir "$OUT/static-$label" >/dev/null
 done
 
 run() { # run LABEL NAME ROUND LOAD ARGS…
   local label="$1" name="$2" round="$3"; shift 3
   log "round $round: $label $name"
+  # Each run writes about a million rows: flush them now, so that one run's checkpoint does not land in the next.
+  pg_psql -d postgres -qc checkpoint >/dev/null
   # The load generator signs in from one address on behalf of a whole state: no per-address sign-in limit.
-  DATABASE_URL="postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire_ab_$label" QUIRE_BIND="127.0.0.1:$PORT" \
+  DATABASE_URL="postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire_ab_${label,,}" QUIRE_BIND="127.0.0.1:$PORT" \
     QUIRE_TOKEN_SECRET=bench-secret-bench-secret-bench-secret QUIRE_STATIC_DIR="$OUT/static-$label" \
     QUIRE_LOGIN_PER_MINUTE=1000000 QUIRE_LOGIN_FAILURES_PER_MINUTE=1000000 RUST_LOG=warn "${BIN[$label]}" serve &
   local pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-  DATABASE_URL="postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire_ab_$label" "$ROOT/target/release/quire-load" \
+  DATABASE_URL="postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire_ab_${label,,}" "$ROOT/target/release/quire-load" \
     --base "http://127.0.0.1:$PORT" --json "$OUT/$label-$name-$round.json" "$@" || { kill "$pid"; exit 1; }
   kill "$pid"; wait "$pid" || true
 }
 
+# A B, then B A: neither build always runs first in a round (the order alone moved single runs by up to 15 %).
 for round in $(seq "$ROUNDS"); do
-  for label in A B; do
+  order="A B"; [ $((round % 2)) -eq 0 ] && order="B A"
+  for label in $order; do
     run "$label" max "$round" --mode max --respondents 64 --batch 10 --duration "$SECS"
     run "$label" max-batch1 "$round" --mode max --respondents 64 --batch 1 --duration "$SECS"
   done
@@ -71,7 +75,7 @@ print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
 for run in ["max", "max-batch1"]:
     res = {}
     for label in "AB":
-        files = sorted(glob.glob(f"{out}/{label}-{run}-*.json"))
+        files = sorted(glob.glob(f"{out}/{label}-{run}-[0-9]*.json"))
         data = [json.load(open(f)) for f in files]
         for d in data:
             v = d["verification"]

@@ -43,8 +43,21 @@ use crate::token::TokenKeys;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
+/// What every handler shares. One `Arc`: axum clones the state for every middleware and extractor that asks for it,
+/// several times per request, and a struct of a dozen `Arc`s cost a dozen contended atomic increments (and as many
+/// decrements) each time — measured at about 9 % of the server's CPU on one-save requests (perf, docs/benchmarks.md).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub pool: PgPool,
     /// Dashboard and export reads: the primary, or a replica (`QUIRE_READ_DATABASE_URL`).
     pub read_pool: PgPool,
@@ -71,6 +84,15 @@ pub struct AppState {
 impl AppState {
     /// Builds the state for a migrated database: survey versions are loaded into memory here, once.
     pub async fn new(pool: PgPool, config: ServeConfig) -> anyhow::Result<Self> {
+        Self::with_commit(pool, config, group_commit::store_commit()).await
+    }
+
+    /// The same, with saves written by `commit` instead of `store::commit` (fault injection in tests).
+    pub async fn with_commit(
+        pool: PgPool,
+        config: ServeConfig,
+        commit: group_commit::CommitFn,
+    ) -> anyhow::Result<Self> {
         config.check()?;
         let read_pool = match &config.read_database_url {
             Some(url) => {
@@ -85,11 +107,11 @@ impl AppState {
         let activity = Arc::new(activity::Activity::default());
         activity.clone().spawn_flusher(pool.clone(), activity::FLUSH_EVERY);
         let metrics = Arc::new(Metrics::default());
-        let writer = Writer::new(pool.clone(), group_commit::store_commit(), metrics.clone());
+        let writer = Writer::new(pool.clone(), commit, metrics.clone());
         let committer = config
             .group_commit
             .then(|| GroupCommitter::start(writer.clone(), config.group_commit_config(), metrics.clone()));
-        Ok(AppState {
+        Ok(AppState(Arc::new(Shared {
             writer,
             committer,
             sync_permits: Arc::new(tokio::sync::Semaphore::new(config.max_sync_in_flight.max(1))),
@@ -107,7 +129,7 @@ impl AppState {
             read_pool,
             config: Arc::new(config),
             pool,
-        })
+        })))
     }
 }
 

@@ -95,6 +95,10 @@ pub fn scrubbed(value: serde_json::Value) -> serde_json::Value {
 /// row was inserted (`xmax = 0`, the first save) or `completed_at` was set by this statement (`now()` is the
 /// transaction's start). So ordinary saves do not touch the shared class rows; `activity` records the rest.
 ///
+/// A revision is written only if it is at most `MAX_REVISION_STEP` ($11) above the respondent's highest stored one,
+/// so that a device can always continue numbering. Revisions up to the step itself pass without the lookup (`or` is
+/// evaluated left to right, so the sub-select runs only for the rare larger ones).
+///
 /// Rows go into every table sorted by key ((respondent, revision), (respondent, page), respondent, class), so
 /// concurrent groups take row locks in the same order and cannot deadlock.
 const COMMIT_SQL: &str = "
@@ -102,8 +106,9 @@ with ins as (
     insert into page_saves (respondent_id, revision, page_id, answers, client_time, finishes, draft)
     select t.* from unnest($1::uuid[], $2::int8[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::bool[], $7::bool[])
         as t(respondent_id, revision, page_id, answers, client_time, finishes, draft)
-    where t.revision <= $11::int8 + coalesce(
-        (select p.last_revision from respondent_progress p where p.respondent_id = t.respondent_id), 0)
+    where t.revision <= $11::int8
+       or t.revision <= $11::int8 + coalesce(
+          (select p.last_revision from respondent_progress p where p.respondent_id = t.respondent_id), 0)
     on conflict do nothing
     returning respondent_id, revision, page_id, finishes
 ),

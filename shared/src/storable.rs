@@ -42,21 +42,26 @@ pub fn check_storable(save: &PageSave) -> Result<(), Vec<AnswerError>> {
             format!("must lie between {} and {} (UTC)", CLIENT_TIME_EARLIEST.date(), CLIENT_TIME_LATEST.date()),
         ));
     }
-    nul_free(&save.page_id, "page_id", &mut errors);
+    if save.page_id.contains('\0') {
+        errors.push(nul_error("page_id".to_owned()));
+    }
+    // Field names are built only for an answer that has the character: this runs for every save received.
     for (qid, value) in &save.answers {
-        let field = format!("answers.{}", printable(qid));
-        nul_free(qid, &field, &mut errors);
-        match value {
-            AnswerValue::Choice(s) | AnswerValue::Text(s) => nul_free(s, &field, &mut errors),
-            AnswerValue::Choices(cs) => cs.iter().for_each(|c| nul_free(c, &field, &mut errors)),
-            AnswerValue::Matrix(m) => {
-                for (statement, code) in m {
-                    let field = format!("{field}.{}", printable(statement));
-                    nul_free(statement, &field, &mut errors);
-                    nul_free(code, &field, &mut errors);
+        let field = || format!("answers.{}", printable(qid));
+        let has_nul = match value {
+            AnswerValue::Choice(s) | AnswerValue::Text(s) => s.contains('\0'),
+            AnswerValue::Choices(cs) => cs.iter().any(|c| c.contains('\0')),
+            AnswerValue::Matrix(_) | AnswerValue::Number(_) => false,
+        };
+        if qid.contains('\0') || has_nul {
+            errors.push(nul_error(field()));
+        }
+        if let AnswerValue::Matrix(m) = value {
+            for (statement, code) in m {
+                if statement.contains('\0') || code.contains('\0') {
+                    errors.push(nul_error(format!("{}.{}", field(), printable(statement))));
                 }
             }
-            AnswerValue::Number(_) => {}
         }
     }
     if errors.is_empty() {
@@ -66,10 +71,8 @@ pub fn check_storable(save: &PageSave) -> Result<(), Vec<AnswerError>> {
     }
 }
 
-fn nul_free(s: &str, field: &str, errors: &mut Vec<AnswerError>) {
-    if s.contains('\0') {
-        errors.push(AnswerError::new(field, "contains the character U+0000, which cannot be stored"));
-    }
+fn nul_error(field: String) -> AnswerError {
+    AnswerError::new(field, "contains the character U+0000, which cannot be stored")
 }
 
 /// A string as it can go into an error message or a database: U+0000 replaced by U+FFFD.

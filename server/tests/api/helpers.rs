@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use quire_server::config::{Secret, ServeConfig};
-use quire_server::group_commit::{CommitFn, GroupCommitter, Writer};
+use quire_server::group_commit::CommitFn;
 use quire_server::roster::{self, CodeRow};
 use quire_server::{launch, surveys, AppState};
 use quire_shared::sample::answer_page;
@@ -71,14 +71,11 @@ async fn spawn_app_inner(pool: PgPool, configure: impl FnOnce(&mut ServeConfig),
     configure(&mut config);
     let listener = tokio::net::TcpListener::bind(config.bind).await.unwrap_or_else(|e| panic!("{e}"));
     let base = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
-    let mut state = AppState::new(pool.clone(), config).await.unwrap_or_else(|e| panic!("{e:?}"));
-    if let Some(commit) = commit {
-        // The committers started by `new` stop by themselves once their queue's sender is dropped here.
-        state.writer = Writer::new(pool.clone(), commit, state.metrics.clone());
-        state.committer = state.config.group_commit.then(|| {
-            GroupCommitter::start(state.writer.clone(), state.config.group_commit_config(), state.metrics.clone())
-        });
+    let state = match commit {
+        Some(commit) => AppState::with_commit(pool.clone(), config, commit).await,
+        None => AppState::new(pool.clone(), config).await,
     }
+    .unwrap_or_else(|e| panic!("{e:?}"));
     tokio::spawn(launch(listener, state, std::future::pending()));
     TestApp { base, http: reqwest::Client::new(), pool, codes, survey, static_dir, dist_dir }
 }

@@ -202,7 +202,13 @@ async fn hostile_inputs_change_nothing_and_harm_no_one() {
     })
     .await;
 
-    out.case(&server, "every CSV download defuses formula cells", &AUDIT, async {
+    let csv_tables: Vec<&str> = AUDIT.iter().chain(&INGEST).copied().collect();
+    out.case(&server, "every CSV download defuses formula cells", &csv_tables, async {
+        // The person with formula roster fields sends a refused save, so that they appear in quarantine.csv too.
+        let f1 = server.login("F1", 23).await?;
+        let mut refused = server.save(1, 1);
+        refused["answers"]["no_such_question"] = json!({"text": "=1+1"});
+        expect_rejected(&server.sync(&f1, vec![refused], 23).await?, 0, "")?;
         let admin = server.admin_session(23).await?;
         let codes = server.get(&format!("/admin/surveys/{SURVEY}/codes.csv"), Some(&admin), 23).await?;
         let codes = codes.text().await.map_err(|e| e.to_string())?;
@@ -216,6 +222,11 @@ async fn hostile_inputs_change_nothing_and_harm_no_one() {
         let export = export.text().await.map_err(|e| e.to_string())?;
         if !export.contains("'@SUM(1)") || export.contains(",@SUM(1)") {
             return Err(format!("export.csv: the formula class is not defused: {}", first_line_with(&export, "SUM")));
+        }
+        let quarantine = server.get(&format!("/admin/surveys/{SURVEY}/quarantine.csv"), Some(&admin), 23).await?;
+        let quarantine = quarantine.text().await.map_err(|e| e.to_string())?;
+        if !quarantine.contains("'@SUM(1)") || quarantine.contains(",@SUM(1)") {
+            return Err(format!("quarantine.csv: not defused: {}", first_line_with(&quarantine, "SUM")));
         }
         Ok(())
     })
