@@ -67,6 +67,9 @@ enum Screen {
 #[component]
 pub fn App() -> impl IntoView {
     let screen = RwSignal::new(Screen::Starting);
+    // What is typed in the sign-in field outlives the sign-in screen, so a wrong code can be corrected instead of
+    // typed again; it is cleared once someone is signed in (the next person on a shared computer starts empty).
+    let entered = RwSignal::new(String::new());
     let ctx: RwSignal<Option<Ctx>> = RwSignal::new(None);
     spawn_local(async move {
         browser::register_service_worker();
@@ -122,7 +125,7 @@ pub fn App() -> impl IntoView {
                         <p role="alert">"Storage is turned off or unavailable here (" {e} "). Please use another browser or ask for help."</p>
                     </section>
                 }.into_any(),
-                (Screen::SignIn { error }, Some(c)) => sign_in_view(c, screen, error).into_any(),
+                (Screen::SignIn { error }, Some(c)) => sign_in_view(c, screen, entered, error).into_any(),
                 (Screen::Loading, _) | (Screen::SignIn { .. }, None) =>
                     view! { <p role="status">"Loading your survey…"</p> }.into_any(),
                 (Screen::AlreadyCompleted, _) => view! {
@@ -139,24 +142,46 @@ pub fn App() -> impl IntoView {
     }
 }
 
-fn sign_in_view(ctx: Ctx, screen: RwSignal<Screen>, error: Option<String>) -> impl IntoView {
-    let code = RwSignal::new(String::new());
+fn sign_in_view(ctx: Ctx, screen: RwSignal<Screen>, code: RwSignal<String>, error: Option<String>) -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let entered = code.get_untracked();
         screen.set(Screen::Loading);
-        spawn_local(sign_in(ctx, screen, entered));
+        spawn_local(async move {
+            sign_in(ctx, screen, entered).await;
+            if !matches!(screen.get_untracked(), Screen::SignIn { .. }) {
+                code.set(String::new());
+            }
+        });
     };
     view! {
         <form on:submit=submit aria-labelledby="signin-title" novalidate>
             <h1 id="signin-title">"Sign in to your survey"</h1>
+            <p id="code-help">
+                "Type the access code printed on your slip (12 letters and numbers; dashes and spaces do not matter), "
+                "then press Start. Your answers are kept on this device as you go and sent when there is a connection."
+            </p>
             <label for="code">"Access code"</label>
             <input id="code" name="code" autocomplete="off" autocapitalize="characters" spellcheck="false" required
-                aria-describedby="code-error" aria-invalid=error.is_some().then_some("true")
+                aria-describedby="code-help code-error" aria-invalid=error.is_some().then_some("true")
                 prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev)) />
             <p id="code-error" role="alert">{error}</p>
             <button type="submit">"Start"</button>
         </form>
+    }
+}
+
+/// Enter in an answer field does not turn the page (a browser submits a form on Enter in any of its inputs): a
+/// respondent finishing a number or a line of text expects to stay, not to find the next page. The Next button, and
+/// Enter on it, still turn it; Enter in a multi-line answer still starts a new line.
+fn keep_enter_in_inputs(ev: leptos::ev::KeyboardEvent) {
+    use wasm_bindgen::JsCast;
+    let in_input = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|e| e.tag_name().eq_ignore_ascii_case("input"));
+    if ev.key() == "Enter" && in_input {
+        ev.prevent_default();
     }
 }
 
@@ -365,7 +390,8 @@ fn page_view(run: Run) -> impl IntoView {
         let page_id: Arc<str> = page.id.as_str().into();
         let questions = page.questions.iter().map(|q| crate::form::question(run, page_id.clone(), q)).collect_view();
         view! {
-            <form class="page" data-page=page.id.clone() on:submit=move |ev| { ev.prevent_default(); run.next(); } novalidate>
+            <form class="page" data-page=page.id.clone() on:submit=move |ev| { ev.prevent_default(); run.next(); }
+                on:keydown=keep_enter_in_inputs novalidate>
                 <h2 id="page-title" tabindex="-1">{title}</h2>
                 <div id="error-summary" tabindex="-1" role="alert">
                     {move || run.errors.with(|e| !e.is_empty()).then(|| t(&lang.get(), Msg::FixErrors))}

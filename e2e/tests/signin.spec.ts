@@ -1,12 +1,33 @@
 import { expect, test } from '@playwright/test';
 import { answerPages, newRespondents, respondentId, signIn } from './helpers';
 
-test('a wrong code gets a clear message', async ({ page }) => {
+test('a wrong code gets a clear message and stays in the field to be corrected', async ({ page }) => {
   await page.goto('/');
+  await expect(page.locator('#code-help')).toContainText('printed on your slip');
   await page.getByLabel('Access code').fill('AAAA-AAAA-AAAA');
   await page.getByRole('button', { name: 'Start' }).click();
   await expect(page.getByRole('alert')).toContainText('not valid');
   await expect(page.getByLabel('Access code')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByLabel('Access code')).toHaveValue('AAAA-AAAA-AAAA');
+});
+
+test('Enter in the code field signs in; Enter in an answer field does not turn the page', async ({ page }) => {
+  const [code] = newRespondents(1);
+  await page.goto('/');
+  await page.getByLabel('Access code').fill(code);
+  await page.getByLabel('Access code').press('Enter');
+  await expect(page.locator('form.page')).toHaveAttribute('data-page', 'about');
+  await page.locator('input[name="q-role"][value="student"]').check();
+  const years = page.locator('#q-years_at_school');
+  await years.fill('3');
+  await years.press('Enter');
+  const other = page.locator('#q-home_languages_other');
+  if (await other.isVisible()) await other.press('Enter');
+  // Give a page turn time to happen if it were going to.
+  await page.waitForTimeout(300);
+  await expect(page.locator('form.page')).toHaveAttribute('data-page', 'about');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page.locator('form.page')).toHaveAttribute('data-page', 'student_01');
 });
 
 test('the survey is downloaded once, cacheable forever, and not again after a reload', async ({ page }) => {
