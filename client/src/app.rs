@@ -311,7 +311,6 @@ fn survey_view(ctx: Ctx, screen: RwSignal<Screen>, run: Run) -> impl IntoView {
     let survey = run.survey();
     let s = survey.survey();
     let default = s.default_language.clone();
-    let total = s.pages.len();
     let lang = run.lang;
     let title = {
         let (t, d) = (s.title.clone(), default.clone());
@@ -355,10 +354,21 @@ fn survey_view(ctx: Ctx, screen: RwSignal<Screen>, run: Run) -> impl IntoView {
         status.active.set(None);
         screen.set(Screen::SignIn { error: None });
     };
+    // Counted over the pages this respondent will see given their answers so far (the page on screen included), so
+    // that "Page 3 of 33" means 30 more to go; the total changes as answers open or close skip-logic branches.
+    let counts = Memo::new(move |_| {
+        let survey = run.survey();
+        let index = run.page.get();
+        run.answers.with(|a| {
+            let shown: Vec<usize> = (0..survey.survey().pages.len())
+                .filter(|&i| i == index || navigation::page_visible(&survey, i, a))
+                .collect();
+            (shown.iter().position(|&i| i == index).map_or(1, |p| p + 1), shown.len())
+        })
+    });
     let progress = move || {
-        t(&lang.get(), Msg::PageOf)
-            .replace("{n}", &(run.page.get() + 1).to_string())
-            .replace("{total}", &total.to_string())
+        let (n, total) = counts.get();
+        t(&lang.get(), Msg::PageOf).replace("{n}", &n.to_string()).replace("{total}", &total.to_string())
     };
     view! {
         <header class="bar">
@@ -367,7 +377,7 @@ fn survey_view(ctx: Ctx, screen: RwSignal<Screen>, run: Run) -> impl IntoView {
             <button type="button" class="quiet" on:click=sign_out>{move || t(&lang.get(), Msg::SignOut)}</button>
         </header>
         <div class="progress">
-            <progress max=total value=move || run.page.get() + 1 aria-hidden="true"></progress>
+            <progress max=move || counts.get().1 value=move || counts.get().0 aria-hidden="true"></progress>
             <span>{progress}</span>
         </div>
         <p class="sync" role="status" data-pending=move || status.pending.get()>{status_text}</p>

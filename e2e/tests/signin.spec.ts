@@ -40,7 +40,10 @@ test('the survey is downloaded once, cacheable forever, and not again after a re
   await page.getByLabel('Access code').fill(code.toLowerCase());
   await page.getByRole('button', { name: 'Start' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('School Climate Survey 2026');
-  await expect(page.locator('.progress')).toContainText('Page 1 of 60');
+  // Before the role is known, only the pages everyone sees count; a student sees 33 of the 60.
+  await expect(page.locator('.progress')).toContainText('Page 1 of 2');
+  await page.locator('input[name="q-role"][value="student"]').check();
+  await expect(page.locator('.progress')).toContainText('Page 1 of 33');
   await answerPages(page, 0, 2);
   await page.reload();
   await expect(page.locator('form.page')).toHaveAttribute('data-page', 'student_02');
