@@ -18,6 +18,10 @@ use crate::ui::{self, t, Msg};
 
 /// Per-tab key naming the respondent signed in on this tab.
 const TAB_RESPONDENT: &str = "quire.respondent";
+/// Per-tab key set when this tab's respondent has finished (its value: the language they used), so that a reload of
+/// the thank-you screen says they have finished even after their local data was deleted, instead of asking for a
+/// code. Cleared by "next person" and by any sign-in.
+const TAB_FINISHED: &str = "quire.finished";
 
 struct Services {
     store: Store,
@@ -60,6 +64,8 @@ enum Screen {
     Loading,
     Survey(Run),
     AlreadyCompleted,
+    /// This tab's respondent finished; their local data may already be gone. The language they used.
+    Finished(String),
     /// IndexedDB cannot be opened (e.g. disabled by policy): nothing could be kept safe.
     NoStorage(String),
 }
@@ -105,7 +111,10 @@ pub fn App() -> impl IntoView {
         match (resumed, browser::take_code_param()) {
             (Some(run), _) => screen.set(Screen::Survey(run)),
             (None, Some(code)) => sign_in(c, screen, code).await,
-            (None, None) => screen.set(Screen::SignIn { error: None }),
+            (None, None) => match tab::get(TAB_FINISHED) {
+                Some(lang) => screen.set(Screen::Finished(lang)),
+                None => screen.set(Screen::SignIn { error: None }),
+            },
         }
     });
 
@@ -135,6 +144,19 @@ pub fn App() -> impl IntoView {
                         <button type="button" on:click=move |_| screen.set(Screen::SignIn { error: None })>"Back"</button>
                     </section>
                 }.into_any(),
+                (Screen::Finished(lang), _) => {
+                    // Only what is sure: they finished. Whether every answer reached the server was shown before.
+                    let next_person = move |_| {
+                        tab::remove(TAB_FINISHED);
+                        screen.set(Screen::SignIn { error: None });
+                    };
+                    view! {
+                        <section class="done">
+                            <h1>{t(&lang, Msg::DoneTitle)}</h1>
+                            <button type="button" on:click=next_person>{t(&lang, Msg::NextPerson)}</button>
+                        </section>
+                    }.into_any()
+                }
                 (Screen::Survey(run), Some(c)) => survey_view(c, screen, run).into_any(),
                 (Screen::Survey(_), None) => ().into_any(),
             }}
@@ -298,6 +320,7 @@ async fn open(ctx: Ctx, mut session: Session, from_server: bool) -> Result<Run, 
         session.language = survey.survey().default_language.clone();
     }
     tab::set(TAB_RESPONDENT, &session.respondent_id.to_string());
+    tab::remove(TAB_FINISHED);
     ctx.status.active.set(Some(session.respondent_id));
     ctx.status.signed_out.set(false);
     ctx.status.refresh(&store).await;
@@ -422,7 +445,9 @@ fn page_view(run: Run) -> impl IntoView {
 
 fn done_view(run: Run, status: SyncStatus, screen: RwSignal<Screen>) -> impl IntoView {
     let lang = run.lang;
+    tab::set(TAB_FINISHED, &lang.get_untracked());
     let next_person = move |_| {
+        tab::remove(TAB_FINISHED);
         tab::remove(TAB_RESPONDENT);
         status.active.set(None);
         screen.set(Screen::SignIn { error: None });

@@ -105,3 +105,17 @@ test('signing in on another device continues from what the server holds', async 
   }
   await other.close();
 });
+
+test('reloading the thank-you screen still says the survey is finished', async ({ page }) => {
+  const [code] = newRespondents(1);
+  await signIn(page, code);
+  await answerPages(page, 3);
+  await expect(page.locator('.done p[data-synced]')).toHaveAttribute('data-synced', 'true', { timeout: 30_000 });
+  await expect(page.locator('p.sync')).toHaveText('All answers saved', { timeout: 30_000 });
+  await page.reload();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Thank you! You have finished the survey.');
+  await page.getByRole('button', { name: 'Done — next person' }).click();
+  await expect(page.getByLabel('Access code')).toBeVisible();
+  await page.reload();
+  await expect(page.getByLabel('Access code')).toBeVisible();
+});
