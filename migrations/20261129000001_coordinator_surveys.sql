@@ -5,3 +5,11 @@ create table coordinator_surveys (
     survey_id  text not null references surveys (survey_id) on delete cascade,
     primary key (admin_id, survey_id)
 );
+
+-- Coordinators who existed before grants keep what they could reach: the surveys that have people at their school.
+insert into coordinator_surveys (admin_id, survey_id)
+select distinct a.id, g.survey_id
+from admins a
+join group_progress g on g.school = a.school
+where a.role = 'coordinator'
+on conflict do nothing;

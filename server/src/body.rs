@@ -20,8 +20,8 @@ pub async fn read(body: Body, limit: usize, deadline: Duration) -> Result<Bytes,
     read_charged(body, limit, deadline, None).await.map(|(bytes, _)| bytes)
 }
 
-/// The whole body, charging every KiB as it arrives to `budget` (one permit per KiB): a body holds only what it has
-/// actually sent, whatever its `Content-Length` says, and never more than `limit`. When the budget is spent, 503 (the
+/// The whole body, charging every byte as it arrives to `budget` (one permit per byte): a body holds only what it
+/// has actually sent, whatever its `Content-Length` says, and never more than `limit`. When the budget is spent, 503 (the
 /// client retries; nothing was read into a save). The permit is returned for the caller to hold while it works on
 /// the body.
 pub async fn read_charged(
@@ -35,7 +35,6 @@ pub async fn read_charged(
         let mut chunks: Vec<Bytes> = Vec::new();
         let mut len = 0usize;
         let mut held: Option<OwnedSemaphorePermit> = None;
-        let mut charged_kib = 0usize;
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| {
                 if e.to_string().contains("length limit") {
@@ -48,21 +47,17 @@ pub async fn read_charged(
             if len > limit {
                 return Err(too_large(limit));
             }
-            chunks.push(chunk);
-            if let Some(budget) = budget {
-                let need = len.div_ceil(1024) - charged_kib;
-                if need > 0 {
-                    let permit = budget
-                        .clone()
-                        .try_acquire_many_owned(need as u32)
-                        .map_err(|_| ApiError::Overloaded("the server is busy; retry shortly"))?;
-                    match held.as_mut() {
-                        Some(h) => h.merge(permit),
-                        None => held = Some(permit),
-                    }
-                    charged_kib += need;
+            if let (Some(budget), Ok(n @ 1..)) = (budget, u32::try_from(chunk.len())) {
+                let permit = budget
+                    .clone()
+                    .try_acquire_many_owned(n)
+                    .map_err(|_| ApiError::Overloaded("the server is busy; retry shortly"))?;
+                match held.as_mut() {
+                    Some(h) => h.merge(permit),
+                    None => held = Some(permit),
                 }
             }
+            chunks.push(chunk);
         }
         let bytes = match chunks.len() {
             0 => Bytes::new(),

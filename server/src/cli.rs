@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use quire_shared::ValidSurvey;
 use sqlx::PgPool;
 
-use crate::admin::auth::{create_admin, Role};
+use crate::admin::auth::{create_admin, grant_surveys, Role};
 use crate::config::{DbConfig, ServeConfig};
 use crate::roster::{format_code, CodeRow};
 use crate::{connect, launch, surveys, AppState, MIGRATOR};
@@ -57,6 +57,14 @@ pub enum Command {
         /// Read from this variable, or else from the first line of standard input (never a flag: flags show in `ps`).
         #[arg(long, default_value = "QUIRE_ADMIN_PASSWORD")]
         password_env: String,
+    },
+    /// Grant a school coordinator more surveys (their password and school stay as they are).
+    Grant {
+        #[arg(long)]
+        email: String,
+        /// A survey to grant (repeat for several).
+        #[arg(long = "survey", required = true)]
+        surveys: Vec<String>,
     },
     /// Load and publish the example survey and demo roster (safe to repeat) and print a few access codes.
     Demo {
@@ -115,6 +123,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             create_admin(&pool, &email, &password, role, school.as_deref(), &surveys).await?;
             println!("{} can now sign in at /admin as {}", email.to_lowercase(), role.as_str());
+            Ok(())
+        }
+        Command::Grant { email, surveys } => {
+            grant_surveys(&pool, &email, &surveys).await?;
+            println!("{} may now work on {}", email.to_lowercase(), surveys.join(", "));
             Ok(())
         }
         Command::Demo { survey, roster, static_dir } => {

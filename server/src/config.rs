@@ -115,6 +115,10 @@ pub struct ServeConfig {
     /// storm's parsing starve `/healthz` (3.4 s, measured).
     #[arg(long, env = "QUIRE_MAX_SYNC_BYTES_IN_FLIGHT", default_value_t = 4 * 1024 * 1024)]
     pub max_sync_bytes_in_flight: usize,
+    /// Sync requests one respondent may have in flight at once (the app sends one at a time; a retry may overlap an
+    /// abandoned one). Beyond, 503: one client cannot take every slot and the whole body budget.
+    #[arg(long, env = "QUIRE_SYNC_PER_RESPONDENT", default_value_t = 2)]
+    pub sync_per_respondent: u32,
     /// Expose `POST /api/v1/bench/noop` (token check and body parse, no database): the HTTP floor for benchmarks.
     #[arg(long, env = "QUIRE_BENCH_ENDPOINTS", default_value_t = false, action = clap::ArgAction::Set)]
     pub bench_endpoints: bool,
@@ -156,6 +160,7 @@ impl ServeConfig {
             ingest_queue: 4096,
             max_sync_in_flight: 4096,
             max_sync_bytes_in_flight: 4 * 1024 * 1024,
+            sync_per_respondent: 2,
             bench_endpoints: false,
             admin_session_hours: 12,
             secure_cookies: true,
@@ -200,7 +205,8 @@ impl ServeConfig {
         within("QUIRE_COMMITTERS", self.committers as u64, 64)?;
         within("QUIRE_INGEST_QUEUE", self.ingest_queue as u64, 1 << 20)?;
         within("QUIRE_MAX_SYNC_IN_FLIGHT", self.max_sync_in_flight as u64, 1 << 20)?;
-        within("QUIRE_MAX_SYNC_BYTES_IN_FLIGHT", self.max_sync_bytes_in_flight as u64, 1 << 34)?;
+        within("QUIRE_SYNC_PER_RESPONDENT", self.sync_per_respondent.into(), 1024)?;
+        within("QUIRE_MAX_SYNC_BYTES_IN_FLIGHT", self.max_sync_bytes_in_flight as u64, 1 << 31)?;
         within("QUIRE_MAX_BODY_BYTES", self.max_body_bytes as u64, (self.max_sync_bytes_in_flight / 2) as u64)
             .map_err(|e| e.context("one sync body may hold at most half of QUIRE_MAX_SYNC_BYTES_IN_FLIGHT"))?;
         anyhow::ensure!(

@@ -176,7 +176,14 @@ impl Writer {
     /// (5xx) and the device keeps the save: a rejection is only sent for a save the server has kept.
     async fn isolate(&self, job: &Job, why: &str) -> Result<Vec<Ack>, String> {
         let mut acks = Vec::with_capacity(job.checked.len());
-        self.isolate_range(job, 0, job.checked.len(), why, &mut acks).await?;
+        let n = job.checked.len();
+        // The whole job was just refused: start from its halves (a job of one save goes straight to quarantine).
+        if n > 1 {
+            self.isolate_range(job, 0, n / 2, why, &mut acks).await?;
+            self.isolate_range(job, n / 2, n, why, &mut acks).await?;
+        } else {
+            self.isolate_range(job, 0, n, why, &mut acks).await?;
+        }
         acks.sort_by_key(|a| a.index);
         Ok(acks)
     }
@@ -225,11 +232,23 @@ impl Writer {
     }
 }
 
-/// The database refused what it was given (SQLSTATE class 22 data exception, 23 integrity, 54 program limit such
-/// as an index row too large), or the driver could not encode it: retrying the same group would fail the same way.
+/// The database refused a value it was given, or the driver could not encode one: retrying the same group would fail
+/// the same way, and one of its saves is to blame. Only the refusals a save's content can cause count (the kinds
+/// `check_storable` exists to prevent); anything else — a constraint, a schema or SQL mistake — fails the group as a
+/// server fault, so that a systematic error never turns into every valid save being rejected.
+const REFUSED_VALUE: [&str; 7] = [
+    "22P05", // untranslatable character (U+0000 in jsonb)
+    "22021", // character not in repertoire (U+0000 in text)
+    "22001", // string data right truncation
+    "22003", // numeric value out of range
+    "22007", // invalid datetime format
+    "22008", // datetime field overflow
+    "54000", // program limit exceeded (an index row too large)
+];
+
 fn refused_data(e: &sqlx::Error) -> bool {
     match e {
-        sqlx::Error::Database(db) => db.code().is_some_and(|c| ["22", "23", "54"].iter().any(|k| c.starts_with(k))),
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| REFUSED_VALUE.contains(&c.as_ref())),
         sqlx::Error::Encode(_) => true,
         _ => false,
     }
@@ -308,9 +327,12 @@ async fn supervise(
     loop {
         match tokio::spawn(committer(rx.clone(), writer.clone(), config)).await {
             Ok(()) => break,
+            Err(e) if e.is_cancelled() => break,
             Err(e) => {
                 tracing::error!(error = %e, "a group committer stopped; starting it again");
                 metrics.count_committer_restart();
+                // Not a tight loop if it keeps failing at once.
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
     }

@@ -71,8 +71,10 @@ pub struct Shared {
     pub committer: Option<GroupCommitter>,
     /// Admission control for sync requests (`QUIRE_MAX_SYNC_IN_FLIGHT`).
     pub sync_permits: Arc<tokio::sync::Semaphore>,
-    /// The sync body budget, one permit per KiB (`max_sync_bytes_in_flight`).
-    pub sync_kib: Arc<tokio::sync::Semaphore>,
+    /// The sync body budget, one permit per byte (`max_sync_bytes_in_flight`, at most 2 GiB).
+    pub sync_bytes: Arc<tokio::sync::Semaphore>,
+    /// Sync requests in flight per respondent (`QUIRE_SYNC_PER_RESPONDENT` at most).
+    pub sync_by_respondent: Arc<dashmap::DashMap<uuid::Uuid, u32>>,
     pub respondent_limits: Arc<sign_in_limits::RespondentLimits>,
     pub admin_limits: Arc<sign_in_limits::AdminLimits>,
     /// Administrator password checks running at once (`QUIRE_ADMIN_SIGN_IN_CONCURRENCY`).
@@ -115,7 +117,8 @@ impl AppState {
             writer,
             committer,
             sync_permits: Arc::new(tokio::sync::Semaphore::new(config.max_sync_in_flight.max(1))),
-            sync_kib: Arc::new(tokio::sync::Semaphore::new(config.max_sync_bytes_in_flight.div_ceil(1024).max(1))),
+            sync_bytes: Arc::new(tokio::sync::Semaphore::new(config.max_sync_bytes_in_flight.max(1))),
+            sync_by_respondent: Arc::default(),
             tokens: TokenKeys::new(&config.token_secret, config.token_ttl_hours),
             surveys: Arc::new(SurveyStore::preload(&pool).await?),
             metrics,

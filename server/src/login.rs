@@ -23,10 +23,13 @@ pub async fn login(
     headers: axum::http::HeaderMap,
     body: axum::body::Body,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    if let Err(e) = state.respondent_limits.attempt(ip) {
-        state.metrics.count_throttled(false);
-        return Err(e);
-    }
+    let _slot = match state.respondent_limits.attempt(ip) {
+        Ok(slot) => slot,
+        Err(e) => {
+            state.metrics.count_throttled(false);
+            return Err(e);
+        }
+    };
     require_json(&headers)?;
     let bytes = crate::body::read(body, LOGIN_BODY_BYTES, state.config.body_timeout()).await?;
     let req: LoginRequest = parse_json(&bytes)?;

@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
@@ -48,7 +48,20 @@ impl FromRequestParts<AppState> for ClientIp {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
             .and_then(|v| v.trim().parse::<IpAddr>().ok());
-        Ok(ClientIp(forwarded.unwrap_or_else(|| crate::serve::peer_ip(&parts.extensions))))
+        Ok(ClientIp(grouped(forwarded.unwrap_or_else(|| crate::serve::peer_ip(&parts.extensions)))))
+    }
+}
+
+/// An IPv6 client counts as its /64: one subscriber is routinely given a whole /64, and counting each of its
+/// addresses apart would give a guesser 2^64 fresh allowances.
+fn grouped(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            IpAddr::from([s[0], s[1], s[2], s[3], 0, 0, 0, 0])
+        }
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
     }
 }
 
@@ -64,6 +77,29 @@ pub struct RespondentLimits {
     failures: DefaultKeyedRateLimiter<IpAddr>,
     /// Addresses that spent their wrong-code allowance, and until when they wait.
     blocked: Mutex<HashMap<IpAddr, Instant>>,
+    /// Sign-ins being looked up per address. At most the wrong-code allowance at once: wrong codes are counted
+    /// after their lookup, so without this many sent at once would all be looked up before the first was counted.
+    in_flight: Arc<dashmap::DashMap<IpAddr, u32>>,
+    failures_per_minute: u32,
+}
+
+/// Lookups in flight per address are allowed up to the wrong-code allowance, and never fewer than this: a class
+/// clicking Start together must not be turned away for arriving in the same millisecond.
+const MIN_LOOKUPS_IN_FLIGHT: u32 = 64;
+
+/// A sign-in being looked up; frees its place when dropped.
+pub struct LoginSlot {
+    map: Arc<dashmap::DashMap<IpAddr, u32>>,
+    ip: IpAddr,
+}
+
+impl Drop for LoginSlot {
+    fn drop(&mut self) {
+        self.map.remove_if_mut(&self.ip, |_, n| {
+            *n -= 1;
+            *n == 0
+        });
+    }
 }
 
 impl RespondentLimits {
@@ -73,11 +109,14 @@ impl RespondentLimits {
             attempts: RateLimiter::keyed(quota(per_minute)),
             failures: RateLimiter::keyed(quota(failures_per_minute)),
             blocked: Mutex::default(),
+            in_flight: Arc::default(),
+            failures_per_minute,
         }
     }
 
-    /// Before a sign-in is looked at: `Err` (429) when this address has used its allowance.
-    pub fn attempt(&self, ip: IpAddr) -> Result<(), ApiError> {
+    /// Before a sign-in is looked at: `Err` (429) when this address has used its allowance. Hold the slot until the
+    /// lookup has been counted (`failed`).
+    pub fn attempt(&self, ip: IpAddr) -> Result<LoginSlot, ApiError> {
         let message = "too many sign-ins from this network; wait a moment and try again";
         if let Some(until) = self.blocked.lock().unwrap_or_else(|e| e.into_inner()).get(&ip) {
             let now = Instant::now();
@@ -91,7 +130,13 @@ impl RespondentLimits {
         if self.attempts.len() > MAX_KEYS {
             self.attempts.retain_recent();
         }
-        Ok(())
+        let mut n = self.in_flight.entry(ip).or_insert(0);
+        if *n >= self.failures_per_minute.max(MIN_LOOKUPS_IN_FLIGHT) {
+            return Err(throttled(message, Duration::from_secs(1)));
+        }
+        *n += 1;
+        drop(n);
+        Ok(LoginSlot { map: self.in_flight.clone(), ip })
     }
 
     /// After a wrong code.
@@ -114,6 +159,8 @@ impl RespondentLimits {
 /// Failed sign-ins allowed per account and address within `LOCKOUT`.
 pub const MAX_FAILURES: u32 = 5;
 pub const LOCKOUT: Duration = Duration::from_secs(15 * 60);
+/// Characters of a typed address kept as a key (the longest valid address is 320).
+const MAX_EMAIL_CHARS: usize = 320;
 /// Failures of an account, from all addresses together, after which its attempts are paced.
 pub const PACE_AFTER: u32 = 10;
 pub const PACE: Duration = Duration::from_secs(2);
@@ -183,7 +230,14 @@ impl AdminLimits {
         if state.pairs.len() > MAX_KEYS {
             state.pairs.retain(|_, p| p.in_flight > 0 || !expired(p.since, now));
             state.accounts.retain(|_, a| !expired(a.since, now));
+            if state.pairs.len() > MAX_KEYS {
+                // Still full of live entries: a flood. Refuse newcomers rather than grow.
+                return Err(throttled("sign-in is busy; try again in a moment", Duration::from_secs(5)));
+            }
         }
+        // Keys hold at most an address's worth of the typed text: a 16 KiB "address" costs no more memory.
+        let email: String = email.chars().take(MAX_EMAIL_CHARS).collect();
+        let email = email.as_str();
         let key = (email.to_owned(), ip);
         let pair = state.pairs.entry(key.clone()).or_default();
         if expired(pair.since, now) {
@@ -194,11 +248,15 @@ impl AdminLimits {
             let wait = pair.since.map_or(LOCKOUT, |s| LOCKOUT.saturating_sub(now.duration_since(s)));
             return Err(throttled("too many failed sign-ins for this account; wait a few minutes", wait));
         }
+        let pair_has_failed = pair.failures > 0;
         let account = state.accounts.entry(email.to_owned()).or_default();
         if expired(account.since, now) {
             *account = AccountState::default();
         }
-        if account.failures >= PACE_AFTER {
+        // The pace holds back addresses that have already failed for this account. An address that has not (the
+        // administrator's own, typing the right password) is not queued behind a guesser polling from elsewhere;
+        // a guesser gets one unpaced try per fresh address.
+        if account.failures >= PACE_AFTER && pair_has_failed {
             if let Some(next) = account.next_allowed.filter(|n| *n > now) {
                 return Err(throttled("many failed sign-ins for this account; try again in a moment", next - now));
             }
@@ -212,10 +270,28 @@ impl AdminLimits {
 }
 
 impl Attempt<'_> {
+    /// The password was right: the pair's failures are forgotten (its other attempts in flight still count).
     pub fn succeeded(mut self) {
         self.done = true;
         let mut state = self.limits.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.pairs.remove(&self.key);
+        if let Some(pair) = state.pairs.get_mut(&self.key) {
+            pair.in_flight = pair.in_flight.saturating_sub(1);
+            pair.failures = 0;
+            pair.since = None;
+            if pair.in_flight == 0 {
+                state.pairs.remove(&self.key);
+            }
+        }
+    }
+
+    /// The server could not decide (busy, database error): the attempt is released without counting against anyone,
+    /// so that a flood elsewhere that keeps the password checks busy cannot run up the administrator's own count.
+    pub fn abandon(mut self) {
+        self.done = true;
+        let mut state = self.limits.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(pair) = state.pairs.get_mut(&self.key) {
+            pair.in_flight = pair.in_flight.saturating_sub(1);
+        }
     }
 
     pub fn failed(mut self) {
@@ -286,20 +362,38 @@ mod tests {
                 a.failed();
             }
         }
-        // The next attempt passes and starts the pace; one straight after it waits at most PACE.
-        assert!(limits.begin("admin@x", ip(100)).map(Attempt::failed).is_ok());
-        match limits.begin("admin@x", ip(7)) {
+        // An address that has failed before is paced: one try, then a wait of at most PACE.
+        assert!(limits.begin("admin@x", ip(10)).map(Attempt::failed).is_ok());
+        match limits.begin("admin@x", ip(10)) {
             Err(ApiError::TooManyRequests { retry_after, .. }) => assert!(retry_after <= PACE),
             Err(e) => panic!("{e}"),
             Ok(_) => panic!("not paced"),
         };
+        // The administrator's own address, which has not failed, is not queued behind the guesser.
+        let own = limits.begin("admin@x", ip(7));
+        assert!(own.is_ok());
+        if let Ok(a) = own {
+            a.succeeded();
+        }
+    }
+
+    #[test]
+    fn a_server_side_failure_is_not_counted_against_the_account() {
+        let limits = AdminLimits::default();
+        for _ in 0..(MAX_FAILURES * 2) {
+            if let Ok(a) = limits.begin("admin@x", ip(1)) {
+                a.abandon();
+            }
+        }
+        assert!(limits.begin("admin@x", ip(1)).is_ok());
     }
 
     #[test]
     fn respondent_failures_block_the_address_only() {
         let limits = RespondentLimits::new(1000, 3);
         for _ in 0..4 {
-            assert!(limits.attempt(ip(1)).is_ok());
+            let slot = limits.attempt(ip(1));
+            assert!(slot.is_ok());
             limits.failed(ip(1));
         }
         assert!(matches!(limits.attempt(ip(1)), Err(ApiError::TooManyRequests { .. })));
@@ -307,8 +401,27 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_clients_count_as_their_slash_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap_or(ip(0));
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap_or(ip(0));
+        assert_eq!(grouped(a), grouped(b));
+        assert_ne!(grouped(a), grouped("2001:db8:1:3::1".parse().unwrap_or(ip(0))));
+        assert_eq!(grouped("::ffff:192.0.2.1".parse().unwrap_or(ip(0))), ip(1));
+        assert_eq!(grouped(ip(5)), ip(5));
+    }
+
+    #[test]
     fn a_classroom_behind_one_address_signs_in() {
         let limits = RespondentLimits::new(300, 30);
         assert!((0..40).all(|_| limits.attempt(ip(9)).is_ok()));
+    }
+
+    #[test]
+    fn concurrent_lookups_from_one_address_are_bounded() {
+        let limits = RespondentLimits::new(1000, 100);
+        let held: Vec<_> = (0..150).filter_map(|_| limits.attempt(ip(4)).ok()).collect();
+        assert_eq!(held.len(), 100);
+        drop(held);
+        assert!(limits.attempt(ip(4)).is_ok());
     }
 }

@@ -241,6 +241,26 @@ pub async fn create_admin(
     .bind(school)
     .fetch_one(&mut *tx)
     .await?;
+    grant(&mut tx, id, surveys).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Grants a coordinator more surveys without touching their password (the `quire grant` command).
+pub async fn grant_surveys(pool: &PgPool, email: &str, surveys: &[String]) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    let row: Option<(Uuid, String)> = sqlx::query_as("select id, role from admins where email = lower($1)")
+        .bind(email)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some((id, role)) = row else { anyhow::bail!("no administrator or coordinator `{email}`") };
+    anyhow::ensure!(role == Role::Coordinator.as_str(), "`{email}` is an administrator, who needs no grant");
+    grant(&mut tx, id, surveys).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn grant(tx: &mut sqlx::PgConnection, id: Uuid, surveys: &[String]) -> anyhow::Result<()> {
     for survey in surveys {
         let known: Option<(String,)> = sqlx::query_as("select survey_id from surveys where survey_id = $1")
             .bind(survey)
@@ -253,8 +273,7 @@ pub async fn create_admin(
             .execute(&mut *tx)
             .await?;
     }
-    tx.commit().await?;
-    Ok(id)
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -322,7 +341,10 @@ pub async fn login(
             audit_failed_sign_in(&state, &email, ip).await;
             html::login_page(Some("That email and password do not match."), StatusCode::UNAUTHORIZED)
         }
-        Err(e) => e.into_response(),
+        Err(e) => {
+            attempt.abandon();
+            e.into_response()
+        }
     }
 }
 
@@ -344,8 +366,8 @@ async fn sign_in(state: &AppState, email: &str, password: String) -> Result<Opti
     // An unknown address costs the same hash as a known one, so timing does not tell which addresses exist.
     let (id, hash) = row.unwrap_or((Uuid::nil(), DUMMY_HASH.to_owned()));
     // At most `admin_sign_in_concurrency` checks at once, each about 19 MiB: a flood waits here instead of
-    // allocating. A wait longer than the body deadline is answered 503.
-    let permit = tokio::time::timeout(state.config.body_timeout(), state.argon2.clone().acquire_owned())
+    // allocating. A wait longer than `ARGON2_QUEUE_WAIT` is answered 503.
+    let permit = tokio::time::timeout(ARGON2_QUEUE_WAIT, state.argon2.clone().acquire_owned())
         .await
         .map_err(|_| ApiError::Overloaded("sign-in is busy; try again shortly"))?
         .map_err(|e| anyhow::anyhow!("argon2 limit closed: {e}"))?;
@@ -375,6 +397,9 @@ async fn sign_in(state: &AppState, email: &str, password: String) -> Result<Opti
     let secure = if state.config.secure_cookies { "; Secure" } else { "" };
     Ok(Some(format!("{COOKIE_NAME}={token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={}{secure}", hours * 3600)))
 }
+
+/// Longest a sign-in waits for a password check to be free before it is answered 503 (and not counted).
+const ARGON2_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// An argon2id hash of a random string: verifying against it takes as long as a real check and never succeeds.
 const DUMMY_HASH: &str =

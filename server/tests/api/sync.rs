@@ -3,7 +3,7 @@
 use quire_shared::{AckStatus, PageAnswers, SavedPage};
 use sqlx::PgPool;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 fn statuses(reply: &quire_shared::SyncReply) -> Vec<&'static str> {
     reply
@@ -87,7 +87,9 @@ async fn out_of_order_revisions_leave_the_highest(pool: PgPool) {
 
 #[sqlx::test(migrator = "quire_server::MIGRATOR")]
 async fn concurrent_batches_in_any_order_converge_on_the_highest(pool: PgPool) {
-    let app = std::sync::Arc::new(spawn_app(pool).await);
+    // Forty at once from one respondent (no device does that; admission allows 2 by default): the store's ordering
+    // is what is tested here.
+    let app = std::sync::Arc::new(spawn_app_with(pool, |c| c.sync_per_respondent = 64).await);
     let login = std::sync::Arc::new(app.login("S2").await);
     // 40 revisions of the same 4 pages, sent as 40 concurrent requests.
     let mut tasks = Vec::new();
