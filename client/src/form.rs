@@ -40,6 +40,7 @@ pub fn question(run: Run, page_id: Arc<str>, q: &Question) -> AnyView {
         {text(run, &q.text)}
         {q.required.then(|| view! { <span class="req" aria-hidden="true">" *"</span> })}
     };
+    let row_error = error.clone();
     let error_view = view! { <p class="error" id=err_id.clone()>{error}</p> };
     let required = q.required;
     let current = {
@@ -129,6 +130,35 @@ pub fn question(run: Run, page_id: Arc<str>, q: &Question) -> AnyView {
             .into_any()
         }
         QuestionKind::Likert { scale, statements } => {
+            // Which rows are unanswered, by their statement ids in the errors (`answers.q.s2`).
+            let missing = {
+                let (qid, run) = (qid.clone(), run);
+                move |sid: &str| {
+                    let field = format!("answers.{qid}.{sid}");
+                    run.errors.with(|es| es.iter().any(|e| e.field == field))
+                }
+            };
+            // The error names the rows to answer, in the language on screen, so that nobody hunts for them.
+            let error_view = {
+                let (statements, missing) = (statements.clone(), missing.clone());
+                let default = run.default_language();
+                let message = move || {
+                    row_error().map(|m| {
+                        let lang = run.lang.get();
+                        let rows: Vec<String> = statements
+                            .iter()
+                            .filter(|st| missing(&st.id))
+                            .map(|st| format!("“{}”", st.text.get(&lang, &default)))
+                            .collect();
+                        if rows.is_empty() {
+                            m
+                        } else {
+                            format!("{m}: {}", rows.join(", "))
+                        }
+                    })
+                };
+                view! { <p class="error" id=err_id.clone()>{message}</p> }
+            };
             let head = scale
                 .iter()
                 .map(|c| view! { <th scope="col" aria-hidden="true">{text(run, &c.label)}</th> })
@@ -142,8 +172,12 @@ pub fn question(run: Run, page_id: Arc<str>, q: &Question) -> AnyView {
                         .iter()
                         .map(|c| likert_cell(run, &qid, &sid, &row_id, c, required, current.clone(), set.clone()))
                         .collect_view();
+                    let invalid_row = {
+                        let (missing, sid) = (missing.clone(), sid.clone());
+                        move || missing(&sid).then_some("true")
+                    };
                     view! {
-                        <tr role="radiogroup" aria-labelledby=row_id.clone()>
+                        <tr role="radiogroup" aria-labelledby=row_id.clone() aria-invalid=invalid_row>
                             <th scope="row" id=row_id.clone()>{text(run, &s.text)}</th>
                             {cells}
                         </tr>

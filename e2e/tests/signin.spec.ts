@@ -119,3 +119,20 @@ test('reloading the thank-you screen still says the survey is finished', async (
   await page.reload();
   await expect(page.getByLabel('Access code')).toBeVisible();
 });
+
+test('a Likert error names the statements still to answer and marks their rows', async ({ page }) => {
+  const [code] = newRespondents(1);
+  await signIn(page, code);
+  await page.locator('input[name="q-role"][value="student"]').check();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page.locator('form.page')).toHaveAttribute('data-page', 'student_01');
+  // Only the first statement of the required matrix answered.
+  await page.locator('input[name="q-student_01_m1-s1"]').first().check();
+  await page.getByRole('button', { name: 'Next' }).click();
+  const error = page.locator('#q-student_01_m1-err');
+  await expect(error).toContainText('I feel safe in the bathrooms.');
+  await expect(error).toContainText('I feel safe travelling between home and school.');
+  await expect(error).not.toContainText('I feel safe in the hallways.');
+  await expect(page.locator('tr[aria-invalid="true"]')).toHaveCount(3);
+  await expect(page.locator('form.page')).toHaveAttribute('data-page', 'student_01');
+});
