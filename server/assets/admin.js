@@ -39,8 +39,15 @@
         const res = await fetch(form.action, { method: 'POST', headers, body, credentials: 'same-origin' });
         const data = await res.json().catch(() => ({}));
         if (res.ok) {
-          show(out, data.message ?? 'Done.', [], true);
-          if (data.redirect) setTimeout(() => { location.href = data.redirect; }, out ? 700 : 0);
+          const warnings = data.warnings ?? [];
+          show(out, data.message ?? 'Done.', warnings, true);
+          if (warnings.length && data.redirect && out) {
+            // Missing translations are worth reading: stay, with a link onwards.
+            const link = document.createElement('a');
+            link.href = data.redirect;
+            link.textContent = 'Continue to the survey';
+            out.append(link);
+          } else if (data.redirect) setTimeout(() => { location.href = data.redirect; }, out ? 700 : 0);
           else if (data.reload) setTimeout(() => location.reload(), 700);
         } else if (res.status === 401) {
           location.href = '/admin/login';

@@ -146,6 +146,7 @@ pub struct ValidSurvey {
     version: String,
     pages: HashMap<String, usize>,
     questions: HashMap<String, (usize, usize)>,
+    warnings: Vec<SurveyError>,
 }
 
 impl ValidSurvey {
@@ -166,7 +167,7 @@ impl ValidSurvey {
     }
 
     pub fn new(survey: Survey) -> Result<Self, Vec<SurveyError>> {
-        let errors = validate::check(&survey);
+        let (errors, warnings) = validate::check(&survey);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -178,7 +179,13 @@ impl ValidSurvey {
             .flat_map(|(pi, p)| p.questions.iter().enumerate().map(move |(qi, q)| (q.id.clone(), (pi, qi))))
             .collect();
         let version = content_hash(&survey);
-        Ok(ValidSurvey { survey, version, pages, questions })
+        Ok(ValidSurvey { survey, version, pages, questions, warnings })
+    }
+
+    /// What the survey lacks without being wrong: every text missing in a listed language (shown in the default
+    /// language instead), each with its path.
+    pub fn warnings(&self) -> &[SurveyError] {
+        &self.warnings
     }
 
     pub fn survey(&self) -> &Survey {

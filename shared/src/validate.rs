@@ -44,14 +44,17 @@ fn is_language_tag(tag: &str) -> bool {
 struct Checker<'a> {
     survey: &'a Survey,
     errors: Vec<SurveyError>,
+    warnings: Vec<SurveyError>,
     /// Question id → (page index, question index), filled in survey order so a condition can only see what came before.
     seen: HashMap<&'a str, (usize, usize)>,
 }
 
-pub(crate) fn check(survey: &Survey) -> Vec<SurveyError> {
-    let mut c = Checker { survey, errors: Vec::new(), seen: HashMap::new() };
+/// The survey's errors (any one keeps it from being stored) and its warnings: every text missing in a listed
+/// language, which a respondent choosing that language would see in the default language instead.
+pub(crate) fn check(survey: &Survey) -> (Vec<SurveyError>, Vec<SurveyError>) {
+    let mut c = Checker { survey, errors: Vec::new(), warnings: Vec::new(), seen: HashMap::new() };
     c.run();
-    c.errors
+    (c.errors, c.warnings)
 }
 
 impl<'a> Checker<'a> {
@@ -123,6 +126,11 @@ impl<'a> Checker<'a> {
         match text.0.get(default) {
             Some(t) if !t.trim().is_empty() => {}
             _ => self.err(path, format!("needs a non-empty text in the default language `{default}`")),
+        }
+        for lang in &self.survey.languages {
+            if lang != default && text.0.get(lang).is_none_or(|t| t.trim().is_empty()) {
+                self.warnings.push(SurveyError::new(format!("{path}.{lang}"), format!("no `{lang}` translation")));
+            }
         }
         for lang in text.0.keys() {
             if lang != default && !self.survey.languages.contains(lang) {
@@ -377,6 +385,16 @@ mod tests {
             Vec::<(String, String)>::new()
         );
         assert_eq!(errors(&survey(&uses(r#"{"all":[]}"#), ""))[0].1, "an empty list decides nothing");
+    }
+
+    #[test]
+    fn missing_translations_are_listed_per_language_as_warnings() {
+        // `es` is listed; the page title and the question have no Spanish text.
+        let q = r#"{"id":"q","text":{"en":"Q"},"type":"number"}"#;
+        let survey = ValidSurvey::parse(&survey(q, "")).unwrap_or_else(|e| panic!("{e:?}"));
+        let paths: Vec<&str> = survey.warnings().iter().map(|w| w.path.as_str()).collect();
+        assert_eq!(paths, ["$.pages[0].title.es", "$.pages[0].questions[0].text.es"]);
+        assert_eq!(survey.warnings()[0].message, "no `es` translation");
     }
 
     #[test]

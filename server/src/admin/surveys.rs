@@ -82,11 +82,18 @@ pub async fn upload(
     surveys::store_version(&state.pool, &survey, false, &state.config.static_dir).await?;
     let (id, version) = (&survey.survey().id, survey.version());
     audit::record(&state.pool, &admin, "survey.upload", Some(id), serde_json::json!({"version": version})).await?;
+    let warnings = survey.warnings();
+    let gaps = if warnings.is_empty() {
+        String::new()
+    } else {
+        format!(" ({} text(s) without a translation, listed under warnings)", warnings.len())
+    };
     Ok(Json(serde_json::json!({
         "survey_id": id,
         "version": version,
-        "message": format!("stored {id} version {}; publish it from the survey's page", &version[..12.min(version.len())]),
+        "message": format!("stored {id} version {}{gaps}; publish it from the survey's page", &version[..12.min(version.len())]),
         "redirect": format!("/admin/surveys/{}", url_param(id)),
+        "warnings": warnings.iter().map(|w| serde_json::json!({"path": w.path, "message": w.message})).collect::<Vec<_>>(),
     })))
 }
 

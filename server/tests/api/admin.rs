@@ -255,10 +255,23 @@ async fn survey_upload_errors_name_the_path_and_store_nothing(pool: PgPool) {
     assert_eq!(json(res).await["error"]["field"], "Content-Type");
     assert_eq!((app.count("survey_versions").await, app.count("surveys").await), before, "nothing stored");
 
-    // A good file is stored as a version, not published until asked.
+    // A good file is stored as a version, not published until asked. The example is translated throughout: no
+    // warnings. Without the Spanish of its first question, that text is listed (stored all the same).
     let body =
         json(boss.post(&app, "/admin/surveys", "application/json", &another_survey("district-2027")).await).await;
+    assert_eq!(body["warnings"], serde_json::json!([]), "{body}");
     let version = body["version"].as_str().unwrap_or_default().to_owned();
+    let mut gap: serde_json::Value = serde_json::from_str(&another_survey("gap-2027")).unwrap_or_default();
+    if let Some(text) = gap["pages"][0]["questions"][0]["text"].as_object_mut() {
+        text.remove("es");
+    }
+    let body = json(boss.post(&app, "/admin/surveys", "application/json", &gap.to_string()).await).await;
+    assert_eq!(
+        body["warnings"],
+        serde_json::json!([{"path": "$.pages[0].questions[0].text.es", "message": "no `es` translation"}]),
+        "{body}"
+    );
+    assert!(body["message"].as_str().unwrap_or("").contains("1 text(s) without a translation"), "{body}");
     let current: (Option<String>,) =
         sqlx::query_as("select current_version from surveys where survey_id = 'district-2027'")
             .fetch_one(&app.pool)
@@ -299,7 +312,7 @@ async fn survey_upload_errors_name_the_path_and_store_nothing(pool: PgPool) {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     let actions: Vec<&str> = actions.iter().map(|a| a.0.as_str()).collect();
-    assert_eq!(actions, ["sign_in", "survey.upload", "survey.publish"]);
+    assert_eq!(actions, ["sign_in", "survey.upload", "survey.upload", "survey.publish"]);
 }
 
 #[sqlx::test(migrator = "quire_server::MIGRATOR")]
