@@ -10,7 +10,6 @@
 //! - the reply is sent only after the transaction has committed.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::extract::State;
 use axum::Json;
@@ -61,9 +60,7 @@ pub async fn admit(
     };
     // One respondent's device sends one request at a time; a second may overlap while the first is abandoned. More
     // is one client holding many connections (each bounded, together the whole budget): 503 for the extra ones.
-    let Some(_respondent) =
-        RespondentSlot::take(&state.sync_by_respondent, claims.sub, state.config.sync_per_respondent)
-    else {
+    let Some(_respondent) = state.sync_by_respondent.take(claims.sub, state.config.sync_per_respondent) else {
         return ApiError::Overloaded("another sync of this respondent is in progress; retry shortly").into_response();
     };
     req.extensions_mut().insert(claims);
@@ -82,33 +79,6 @@ pub async fn admit(
     match read {
         Ok((bytes, _size)) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
         Err(e) => e.into_response(),
-    }
-}
-
-/// A respondent's share of the requests in flight, given back when dropped.
-struct RespondentSlot {
-    map: Arc<dashmap::DashMap<Uuid, u32>>,
-    id: Uuid,
-}
-
-impl RespondentSlot {
-    fn take(map: &Arc<dashmap::DashMap<Uuid, u32>>, id: Uuid, most: u32) -> Option<RespondentSlot> {
-        let mut n = map.entry(id).or_insert(0);
-        if *n >= most {
-            return None;
-        }
-        *n += 1;
-        Some(RespondentSlot { map: map.clone(), id })
-    }
-}
-
-impl Drop for RespondentSlot {
-    fn drop(&mut self) {
-        // Removed at zero, so the map holds only respondents with a request in flight.
-        self.map.remove_if_mut(&self.id, |_, n| {
-            *n -= 1;
-            *n == 0
-        });
     }
 }
 

@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod group_commit;
+pub mod in_flight;
 pub mod ingest;
 pub mod load;
 pub mod login;
@@ -74,7 +75,7 @@ pub struct Shared {
     /// The sync body budget, one permit per byte (`max_sync_bytes_in_flight`, at most 2 GiB).
     pub sync_bytes: Arc<tokio::sync::Semaphore>,
     /// Sync requests in flight per respondent (`QUIRE_SYNC_PER_RESPONDENT` at most).
-    pub sync_by_respondent: Arc<dashmap::DashMap<uuid::Uuid, u32>>,
+    pub sync_by_respondent: in_flight::InFlight<uuid::Uuid>,
     pub respondent_limits: Arc<sign_in_limits::RespondentLimits>,
     pub admin_limits: Arc<sign_in_limits::AdminLimits>,
     /// Administrator password checks running at once (`QUIRE_ADMIN_SIGN_IN_CONCURRENCY`).
@@ -118,7 +119,7 @@ impl AppState {
             committer,
             sync_permits: Arc::new(tokio::sync::Semaphore::new(config.max_sync_in_flight.max(1))),
             sync_bytes: Arc::new(tokio::sync::Semaphore::new(config.max_sync_bytes_in_flight.max(1))),
-            sync_by_respondent: Arc::default(),
+            sync_by_respondent: Default::default(),
             tokens: TokenKeys::new(&config.token_secret, config.token_ttl_hours),
             surveys: Arc::new(SurveyStore::preload(&pool).await?),
             metrics,

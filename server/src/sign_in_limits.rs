@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
@@ -29,6 +29,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::error::ApiError;
+use crate::in_flight::{InFlight, Slot};
 use crate::AppState;
 
 /// The client's address: the TCP peer, or with `QUIRE_TRUST_FORWARDED_FOR` the last `X-Forwarded-For` entry (the
@@ -79,7 +80,7 @@ pub struct RespondentLimits {
     blocked: Mutex<HashMap<IpAddr, Instant>>,
     /// Sign-ins being looked up per address. At most the wrong-code allowance at once: wrong codes are counted
     /// after their lookup, so without this many sent at once would all be looked up before the first was counted.
-    in_flight: Arc<dashmap::DashMap<IpAddr, u32>>,
+    in_flight: InFlight<IpAddr>,
     failures_per_minute: u32,
 }
 
@@ -88,19 +89,7 @@ pub struct RespondentLimits {
 const MIN_LOOKUPS_IN_FLIGHT: u32 = 64;
 
 /// A sign-in being looked up; frees its place when dropped.
-pub struct LoginSlot {
-    map: Arc<dashmap::DashMap<IpAddr, u32>>,
-    ip: IpAddr,
-}
-
-impl Drop for LoginSlot {
-    fn drop(&mut self) {
-        self.map.remove_if_mut(&self.ip, |_, n| {
-            *n -= 1;
-            *n == 0
-        });
-    }
-}
+pub type LoginSlot = Slot<IpAddr>;
 
 impl RespondentLimits {
     pub fn new(per_minute: u32, failures_per_minute: u32) -> Self {
@@ -109,7 +98,7 @@ impl RespondentLimits {
             attempts: RateLimiter::keyed(quota(per_minute)),
             failures: RateLimiter::keyed(quota(failures_per_minute)),
             blocked: Mutex::default(),
-            in_flight: Arc::default(),
+            in_flight: InFlight::default(),
             failures_per_minute,
         }
     }
@@ -130,13 +119,9 @@ impl RespondentLimits {
         if self.attempts.len() > MAX_KEYS {
             self.attempts.retain_recent();
         }
-        let mut n = self.in_flight.entry(ip).or_insert(0);
-        if *n >= self.failures_per_minute.max(MIN_LOOKUPS_IN_FLIGHT) {
-            return Err(throttled(message, Duration::from_secs(1)));
-        }
-        *n += 1;
-        drop(n);
-        Ok(LoginSlot { map: self.in_flight.clone(), ip })
+        self.in_flight
+            .take(ip, self.failures_per_minute.max(MIN_LOOKUPS_IN_FLIGHT))
+            .ok_or_else(|| throttled(message, Duration::from_secs(1)))
     }
 
     /// After a wrong code.
