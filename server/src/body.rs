@@ -36,13 +36,10 @@ pub async fn read_charged(
         let mut len = 0usize;
         let mut held: Option<OwnedSemaphorePermit> = None;
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| {
-                if e.to_string().contains("length limit") {
-                    too_large(limit)
-                } else {
-                    ApiError::bad_request("unreadable_body", "the body could not be read to its end", None)
-                }
-            })?;
+            // The raw body carries no limit of axum's (that is applied by its extractors), so an error here is the
+            // connection's: the client went away or broke the framing.
+            let chunk = chunk
+                .map_err(|_| ApiError::bad_request("unreadable_body", "the body could not be read to its end", None))?;
             len += chunk.len();
             if len > limit {
                 return Err(too_large(limit));

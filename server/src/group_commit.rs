@@ -176,29 +176,34 @@ impl Writer {
     /// (5xx) and the device keeps the save: a rejection is only sent for a save the server has kept.
     async fn isolate(&self, job: &Job, why: &str) -> Result<Vec<Ack>, String> {
         let mut acks = Vec::with_capacity(job.checked.len());
-        let n = job.checked.len();
-        // The whole job was just refused: start from its halves (a job of one save goes straight to quarantine).
-        if n > 1 {
-            self.isolate_range(job, 0, n / 2, why, &mut acks).await?;
-            self.isolate_range(job, n / 2, n, why, &mut acks).await?;
-        } else {
-            self.isolate_range(job, 0, n, why, &mut acks).await?;
-        }
+        // The whole job was just refused: not written again, but split (a job of one save goes to quarantine).
+        self.isolate_range(job, 0, job.checked.len(), Some(why), &mut acks).await?;
         acks.sort_by_key(|a| a.index);
         Ok(acks)
     }
 
+    /// Writes `job.checked[start..end]`, or, when `already_refused` says that range was already refused, goes straight to
+    /// its halves (or to quarantine for a single save).
     fn isolate_range<'a>(
         &'a self,
         job: &'a Job,
         start: usize,
         end: usize,
-        why: &'a str,
+        already_refused: Option<&'a str>,
         acks: &'a mut Vec<Ack>,
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            let part = [Job { respondent: job.respondent, checked: job.checked[start..end].to_vec() }];
-            match self.attempt(&part).await {
+            if start == end {
+                return Ok(());
+            }
+            let outcome = match already_refused {
+                Some(e) => Attempt::Refused(e.to_owned()),
+                None => {
+                    let part = [Job { respondent: job.respondent, checked: job.checked[start..end].to_vec() }];
+                    self.attempt(&part).await
+                }
+            };
+            match outcome {
                 Attempt::Committed(mut written) => {
                     for mut ack in written.pop().unwrap_or_default() {
                         ack.index += start;
@@ -209,11 +214,11 @@ impl Writer {
                 Attempt::Transient(e) => Err(e),
                 Attempt::Refused(_) if end - start > 1 => {
                     let mid = start + (end - start) / 2;
-                    self.isolate_range(job, start, mid, why, acks).await?;
-                    self.isolate_range(job, mid, end, why, acks).await
+                    self.isolate_range(job, start, mid, None, acks).await?;
+                    self.isolate_range(job, mid, end, None, acks).await
                 }
                 Attempt::Refused(e) => {
-                    tracing::warn!(respondent = %job.respondent, error = %e, first = %why, "save refused by the database");
+                    tracing::warn!(respondent = %job.respondent, error = %e, "save refused by the database");
                     let offender = refused(&job.checked[start], &e);
                     let quarantine = [Job { respondent: job.respondent, checked: vec![offender] }];
                     match self.attempt(&quarantine).await {
