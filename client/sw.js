@@ -7,7 +7,9 @@
 // - Nothing else is touched (an allow-list, see the fetch handler): not /api/ (sync must see the real network, and
 //   its acks must come from the real server), and not the admin pages or their CSV downloads.
 const CACHE = 'quire-shell-v1';
-const HASHED = /[.\-_][0-9a-f]{16,}[.\-_]/;
+// trunk prints its 64-bit content hash in hex without leading zeros: usually 16 digits, one build in 16 has 15 (and
+// such a build once failed to open offline, its wasm not recognized as an asset), rarely fewer.
+const HASHED = /[.\-_][0-9a-f]{8,16}[.\-_]/;
 // The respondent app's own addresses. It has no client-side routes: `/?code=…` (the link on a code slip) is `/`.
 const SHELL_PATHS = new Set(['/']);
 // trunk writes every file index.html references at the root of dist, each with a content hash in its name.

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use quire_shared::{validate_page_answers, ValidSurvey};
+use quire_shared::visibility::{self, AllAnswers};
+use quire_shared::ValidSurvey;
 use sha2::{Digest, Sha256};
 
 use crate::api;
 use crate::browser::{self, tab, Alarm};
-use crate::navigation::{self, AllAnswers};
 use crate::run::Run;
 use crate::store::{LocalPage, Session, Store, DB_NAME};
 use crate::sync::{self, SyncStatus};
@@ -274,7 +274,7 @@ async fn sign_in(ctx: Ctx, screen: RwSignal<Screen>, entered: String) {
             .pages
             .into_iter()
             // Whether the server's copy was a draft is not known: the next page turn saves it as final.
-            .map(|p| (p.page_id, LocalPage { revision: p.revision, answers: p.answers, draft: true }))
+            .map(|p| (p.page_id, LocalPage { revision: p.revision, answers: p.answers, draft: true, sent: None }))
             .collect();
         store.start_session(&session, &pages).await.map_err(|e| e.to_string())?;
         open(ctx, session, true).await.map(Some)
@@ -302,13 +302,12 @@ async fn open(ctx: Ctx, mut session: Session, from_server: bool) -> Result<Run, 
         None => session.page = survey.survey().pages[0].id.clone(),
         Some(index) if from_server => {
             // The server knows which page was saved last, not whether the respondent went on: go on if they could.
-            let all: AllAnswers = pages.iter().map(|(p, l)| (p.clone(), l.answers.clone())).collect();
-            let answers = navigation::answers_to_send(&survey, index, &all);
-            let known = navigation::Known { survey: &survey, answers: &all };
-            if all.contains_key(&session.page)
-                && validate_page_answers(&survey, &session.page, &answers, &known, true).is_ok()
+            let held: AllAnswers = pages.iter().map(|(p, l)| (p.clone(), l.answers.clone())).collect();
+            let active = visibility::active_answers(&survey, &held);
+            if held.contains_key(&session.page)
+                && visibility::page_problems(&survey, index, &held, &active, true).is_empty()
             {
-                if let Some(next) = navigation::next_page(&survey, index, &all) {
+                if let Some(next) = visibility::next_page(&survey, index, &active) {
                     session.page = survey.survey().pages[next].id.clone();
                 }
             }
@@ -327,7 +326,10 @@ async fn open(ctx: Ctx, mut session: Session, from_server: bool) -> Result<Run, 
     spawn_local(async {
         browser::request_persistence().await;
     });
-    Ok(Run::new(ctx, Arc::new(survey), session, pages))
+    let run = Run::new(ctx, Arc::new(survey), session, pages);
+    // Answers held but not yet queued (the tab closed a moment after typing) are queued now.
+    run.flush();
+    Ok(run)
 }
 
 fn survey_view(ctx: Ctx, screen: RwSignal<Screen>, run: Run) -> impl IntoView {
@@ -361,7 +363,9 @@ fn survey_view(ctx: Ctx, screen: RwSignal<Screen>, run: Run) -> impl IntoView {
     let status = ctx.status;
     let status_text = move || {
         let l = lang.get();
-        if status.pending.get() == 0 {
+        if status.rejected.with(|r| !r.is_empty()) {
+            t(&l, Msg::NotAccepted)
+        } else if status.pending.get() == 0 {
             t(&l, Msg::AllSaved)
         } else if status.signed_out.get() {
             t(&l, Msg::SignInAgain)
@@ -377,14 +381,16 @@ fn survey_view(ctx: Ctx, screen: RwSignal<Screen>, run: Run) -> impl IntoView {
         status.active.set(None);
         screen.set(Screen::SignIn { error: None });
     };
+    // A save the server refused takes the respondent to what to fix (and reopens a refused finish).
+    Effect::new(move |_| status.rejected.with(|r| run.show_refused(r)));
     // Counted over the pages this respondent will see given their answers so far (the page on screen included), so
     // that "Page 3 of 33" means 30 more to go; the total changes as answers open or close skip-logic branches.
     let counts = Memo::new(move |_| {
         let survey = run.survey();
         let index = run.page.get();
-        run.answers.with(|a| {
+        run.active.with(|a| {
             let shown: Vec<usize> = (0..survey.survey().pages.len())
-                .filter(|&i| i == index || navigation::page_visible(&survey, i, a))
+                .filter(|&i| i == index || visibility::page_visible(&survey, i, a))
                 .collect();
             (shown.iter().position(|&i| i == index).map_or(1, |p| p + 1), shown.len())
         })
@@ -403,43 +409,54 @@ fn survey_view(ctx: Ctx, screen: RwSignal<Screen>, run: Run) -> impl IntoView {
             <progress max=move || counts.get().1 value=move || counts.get().0 aria-hidden="true"></progress>
             <span>{progress}</span>
         </div>
-        <p class="sync" role="status" data-pending=move || status.pending.get()>{status_text}</p>
+        <p class="sync" role="status" data-pending=move || status.pending.get()
+            data-rejected=move || status.rejected.with(Vec::len)>{status_text}</p>
         {move || run.storage_problem.get().map(|m| view! { <p class="problem" role="alert">{t(&lang.get(), m)}</p> })}
+        {move || run.refused.get().map(|m| view! { <p class="problem refused" role="alert">{t(&lang.get(), m)}</p> })}
         {move || if run.finished.get() { done_view(run, status, screen).into_any() } else { page_view(run).into_any() }}
     }
 }
 
+/// The page on screen, drawn afresh for each page (keyed by its index): no input, value or checked state is carried
+/// over from the page before, so every input starts from the answer held.
 fn page_view(run: Run) -> impl IntoView {
+    view! {
+        <For each=move || std::iter::once(run.page.get()) key=|index| *index let:index>
+            {page_form(run, index)}
+        </For>
+    }
+}
+
+fn page_form(run: Run, index: usize) -> impl IntoView {
     let lang = run.lang;
-    move || {
-        let survey = run.survey();
-        let index = run.page.get();
-        let page = &survey.survey().pages[index];
-        let default = survey.survey().default_language.clone();
-        let title = {
-            let t = page.title.clone();
-            move || t.get(&lang.get(), &default).to_owned()
-        };
-        let page_id: Arc<str> = page.id.as_str().into();
-        let questions = page.questions.iter().map(|q| crate::form::question(run, page_id.clone(), q)).collect_view();
-        view! {
-            <form class="page" data-page=page.id.clone() on:submit=move |ev| { ev.prevent_default(); run.next(); }
-                on:keydown=keep_enter_in_inputs novalidate>
-                <h2 id="page-title" tabindex="-1">{title}</h2>
-                <div id="error-summary" tabindex="-1" role="alert">
-                    {move || run.errors.with(|e| !e.is_empty()).then(|| t(&lang.get(), Msg::FixErrors))}
-                </div>
-                {questions}
-                <div class="nav">
-                    <button type="button" class="secondary" hidden=move || run.is_first_page() on:click=move |_| run.back()>
-                        {move || t(&lang.get(), Msg::Back)}
-                    </button>
-                    <button type="submit">
-                        {move || t(&lang.get(), if run.is_last_page() { Msg::Finish } else { Msg::Next })}
-                    </button>
-                </div>
-            </form>
-        }
+    let survey = run.survey();
+    let page = &survey.survey().pages[index];
+    let default = survey.survey().default_language.clone();
+    let title = {
+        let t = page.title.clone();
+        move || t.get(&lang.get(), &default).to_owned()
+    };
+    let page_id: Arc<str> = page.id.as_str().into();
+    let questions = page.questions.iter().map(|q| crate::form::question(run, page_id.clone(), q)).collect_view();
+    // autocomplete=off: the browser must not refill inputs from its own memory after a reload; they show what the
+    // app holds.
+    view! {
+        <form class="page" data-page=page.id.clone() on:submit=move |ev| { ev.prevent_default(); run.next(); }
+            on:keydown=keep_enter_in_inputs autocomplete="off" novalidate>
+            <h2 id="page-title" tabindex="-1">{title}</h2>
+            <div id="error-summary" tabindex="-1" role="alert">
+                {move || run.errors.with(|e| !e.is_empty()).then(|| t(&lang.get(), Msg::FixErrors))}
+            </div>
+            {questions}
+            <div class="nav">
+                <button type="button" class="secondary" hidden=move || run.is_first_page() on:click=move |_| run.back()>
+                    {move || t(&lang.get(), Msg::Back)}
+                </button>
+                <button type="submit">
+                    {move || t(&lang.get(), if run.is_last_page() { Msg::Finish } else { Msg::Next })}
+                </button>
+            </div>
+        </form>
     }
 }
 
@@ -455,8 +472,8 @@ fn done_view(run: Run, status: SyncStatus, screen: RwSignal<Screen>) -> impl Int
     view! {
         <section class="done">
             <h2 id="done-title" tabindex="-1">{move || t(&lang.get(), Msg::DoneTitle)}</h2>
-            <p data-synced=move || (status.pending.get() == 0).to_string()>
-                {move || t(&lang.get(), if status.pending.get() == 0 { Msg::DoneSynced } else { Msg::DonePending })}
+            <p data-synced=move || status.all_stored().to_string()>
+                {move || t(&lang.get(), if status.all_stored() { Msg::DoneSynced } else { Msg::DonePending })}
             </p>
             <button type="button" on:click=next_person>{move || t(&lang.get(), Msg::NextPerson)}</button>
         </section>

@@ -203,6 +203,31 @@ pub fn focus(id: &str) {
     window().scroll_to_with_x_and_y(0.0, 0.0);
 }
 
+/// Moves focus to the first question marked invalid on the page (its first input), so that a keyboard or
+/// screen-reader user lands on what to fix; the error summary above it is announced as an alert.
+pub fn focus_first_invalid() {
+    let Some(doc) = window().document() else { return };
+    let questions = doc.query_selector_all("form.page .q:not([hidden])").ok();
+    let first =
+        questions.into_iter().flat_map(|list| (0..list.length()).filter_map(move |i| list.item(i))).find_map(|q| {
+            let q = q.dyn_into::<web_sys::Element>().ok()?;
+            let invalid = q.get_attribute("aria-invalid").as_deref() == Some("true")
+                || q.query_selector("[aria-invalid=true]").ok().flatten().is_some();
+            if !invalid {
+                return None;
+            }
+            // A matrix: the first row without an answer; otherwise the question's first input.
+            let row = q.query_selector("tr[aria-invalid=true] input").ok().flatten();
+            row.or_else(|| q.query_selector("input, select, textarea").ok().flatten())
+        });
+    match first.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        Some(el) => {
+            let _ = el.focus();
+        }
+        None => focus("error-summary"),
+    }
+}
+
 /// High-resolution time for measuring page turns (`performance.now()`).
 pub fn perf_now() -> f64 {
     window().performance().map_or(0.0, |p| p.now())

@@ -2,7 +2,7 @@
 //! and syncs page-saves to the ingest API in the background. Works offline once loaded (see `sw.js`).
 //!
 //! - `app`: the screens and start-up; `run`: one respondent taking the survey; `form`: the questions on screen;
-//! - `navigation`: skip logic over every answer; `ui`: the app's own words;
+//! - `ui`: the app's own words (which pages and answers count is `quire_shared::visibility`);
 //! - `store` over `idb`: the local database and its outbox; `sync` and `retry`: delivering it; `api`: HTTP calls;
 //! - `browser`: clocks, locks, storage persistence, the service worker.
 
@@ -11,7 +11,6 @@ pub mod app;
 pub mod browser;
 pub mod form;
 pub mod idb;
-pub mod navigation;
 pub mod retry;
 pub mod run;
 pub mod store;

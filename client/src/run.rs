@@ -1,21 +1,27 @@
 //! One respondent taking the survey on this browser: the answers on screen, page turns, and the saves that write
-//! them to IndexedDB (with their outbox entry) before anything else happens.
+//! them to IndexedDB (with their outbox entries) before anything else happens.
+//!
+//! What the respondent gives is *held* and written to IndexedDB at once, hidden answers included (they come back if
+//! the respondent changes their mind); what counts and is sent are the *active* answers, by the rule of
+//! `quire_shared::visibility`, which the server applies too.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use quire_shared::{validate_page_answers, AnswerError, AnswerValue, PageAnswers, PageSave, Question, ValidSurvey};
+use quire_shared::visibility::{self, AllAnswers, LastSaved};
+use quire_shared::{AnswerError, AnswerValue, PageSave, Question, ValidSurvey};
 
 use crate::app::Ctx;
 use crate::browser;
-use crate::navigation::{self, AllAnswers, Known};
-use crate::store::{LocalPage, Session, StoreError};
+use crate::store::{LocalPage, Rejected, Session, StoreError};
 use crate::ui::Msg;
 
-/// How long typing or clicking may go on before the page's answers are written as a draft.
+/// How long typing or clicking may go on before the page's answers are queued for the server as a draft. (They are
+/// on this device at once: `write_held`.)
 const DRAFT_DEBOUNCE: Duration = Duration::from_millis(400);
 
 /// Cheap to copy: every field is a handle into Leptos' arena.
@@ -24,35 +30,45 @@ pub struct Run {
     ctx: Ctx,
     survey: StoredValue<Arc<ValidSurvey>>,
     session: StoredValue<Session>,
-    pub answers: RwSignal<AllAnswers>,
+    /// Every answer given, by page: what the screen shows.
+    pub held: RwSignal<AllAnswers>,
+    /// The answers that count.
+    pub active: Memo<AllAnswers>,
     /// Index of the page on screen.
     pub page: RwSignal<usize>,
     pub lang: RwSignal<String>,
     pub errors: RwSignal<Vec<AnswerError>>,
     pub finished: RwSignal<bool>,
-    /// What was last written for each page (answers, draft?), so unchanged pages are not saved again.
-    last_saved: StoredValue<HashMap<String, (PageAnswers, bool)>>,
+    /// Each page's record on this device: held answers and what its latest save sent.
+    pages: StoredValue<HashMap<String, LocalPage>>,
     debounce: StoredValue<Option<TimeoutHandle>>,
     pub storage_problem: RwSignal<Option<Msg>>,
+    /// The server refused a save: what to tell the respondent (shown until it is answered by a new save).
+    pub refused: RwSignal<Option<Msg>>,
 }
 
 impl Run {
     pub fn new(ctx: Ctx, survey: Arc<ValidSurvey>, session: Session, pages: Vec<(String, LocalPage)>) -> Run {
         let page = survey.page_index(&session.page).unwrap_or(0);
-        let last_saved = pages.iter().map(|(p, l)| (p.clone(), (l.answers.clone(), l.draft))).collect();
-        let answers: AllAnswers = pages.into_iter().map(|(p, l)| (p, l.answers)).collect();
+        let held = RwSignal::new(pages.iter().map(|(p, l)| (p.clone(), l.answers.clone())).collect::<AllAnswers>());
+        let active = {
+            let survey = survey.clone();
+            Memo::new(move |_| held.with(|h| visibility::active_answers(&survey, h)))
+        };
         Run {
             ctx,
             lang: RwSignal::new(session.language.clone()),
             finished: RwSignal::new(session.finished),
             survey: StoredValue::new(survey),
             session: StoredValue::new(session),
-            answers: RwSignal::new(answers),
+            held,
+            active,
             page: RwSignal::new(page),
             errors: RwSignal::new(Vec::new()),
-            last_saved: StoredValue::new(last_saved),
+            pages: StoredValue::new(pages.into_iter().collect()),
             debounce: StoredValue::new(None),
             storage_problem: RwSignal::new(None),
+            refused: RwSignal::new(None),
         }
     }
 
@@ -66,11 +82,12 @@ impl Run {
 
     pub fn question_visible(&self, q: &Question) -> bool {
         let survey = self.survey();
-        self.answers.with(|a| navigation::question_visible(&survey, q, a))
+        self.active.with(|a| visibility::question_visible(&survey, q, a))
     }
 
+    /// The answer held for a question: what its inputs show.
     pub fn answer(&self, page: &str, question: &str) -> Option<AnswerValue> {
-        self.answers.with(|a| a.get(page).and_then(|p| p.get(question)).cloned())
+        self.held.with(|a| a.get(page).and_then(|p| p.get(question)).cloned())
     }
 
     /// The first error about a question (or one of its statements).
@@ -86,32 +103,70 @@ impl Run {
     pub fn is_last_page(&self) -> bool {
         let survey = self.survey();
         let index = self.page.get();
-        self.answers.with(|a| navigation::next_page(&survey, index, a).is_none())
+        self.active.with(|a| visibility::next_page(&survey, index, a).is_none())
     }
 
     pub fn is_first_page(&self) -> bool {
         let survey = self.survey();
         let index = self.page.get();
-        self.answers.with(|a| navigation::previous_page(&survey, index, a).is_none())
+        self.active.with(|a| visibility::previous_page(&survey, index, a).is_none())
     }
 
     pub fn set_answer(&self, page: &str, question: &str, value: Option<AnswerValue>) {
-        self.answers.update(|all| {
+        self.held.update(|all| {
             let answers = all.entry(page.to_owned()).or_default();
             match value {
                 Some(v) => answers.insert(question.to_owned(), v),
                 None => answers.remove(question),
             };
         });
+        self.write_held(page);
         if self.errors.with_untracked(|e| !e.is_empty()) {
-            // Re-check as the respondent corrects, without new complaints about what they have not reached yet.
+            // Re-check as the respondent corrects, without new complaints about what they have not reached yet; an
+            // error about a question that is now hidden goes with it.
             let index = self.page.get_untracked();
-            self.errors.update(|es| {
-                let fixed = self.check(index, true).err().unwrap_or_default();
-                es.retain(|e| fixed.iter().any(|f| f.field == e.field));
-            });
+            let now = self.check(index, true);
+            self.errors.update(|es| es.retain(|e| now.iter().any(|f| f.field == e.field)));
         }
         self.schedule_draft();
+    }
+
+    /// Writes what a page holds to IndexedDB now (the transaction starts in this task), so that a reload or a closed
+    /// tab a moment after typing keeps it.
+    fn write_held(&self, page: &str) {
+        let answers = self.held.with_untracked(|h| h.get(page).cloned().unwrap_or_default());
+        let local = self.pages.try_update_value(|m| {
+            let local = m.entry(page.to_owned()).or_default();
+            local.answers = answers;
+            local.clone()
+        });
+        let Some(local) = local else { return };
+        let (run, store, rid, page) = (*self, self.ctx.store(), self.respondent(), page.to_owned());
+        let write = store.put_page(rid, &page, &local);
+        spawn_local(async move {
+            run.storage_result(write.await);
+        });
+    }
+
+    fn respondent(&self) -> uuid::Uuid {
+        self.session.with_value(|s| s.respondent_id)
+    }
+
+    fn storage_result(&self, result: Result<(), StoreError>) -> bool {
+        match result {
+            Ok(()) => {
+                self.storage_problem.set(None);
+                true
+            }
+            Err(e) => {
+                web_sys::console::error_1(&format!("quire: cannot save on this computer: {e}").into());
+                self.storage_problem.set(Some(match e {
+                    StoreError::Full => Msg::StorageFull,
+                    StoreError::Other(_) => Msg::StorageFailed,
+                }));
+                false
+            }
+        }
     }
 
     fn schedule_draft(&self) {
@@ -121,7 +176,7 @@ impl Run {
             move || {
                 run.debounce.set_value(None);
                 let index = run.page.get_untracked();
-                run.save(index, true, false, index);
+                run.spawn_save(index, true, false, index);
             },
             DRAFT_DEBOUNCE,
         );
@@ -138,51 +193,70 @@ impl Run {
         }
     }
 
-    /// Writes a pending draft now (the page is being hidden or closed, or the respondent signs out).
+    /// Queues what changed as a draft now (the page is being hidden or closed, the respondent signs out, or the app
+    /// opens on answers that were held but not yet queued).
     pub fn flush(&self) {
-        if self.cancel_draft() && !self.finished.get_untracked() {
+        self.cancel_draft();
+        if !self.finished.get_untracked() {
             let index = self.page.get_untracked();
-            self.save(index, true, false, index);
+            self.spawn_save(index, true, false, index);
         }
     }
 
-    fn check(&self, index: usize, required: bool) -> Result<PageAnswers, Vec<AnswerError>> {
+    /// What keeps the respondent on page `index`: only ever about questions they can see.
+    fn check(&self, index: usize, required: bool) -> Vec<AnswerError> {
         let survey = self.survey();
-        self.answers.with_untracked(|all| {
-            let page = &survey.survey().pages[index];
-            let answers = navigation::answers_to_send(&survey, index, all);
-            let known = Known { survey: &survey, answers: all };
-            validate_page_answers(&survey, &page.id, &answers, &known, required).map(|()| answers)
-        })
+        let active = self.active.get_untracked();
+        self.held.with_untracked(|held| visibility::page_problems(&survey, index, held, &active, required))
     }
 
-    /// Next (or Finish on the last page): checks the page with the shared validation, saves it, turns the page.
+    fn show_errors(&self, errors: Vec<AnswerError>) {
+        self.errors.set(errors);
+        after_render(browser::focus_first_invalid);
+    }
+
+    fn turn_to(&self, index: usize, start: f64) {
+        self.page.set(index);
+        after_render(move || {
+            browser::focus("page-title");
+            browser::record_page_turn(start);
+        });
+    }
+
+    /// Next (or Finish on the last page): checks the page with the shared rules, saves it, turns the page.
     pub fn next(&self) {
         let start = browser::perf_now();
         self.cancel_draft();
         let index = self.page.get_untracked();
-        if let Err(errors) = self.check(index, true) {
-            self.errors.set(errors);
-            after_render(|| browser::focus("error-summary"));
-            return;
+        let errors = self.check(index, true);
+        if !errors.is_empty() {
+            return self.show_errors(errors);
         }
         let survey = self.survey();
-        match self.answers.with_untracked(|a| navigation::next_page(&survey, index, a)) {
-            Some(next) => {
-                self.save(index, false, false, next);
-                self.errors.set(Vec::new());
-                self.page.set(next);
-                after_render(move || {
-                    browser::focus("page-title");
-                    browser::record_page_turn(start);
-                });
-            }
-            None => {
-                self.save(index, false, true, index);
-                self.finished.set(true);
+        let active = self.active.get_untracked();
+        if let Some(next) = visibility::next_page(&survey, index, &active) {
+            self.spawn_save(index, false, false, next);
+            self.errors.set(Vec::new());
+            return self.turn_to(next, start);
+        }
+        // Finish means complete: every page this respondent sees was left with Next and has its required answers.
+        let last = self.last_saved();
+        let this = survey.survey().pages[index].id.clone();
+        let is_final = |p: &str| p == this || last.get(p).is_some_and(|(_, draft)| !draft);
+        if let Some(first) = visibility::incomplete_pages(&survey, &active, is_final).first() {
+            let target = survey.page_index(first).unwrap_or(index);
+            self.turn_to(target, start);
+            return self.show_errors(self.check(target, true));
+        }
+        // The thank-you screen shows once the finish is on this device: a tab closed after it loses nothing.
+        let (run, write) = (*self, self.save(index, false, true, index));
+        spawn_local(async move {
+            if write.await {
+                run.errors.set(Vec::new());
+                run.finished.set(true);
                 after_render(|| browser::focus("done-title"));
             }
-        }
+        });
     }
 
     pub fn back(&self) {
@@ -190,14 +264,10 @@ impl Run {
         self.cancel_draft();
         let index = self.page.get_untracked();
         let survey = self.survey();
-        if let Some(previous) = self.answers.with_untracked(|a| navigation::previous_page(&survey, index, a)) {
-            self.save(index, true, false, previous);
+        if let Some(previous) = self.active.with_untracked(|a| visibility::previous_page(&survey, index, a)) {
+            self.spawn_save(index, true, false, previous);
             self.errors.set(Vec::new());
-            self.page.set(previous);
-            after_render(move || {
-                browser::focus("page-title");
-                browser::record_page_turn(start);
-            });
+            self.turn_to(previous, start);
         }
     }
 
@@ -210,74 +280,130 @@ impl Run {
         });
     }
 
-    /// Saves page `index` and records `now_on` as the page on screen, in one IndexedDB transaction with the outbox
-    /// entry; then wakes the sync loop. A draft keeps only the answers that pass the checks (never a value the server
-    /// would refuse); a page left with Next has passed them all.
-    fn save(&self, index: usize, draft: bool, finishes: bool, now_on: usize) {
-        let survey = self.survey();
-        let page_id = survey.survey().pages[index].id.clone();
-        let mut answers = match self.check(index, false) {
-            Ok(a) => a,
-            Err(errors) => {
-                let mut a = self.answers.with_untracked(|all| navigation::answers_to_send(&survey, index, all));
-                a.retain(|q, _| !errors.iter().any(|e| e.field.split('.').nth(1) == Some(q.as_str())));
-                a
-            }
+    /// What each page's latest save sent. A page whose save the server refused counts as not saved, so that the
+    /// respondent's next Next saves it again (which answers the refusal).
+    fn last_saved(&self) -> LastSaved {
+        let refused: HashSet<String> =
+            self.ctx.status.rejected.with_untracked(|r| r.iter().map(|r| r.save.page_id.clone()).collect());
+        self.pages.with_value(|m| {
+            m.iter()
+                .filter(|(p, _)| !refused.contains(*p))
+                .filter_map(|(p, l)| l.last_saved().map(|s| (p.clone(), s)))
+                .collect()
+        })
+    }
+
+    /// The server refused saves of this respondent: they stay on the device, and the respondent is taken to the page
+    /// to fix (for a refused finish, the first incomplete page it names), with the problems marked. A refusal about a
+    /// page this survey does not have means the survey itself changed: told plainly, answers kept.
+    pub fn show_refused(&self, rejected: &[Rejected]) {
+        let Some(first) = rejected.iter().min_by_key(|r| r.save.revision) else {
+            return self.refused.set(None);
         };
-        answers.retain(|_, v| !v.is_empty());
-        let now_on_id = survey.survey().pages[now_on].id.clone();
-        let unchanged = !finishes
-            && self
-                .last_saved
-                .with_value(|m| m.get(&page_id).is_some_and(|(a, was_draft)| *a == answers && (draft || !was_draft)));
-        let moved = self.session.with_value(|s| s.page != now_on_id);
-        if unchanged && !moved {
-            return;
+        let survey = self.survey();
+        let named = first.errors.iter().find_map(|e| e.field.strip_prefix("pages.")).map(str::to_owned);
+        let Some(target) = survey.page_index(named.as_deref().unwrap_or(&first.save.page_id)) else {
+            return self.refused.set(Some(Msg::SurveyChanged));
+        };
+        if rejected.iter().any(|r| r.save.finishes) && self.finished.get_untracked() {
+            self.finished.set(false);
+            self.session.update_value(|s| s.finished = false);
+            let (store, session) = (self.ctx.store(), self.session.get_value());
+            spawn_local(async move {
+                let _ = store.put_session(&session).await;
+            });
         }
-        let mut save = None;
+        self.refused.set(Some(Msg::Refused));
+        self.turn_to(target, browser::perf_now());
+        let mut errors = self.check(target, true);
+        if errors.is_empty() {
+            // The app sees no problem with the page; show the server's reasons for its questions.
+            errors = first.errors.iter().filter(|e| e.field.starts_with("answers.")).cloned().collect();
+        }
+        self.show_errors(errors);
+    }
+
+    fn spawn_save(&self, index: usize, draft: bool, finishes: bool, now_on: usize) {
+        let write = self.save(index, draft, finishes, now_on);
+        spawn_local(async move {
+            write.await;
+        });
+    }
+
+    /// Saves what changed (page `index`, and any page whose active answers the change altered; see
+    /// `visibility::pages_to_save`) and records `now_on` as the page on screen, in one IndexedDB transaction with the
+    /// outbox entries. Prepared now, in this task; the returned future writes it and says whether it is on the
+    /// device, then wakes the sync loop.
+    fn save(&self, index: usize, draft: bool, finishes: bool, now_on: usize) -> impl Future<Output = bool> + 'static {
+        let survey = self.survey();
+        let active = self.active.get_untracked();
+        let due = self
+            .held
+            .with_untracked(|held| visibility::pages_to_save(&survey, held, &active, &self.last_saved(), index, draft));
+        let now_on_id = survey.survey().pages[now_on].id.clone();
+        let mut saves = Vec::new();
         self.session.update_value(|s| {
             s.page = now_on_id;
             s.finished |= finishes;
-            if !unchanged {
-                save = Some(PageSave {
-                    page_id: page_id.clone(),
+            for (i, answers, draft) in due {
+                saves.push(PageSave {
+                    page_id: survey.survey().pages[i].id.clone(),
                     revision: s.next_revision,
-                    answers: answers.clone(),
+                    answers,
                     // A broken device clock is moved into the window the server accepts (`quire_shared::storable`).
                     client_time: quire_shared::clamp_client_time(browser::now()),
-                    finishes,
+                    finishes: finishes && i == index,
                     draft,
                 });
                 s.next_revision += 1;
             }
         });
-        if save.is_some() {
-            self.last_saved.update_value(|m| {
-                m.insert(page_id, (answers, draft));
+        if finishes && !saves.iter().any(|s| s.finishes) {
+            // The last page was saved unchanged before: the finish is a save of its own.
+            let page_id = survey.survey().pages[index].id.clone();
+            let answers = visibility::page_answers(&active, &page_id);
+            self.session.update_value(|s| {
+                saves.push(PageSave {
+                    page_id,
+                    revision: s.next_revision,
+                    answers,
+                    client_time: quire_shared::clamp_client_time(browser::now()),
+                    finishes: true,
+                    draft: false,
+                });
+                s.next_revision += 1;
             });
-            // Shown as pending at once; the recount after the write corrects it.
-            self.ctx.status.pending.update(|n| *n += 1);
         }
-        let (run, store, session) = (*self, self.ctx.store(), self.session.get_value());
-        spawn_local(async move {
-            let result = match &save {
-                Some(save) => store.save_page(&session, save).await,
-                None => store.put_session(&session).await,
-            };
-            match result {
-                Ok(()) => {
-                    run.storage_problem.set(None);
-                    run.ctx.saved().await;
-                }
-                Err(e) => {
-                    web_sys::console::error_1(&format!("quire: cannot save on this computer: {e}").into());
-                    run.storage_problem.set(Some(match e {
-                        StoreError::Full => Msg::StorageFull,
-                        StoreError::Other(_) => Msg::StorageFailed,
-                    }));
-                }
+        let held = self.held.get_untracked();
+        let locals: Vec<(String, LocalPage)> = self
+            .pages
+            .try_update_value(|m| {
+                saves
+                    .iter()
+                    .map(|save| {
+                        let local = m.entry(save.page_id.clone()).or_default();
+                        local.revision = save.revision;
+                        local.draft = save.draft;
+                        local.sent = Some(save.answers.clone());
+                        local.answers = held.get(&save.page_id).cloned().unwrap_or_default();
+                        (save.page_id.clone(), local.clone())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !saves.is_empty() {
+            // Shown as pending at once; the recount after the write corrects it.
+            self.ctx.status.pending.update(|n| *n += saves.len());
+        }
+        let (run, session) = (*self, self.session.get_value());
+        let write = self.ctx.store().save_pages(&session, &saves, &locals);
+        async move {
+            let ok = run.storage_result(write.await);
+            if ok {
+                run.ctx.saved().await;
             }
-        });
+            ok
+        }
     }
 }
 

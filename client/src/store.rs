@@ -8,7 +8,7 @@
 //! acknowledgement deletes exactly the key it acknowledges. So an ack for an old revision can never delete a newer
 //! save, and whatever is in the outbox is always the latest state of its page, safe to send again and again.
 
-use quire_shared::{PageAnswers, PageSave};
+use quire_shared::{AnswerError, PageAnswers, PageSave};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -19,7 +19,11 @@ const SESSIONS: &str = "sessions";
 const ANSWERS: &str = "answers";
 const OUTBOX: &str = "outbox";
 const SURVEYS: &str = "surveys";
-const STORES: &[&str] = &[SESSIONS, ANSWERS, OUTBOX, SURVEYS];
+/// Saves the server refused, with its reasons, keyed like the outbox: kept, shown, never sent again.
+const REJECTED: &str = "rejected";
+const STORES: &[&str] = &[SESSIONS, ANSWERS, OUTBOX, SURVEYS, REJECTED];
+/// Version 2 added `rejected`; opening creates the stores a device lacks and keeps everything else.
+const VERSION: u32 = 2;
 
 /// One respondent on this browser.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,14 +45,35 @@ pub struct Session {
     pub finished: bool,
 }
 
-/// The latest answers of one page on this browser.
+/// One page on this browser: every answer the respondent gave on it (what the screen shows, hidden ones included),
+/// and what its latest save sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct LocalPage {
+    /// Revision of the latest save; 0 if never saved.
     pub revision: u64,
+    /// The answers held: written within moments of every change.
     pub answers: PageAnswers,
-    /// Saved as a draft (the respondent had not left the page with Next).
+    /// The latest save was a draft (the respondent had not left the page with Next).
     #[serde(default)]
     pub draft: bool,
+    /// The answers of the latest save (the active ones); `None` in data from before hidden answers were kept, where
+    /// they equal `answers`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<PageAnswers>,
+}
+
+impl LocalPage {
+    /// What the latest save sent, if the page was ever saved.
+    pub fn last_saved(&self) -> Option<(PageAnswers, bool)> {
+        (self.revision > 0).then(|| (self.sent.clone().unwrap_or_else(|| self.answers.clone()), self.draft))
+    }
+}
+
+/// A save the server refused, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rejected {
+    pub save: PageSave,
+    pub errors: Vec<AnswerError>,
 }
 
 /// A save waiting in the outbox, with the key that acknowledges it.
@@ -114,7 +139,7 @@ pub struct Store {
 
 impl Store {
     pub async fn open(name: &str) -> Result<Store> {
-        Ok(Store { db: idb::open(name, 1, STORES).await? })
+        Ok(Store { db: idb::open(name, VERSION, STORES).await? })
     }
 
     pub fn close(&self) {
@@ -152,18 +177,61 @@ impl Store {
         rows.iter().map(|(k, v)| Ok((k[prefix.len()..].to_owned(), from_json(v)?))).collect()
     }
 
-    /// Records a page-save: the page's answers, the outbox entry that will send them (replacing older unsent saves of
-    /// the page) and the session (next revision, page on screen), in one transaction: all of it or none of it.
-    pub async fn save_page(&self, session: &Session, save: &PageSave) -> Result<()> {
+    /// Records a page-save whose answers are also what is held (see `save_pages`).
+    pub fn save_page(
+        &self,
+        session: &Session,
+        save: &PageSave,
+    ) -> impl std::future::Future<Output = Result<()>> + 'static {
+        let local = LocalPage { revision: save.revision, answers: save.answers.clone(), draft: save.draft, sent: None };
+        self.save_pages(session, std::slice::from_ref(save), &[(save.page_id.clone(), local)])
+    }
+
+    /// Records page-saves: each page's held answers (`pages`), the outbox entries that will send the saves (replacing
+    /// older unsent saves of their pages, and any refused save of those pages, which the new one answers) and the
+    /// session (next revision, page on screen), in one transaction: all of it or none of it.
+    ///
+    /// The transaction is opened and its writes queued before this returns (only the commit is awaited), so that they
+    /// are in IndexedDB's hands even if the page goes away before the future runs.
+    pub fn save_pages(
+        &self,
+        session: &Session,
+        saves: &[PageSave],
+        pages: &[(String, LocalPage)],
+    ) -> impl std::future::Future<Output = Result<()>> + 'static {
+        let tx = self.queue_pages(session, saves, pages);
+        async move { Ok(tx?.commit().await?) }
+    }
+
+    fn queue_pages(&self, session: &Session, saves: &[PageSave], pages: &[(String, LocalPage)]) -> Result<idb::Tx> {
         let rid = session.respondent_id;
-        let mut tx = self.db.write(&[SESSIONS, ANSWERS, OUTBOX])?;
-        let local = LocalPage { revision: save.revision, answers: save.answers.clone(), draft: save.draft };
-        tx.put(ANSWERS, &page_key(rid, &save.page_id), &to_json(&local)?);
-        let key = outbox_key(rid, &save.page_id, save.revision);
-        tx.delete_range(OUTBOX, &outbox_key(rid, &save.page_id, 0), &key);
-        tx.put(OUTBOX, &key, &to_json(save)?);
+        let mut tx = self.db.write(&[SESSIONS, ANSWERS, OUTBOX, REJECTED])?;
+        for (page, local) in pages {
+            tx.put(ANSWERS, &page_key(rid, page), &to_json(local)?);
+        }
+        for save in saves {
+            let key = outbox_key(rid, &save.page_id, save.revision);
+            tx.delete_range(OUTBOX, &outbox_key(rid, &save.page_id, 0), &key);
+            tx.delete_range(REJECTED, &outbox_key(rid, &save.page_id, 0), &key);
+            tx.put(OUTBOX, &key, &to_json(save)?);
+        }
         tx.put(SESSIONS, &rid.to_string(), &to_json(session)?);
-        Ok(tx.commit().await?)
+        Ok(tx)
+    }
+
+    /// Writes what a page holds, as the respondent changes it (no save, no outbox entry); queued before it returns,
+    /// like `save_pages`.
+    pub fn put_page(
+        &self,
+        respondent: Uuid,
+        page: &str,
+        local: &LocalPage,
+    ) -> impl std::future::Future<Output = Result<()>> + 'static {
+        let tx = self.db.write(&[ANSWERS]).map_err(StoreError::from).and_then(|mut tx| {
+            tx.put(ANSWERS, &page_key(respondent, page), &to_json(local)?);
+            Ok(tx)
+        });
+        async move { Ok(tx?.commit().await?) }
     }
 
     /// Everything waiting to be sent, of every respondent on this browser, in key order (respondent, page, revision).
@@ -179,23 +247,40 @@ impl Store {
 
     /// Removes acknowledged saves. A key whose page has since been saved again is already gone: nothing happens.
     pub async fn acknowledge(&self, keys: &[String]) -> Result<()> {
-        if keys.is_empty() {
+        self.settle(keys, &[]).await
+    }
+
+    /// Applies the server's answer to a batch in one transaction: accepted saves leave the outbox; refused ones move
+    /// from the outbox to `rejected` (unless a newer save of their page already replaced them).
+    pub async fn settle(&self, accepted: &[String], rejected: &[(String, Rejected)]) -> Result<()> {
+        if accepted.is_empty() && rejected.is_empty() {
             return Ok(());
         }
-        let mut tx = self.db.write(&[OUTBOX])?;
-        for key in keys {
+        let mut tx = self.db.write(&[OUTBOX, REJECTED])?;
+        for key in accepted {
             tx.delete(OUTBOX, key);
         }
+        for (key, r) in rejected {
+            tx.delete(OUTBOX, key);
+            tx.put(REJECTED, key, &to_json(r)?);
+        }
         Ok(tx.commit().await?)
+    }
+
+    /// The refused saves of one respondent, by key.
+    pub async fn rejected(&self, respondent: Uuid) -> Result<Vec<Rejected>> {
+        let rows = self.db.get_prefix(REJECTED, &format!("{respondent}/")).await?;
+        rows.iter().map(|(_, v)| from_json(v)).collect()
     }
 
     /// Deletes everything this browser holds for one respondent (after the server has their completed survey).
     pub async fn forget(&self, respondent: Uuid) -> Result<()> {
         let prefix = format!("{respondent}/");
-        let mut tx = self.db.write(&[SESSIONS, ANSWERS, OUTBOX])?;
+        let mut tx = self.db.write(&[SESSIONS, ANSWERS, OUTBOX, REJECTED])?;
         tx.delete(SESSIONS, &respondent.to_string());
         tx.delete_prefix(ANSWERS, &prefix);
         tx.delete_prefix(OUTBOX, &prefix);
+        tx.delete_prefix(REJECTED, &prefix);
         Ok(tx.commit().await?)
     }
 

@@ -11,13 +11,15 @@ use uuid::Uuid;
 use crate::api::{self, ApiError};
 use crate::browser::{self, Alarm, Wake};
 use crate::retry;
-use crate::store::{self, Pending, Store};
+use crate::store::{self, Pending, Rejected, Store};
 
 /// What the status line and the final screen show for the respondent on screen.
 #[derive(Clone, Copy)]
 pub struct SyncStatus {
     /// Saves of the respondent on screen that the server has not acknowledged yet.
     pub pending: RwSignal<usize>,
+    /// Saves of the respondent on screen that the server refused: kept on the device, shown, not sent again.
+    pub rejected: RwSignal<Vec<Rejected>>,
     /// The last attempt failed (offline, server down or busy); cleared by the next success.
     pub failing: RwSignal<bool>,
     /// The server no longer accepts this respondent's token: they must enter their code again.
@@ -30,19 +32,29 @@ impl SyncStatus {
     pub fn new() -> Self {
         SyncStatus {
             pending: RwSignal::new(0),
+            rejected: RwSignal::new(Vec::new()),
             failing: RwSignal::new(false),
             signed_out: RwSignal::new(false),
             active: RwSignal::new(None),
         }
     }
 
-    /// Recounts the on-screen respondent's pending saves.
+    /// Recounts the on-screen respondent's pending saves and reads their refused ones.
     pub async fn refresh(&self, store: &Store) {
-        let count = match self.active.get_untracked() {
-            Some(rid) => store.pending_count(rid).await.unwrap_or(0),
-            None => 0,
+        let (count, rejected) = match self.active.get_untracked() {
+            Some(rid) => (store.pending_count(rid).await.unwrap_or(0), store.rejected(rid).await.unwrap_or_default()),
+            None => (0, Vec::new()),
         };
         self.pending.set(count);
+        // Set only on a change: a new refusal takes the respondent to the page (`run`), a recount must not.
+        if self.rejected.with_untracked(|r| *r != rejected) {
+            self.rejected.set(rejected);
+        }
+    }
+
+    /// Nothing of the respondent on screen waits or was refused: the server holds every answer.
+    pub fn all_stored(&self) -> bool {
+        self.pending.get() == 0 && self.rejected.with(Vec::is_empty)
     }
 }
 
@@ -124,6 +136,11 @@ async fn round(store: &Store, status: &SyncStatus) -> Round {
         }
     }
     groups.sort_by_key(|(rid, _)| Some(*rid) != active);
+    // Oldest first: a save never overtakes the ones made before it (a finishing save comes after the pages it
+    // completes, which the server checks).
+    for (_, saves) in &mut groups {
+        saves.sort_by_key(|p| p.save.revision);
+    }
 
     let mut progress = false;
     let mut unauthorized = false;
@@ -186,20 +203,28 @@ async fn send(store: &Store, rid: Uuid, mut saves: Vec<Pending>) -> Result<(), A
     let batch = SyncBatch { respondent_id: rid, saves: saves.iter().map(|p| p.save.clone()).collect() };
     let reply = api::sync(&session.token, &batch).await?;
     let mut done = Vec::with_capacity(reply.acks.len());
+    let mut refused = Vec::new();
     for ack in &reply.acks {
         let Some(p) = saves.get(ack.index) else { continue };
-        if !ack.status.is_accepted() {
-            // The server keeps the raw save in quarantine; sending it again would be refused again.
-            web_sys::console::warn_1(&format!("quire: save {} rejected: {:?}", p.key, ack.status).into());
+        match &ack.status {
+            quire_shared::AckStatus::Rejected { errors } => {
+                // Kept on the device and shown to the respondent (`run`); sending it again would be refused again.
+                web_sys::console::warn_1(&format!("quire: save {} rejected: {errors:?}", p.key).into());
+                refused.push((p.key.clone(), Rejected { save: p.save.clone(), errors: errors.clone() }));
+            }
+            _ => done.push(p.key.clone()),
         }
-        done.push(p.key.clone());
     }
-    if let Err(e) = store.acknowledge(&done).await {
+    if let Err(e) = store.settle(&done, &refused).await {
         // The server has the saves; sending them again later is harmless (duplicates are recognised).
         web_sys::console::error_1(&format!("quire: cannot clear acknowledged saves: {e}").into());
     }
-    // A finished survey that the server now holds completely leaves nothing behind on a shared computer.
-    if session.finished && store.pending_count(rid).await == Ok(0) {
+    // A finished survey that the server now holds completely leaves nothing behind on a shared computer. A refused
+    // save keeps everything: the respondent must see it (a refused finish reopens the survey, `run`).
+    if session.finished
+        && store.pending_count(rid).await == Ok(0)
+        && store.rejected(rid).await.is_ok_and(|r| r.is_empty())
+    {
         if let Err(e) = store.forget(rid).await {
             web_sys::console::error_1(&format!("quire: cannot delete local data of {rid}: {e}").into());
         }

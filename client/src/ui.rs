@@ -22,6 +22,9 @@ pub enum Msg {
     NextPerson,
     StorageFull,
     StorageFailed,
+    NotAccepted,
+    Refused,
+    SurveyChanged,
 }
 
 pub fn t(lang: &str, msg: Msg) -> &'static str {
@@ -159,6 +162,27 @@ pub fn t(lang: &str, msg: Msg) -> &'static str {
                 "Sus últimas respuestas no se pudieron guardar en esta computadora."
             } else {
                 "Your latest answers could not be saved on this computer."
+            }
+        }
+        NotAccepted => {
+            if es {
+                "Algunas respuestas no fueron aceptadas: siguen guardadas en esta computadora. Revise la página marcada."
+            } else {
+                "Some answers were not accepted: they are kept on this computer. Please check the page shown."
+            }
+        }
+        Refused => {
+            if es {
+                "El servidor no aceptó las respuestas de esta página. Revise las preguntas marcadas y continúe."
+            } else {
+                "The server did not accept the answers on this page. Please check the questions marked and go on."
+            }
+        }
+        SurveyChanged => {
+            if es {
+                "La encuesta cambió desde que empezó. Sus respuestas siguen guardadas en esta computadora; avise a la persona a cargo."
+            } else {
+                "The survey has changed since you started. Your answers are kept on this computer; please tell the person in charge."
             }
         }
     }

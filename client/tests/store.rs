@@ -2,7 +2,7 @@
 //! database of its own name and deletes it at the end.
 
 use quire_client::idb;
-use quire_client::store::{respondent_of, Session, Store};
+use quire_client::store::{respondent_of, LocalPage, Rejected, Session, Store};
 use quire_shared::{AnswerValue, PageAnswers, PageSave};
 use uuid::Uuid;
 use wasm_bindgen_test::*;
@@ -139,6 +139,59 @@ async fn surveys_are_kept_by_version() {
     assert_eq!(store.survey("v1").await, Ok(None));
     store.put_survey("v1", "{\"id\":\"s\"}").await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(store.survey("v1").await, Ok(Some("{\"id\":\"s\"}".to_owned())));
+    store.close();
+    let _ = idb::delete_database(&name).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_save_leaves_the_outbox_for_rejected_and_a_new_save_of_its_page_answers_it() {
+    let name = fresh_name();
+    let store = open(&name).await;
+    let rid = uuid();
+    let s = session(rid);
+    store.save_page(&s, &save("p1", 1, "refused")).await.unwrap_or_else(|e| panic!("{e}"));
+    store.save_page(&s, &save("p2", 2, "fine")).await.unwrap_or_else(|e| panic!("{e}"));
+    let pending = store.pending().await.unwrap_or_default();
+    let errors = vec![quire_shared::AnswerError::new("answers.q", "bad")];
+    let refused = Rejected { save: pending[0].save.clone(), errors };
+    store
+        .settle(&[pending[1].key.clone()], &[(pending[0].key.clone(), refused.clone())])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Nothing waits to be sent, and nothing is lost: the refused save is kept with its reasons.
+    assert_eq!(store.pending_count(rid).await, Ok(0));
+    assert_eq!(store.rejected(rid).await, Ok(vec![refused]));
+    // Forgetting the respondent would lose it: the sync loop checks `rejected` first. A new save of the page answers
+    // the refusal.
+    store.save_page(&s, &save("p1", 3, "fixed")).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(store.rejected(rid).await, Ok(vec![]));
+    assert_eq!(store.pending_count(rid).await, Ok(1));
+    store.close();
+    let _ = idb::delete_database(&name).await;
+}
+
+#[wasm_bindgen_test]
+async fn held_answers_are_kept_apart_from_what_was_sent() {
+    let name = fresh_name();
+    let store = open(&name).await;
+    let rid = uuid();
+    let s = session(rid);
+    let sent = save("p1", 1, "active");
+    let mut held = sent.answers.clone();
+    held.insert("hidden".into(), AnswerValue::Text("kept on the device".into()));
+    let local = LocalPage { revision: 1, answers: held.clone(), draft: true, sent: Some(sent.answers.clone()) };
+    store
+        .save_pages(&s, std::slice::from_ref(&sent), &[("p1".into(), local.clone())])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Typing after the save: held changes at once, the outbox does not.
+    let mut typed = local.clone();
+    typed.answers.insert("q".into(), AnswerValue::Text("typed".into()));
+    store.put_page(rid, "p1", &typed).await.unwrap_or_else(|e| panic!("{e}"));
+    let answers = store.answers(rid).await.unwrap_or_default();
+    assert_eq!(answers, vec![("p1".to_owned(), typed.clone())]);
+    assert_eq!(typed.last_saved(), Some((sent.answers.clone(), true)));
+    assert_eq!(store.pending().await.unwrap_or_default()[0].save, sent);
     store.close();
     let _ = idb::delete_database(&name).await;
 }

@@ -6,7 +6,8 @@ test('errors are tied to their fields and focus moves to them, then to each new 
   const [code] = newRespondents(1);
   await signIn(page, code);
   await page.getByRole('button', { name: 'Next' }).click();
-  await expect(page.locator('#error-summary')).toBeFocused();
+  // Focus lands on the first question to fix (its first input); the summary above is announced as an alert.
+  await expect(page.getByRole('radio', { name: 'Student' })).toBeFocused();
   await expect(page.locator('#error-summary')).toHaveText('Please check the questions marked below before you go on.');
   const role = page.locator('[data-question=role]');
   await expect(role).toHaveAttribute('aria-invalid', 'true');

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { answerPages, newRespondents, respondentId, signIn } from './helpers';
+import { answerPages, completed, newRespondents, respondentId, signIn, sql } from './helpers';
 
 test('a wrong code gets a clear message and stays in the field to be corrected', async ({ page }) => {
   await page.goto('/');
@@ -58,17 +58,27 @@ test('a code in the link signs in directly and leaves the address bar', async ({
   expect(new URL(page.url()).search).toBe('');
 });
 
-test('a code whose survey is complete says so', async ({ page, request }) => {
+test('a code whose survey is complete says so (and a finish without the pages before it is refused)', async ({ page, request }) => {
   const [code] = newRespondents(1);
+  const id = respondentId(code);
   const login = await (await request.post('/api/v1/login', { data: { access_code: code } })).json();
   const reply = await request.post('/api/v1/sync', {
     headers: { authorization: `Bearer ${login.token}` },
     data: {
-      respondent_id: respondentId(code),
+      respondent_id: id,
       saves: [{ page_id: 'closing', revision: 1, answers: {}, client_time: new Date().toISOString(), finishes: true }],
     },
   });
   expect(reply.status()).toBe(200);
+  // "Finish" means complete: the server names the first page it lacks, and does not record completion.
+  const [ack] = (await reply.json()).acks;
+  expect(ack.status).toBe('rejected');
+  expect(ack.errors[0].field).toBe('pages.about');
+  expect(completed(id)).toBe(false);
+  // Completed the way a whole journey completes it (journeys.spec.ts); here only the sign-in screen is under test.
+  sql(`insert into respondent_progress (respondent_id, last_page, last_revision, last_activity, completed_at)
+       values ('${id}', 'closing', 1, now(), now())
+       on conflict (respondent_id) do update set completed_at = now()`);
   await page.goto('/');
   await page.getByLabel('Access code').fill(code);
   await page.getByRole('button', { name: 'Start' }).click();

@@ -14,8 +14,7 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::Json;
 use quire_shared::{
-    check_finish, check_storable, validate_page_answers, Ack, AckStatus, AnswerError, AnswerSource, Lookup,
-    PageAnswers, PageSave, SyncReply, ValidSurvey, MAX_BATCH_SAVES,
+    check_storable, Ack, AckStatus, AnswerError, PageAnswers, PageSave, SyncReply, ValidSurvey, MAX_BATCH_SAVES,
 };
 
 use crate::store::Job;
@@ -105,13 +104,17 @@ pub async fn sync(
     // on the blocking pool, so that a reconnect storm of such batches cannot keep the async workers from answering
     // `/healthz` and small requests (measured in docs/benchmarks.md). A page or two is cheaper checked in place.
     let checked = if batch.saves.len() > INLINE_CHECK_SAVES {
-        let saves = batch.saves;
+        let (saves, survey) = (batch.saves, survey.clone());
         tokio::task::spawn_blocking(move || check_batch(&survey, saves))
             .await
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("batch check failed: {e}")))?
     } else {
         check_batch(&survey, batch.saves)
     };
+    let mut checked = checked;
+    if checked.iter().any(|c| matches!(c, Checked::Valid(s) if s.finishes)) {
+        check_completion(&state.pool, claims.sub, &survey, &mut checked).await?;
+    }
     let job = Job { respondent: claims.sub, checked };
     let acks = match &state.committer {
         Some(committer) => committer.submit(job).await?,
@@ -126,6 +129,50 @@ pub async fn sync(
     state.metrics.record_batch(&acks);
     state.activity.touch(claims.sub);
     Ok(Json(SyncReply { acks }))
+}
+
+/// "Finish" means complete: a finishing save is rejected, with an error per page (`pages.<id>`), unless every page the
+/// respondent sees has a final save with its required questions answered, judged over what the database holds and
+/// this batch's valid saves together, with the shared rule for hidden answers (`quire_shared::visibility`). Runs once
+/// per respondent (only for a batch that finishes), so its query is off the hot path.
+async fn check_completion(
+    pool: &sqlx::PgPool,
+    respondent: Uuid,
+    survey: &ValidSurvey,
+    checked: &mut [Checked],
+) -> Result<(), ApiError> {
+    let rows: Vec<(String, i64, sqlx::types::Json<PageAnswers>, bool)> = sqlx::query_as(
+        "select c.page_id, c.revision, s.answers, s.draft from current_answers c
+         join page_saves s on s.respondent_id = c.respondent_id and s.revision = c.revision
+         where c.respondent_id = $1",
+    )
+    .bind(respondent)
+    .fetch_all(pool)
+    .await?;
+    let mut latest: HashMap<String, (u64, PageAnswers, bool)> =
+        rows.into_iter().map(|(page, rev, answers, draft)| (page, (rev as u64, answers.0, !draft))).collect();
+    for c in checked.iter() {
+        if let Checked::Valid(s) = c {
+            if latest.get(&s.page_id).is_none_or(|(rev, _, _)| *rev < s.revision) {
+                latest.insert(s.page_id.clone(), (s.revision, s.answers.clone(), !s.draft));
+            }
+        }
+    }
+    let pages = latest.into_iter().map(|(p, (_, answers, fin))| (p, (answers, fin))).collect();
+    let errors = quire_shared::visibility::completion_errors(survey, &pages);
+    if errors.is_empty() {
+        return Ok(());
+    }
+    for c in checked.iter_mut() {
+        if let Checked::Valid(s) = c {
+            if s.finishes {
+                let raw = serde_json::to_value(&*s).unwrap_or_default();
+                let (page_id, revision) = (Some(s.page_id.clone()), Some(s.revision));
+                *c = Checked::Invalid { raw, page_id, revision, errors: errors.clone() };
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The HTTP floor for benchmarks (only with `QUIRE_BENCH_ENDPOINTS`): the token is checked and the body parsed as
@@ -158,23 +205,6 @@ pub enum Checked {
         revision: Option<u64>,
         errors: Vec<AnswerError>,
     },
-}
-
-/// Answers of the batch's saves with a lower revision than the one being checked: the server's (partial) view of
-/// what the respondent had answered when they made that save.
-struct Earlier<'a> {
-    survey: &'a ValidSurvey,
-    pages: HashMap<&'a str, &'a PageAnswers>,
-}
-
-impl AnswerSource for Earlier<'_> {
-    fn lookup(&self, question: &str) -> Lookup<'_> {
-        let page = self.survey.page_of(question).unwrap_or_default();
-        match self.pages.get(page) {
-            Some(answers) => answers.get(question).map_or(Lookup::Missing, Lookup::Value),
-            None => Lookup::Unknown,
-        }
-    }
 }
 
 fn check_batch(survey: &ValidSurvey, raw: Vec<Box<serde_json::value::RawValue>>) -> Vec<Checked> {
@@ -223,34 +253,20 @@ fn check_batch(survey: &ValidSurvey, raw: Vec<Box<serde_json::value::RawValue>>)
         out.push(Checked::Valid(save));
     }
 
-    // Answer checks, in revision order, each against the saves that came before it.
-    let mut order: Vec<usize> = (0..out.len()).filter(|&i| matches!(out[i], Checked::Valid(_))).collect();
-    order.sort_by_key(|&i| match &out[i] {
-        Checked::Valid(s) => s.revision,
-        _ => 0,
-    });
-    let mut failures: Vec<(usize, Vec<AnswerError>)> = Vec::new();
-    {
-        let mut earlier = Earlier { survey, pages: HashMap::new() };
-        for &i in &order {
-            let Checked::Valid(save) = &out[i] else { continue };
-            if let Err(errors) = validate_page_answers(survey, &save.page_id, &save.answers, &earlier, !save.draft) {
-                failures.push((i, errors));
-                continue;
-            }
-            let before = earlier.pages.insert(&save.page_id, &save.answers);
-            if save.finishes {
-                // Judged with this page's own answers known: they may hide the pages after it.
-                if let Err(error) = check_finish(survey, &save.page_id, &earlier) {
-                    failures.push((i, vec![error]));
-                    match before {
-                        Some(b) => earlier.pages.insert(&save.page_id, b),
-                        None => earlier.pages.remove(save.page_id.as_str()),
-                    };
-                }
-            }
-        }
-    }
+    // Answer checks, in revision order, each against the saves of the batch that came before it.
+    let valid: Vec<usize> = (0..out.len()).filter(|&i| matches!(out[i], Checked::Valid(_))).collect();
+    let saves: Vec<&PageSave> = valid
+        .iter()
+        .filter_map(|&i| match &out[i] {
+            Checked::Valid(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let failures: Vec<(usize, Vec<AnswerError>)> = quire_shared::batch::check_saves(survey, &saves)
+        .into_iter()
+        .zip(&valid)
+        .filter_map(|(r, &i)| r.err().map(|e| (i, e)))
+        .collect();
     for (i, errors) in failures {
         if let Checked::Valid(save) = &out[i] {
             let raw = serde_json::to_value(save).unwrap_or_default();

@@ -122,7 +122,9 @@ pub fn validate_page_answers(
     }
 }
 
-fn check_value(kind: &QuestionKind, value: &AnswerValue, field: &str, errors: &mut Vec<AnswerError>) {
+/// Whether `value` is a possible answer to a question of this kind (type, codes, range, length); problems go to
+/// `errors`, named by `field`.
+pub(crate) fn check_value(kind: &QuestionKind, value: &AnswerValue, field: &str, errors: &mut Vec<AnswerError>) {
     let mut err = |f: String, m: String| errors.push(AnswerError::new(f, m));
     let known = |choices: &[crate::Choice], code: &str| choices.iter().any(|c| c.code == code);
     match (kind, value) {

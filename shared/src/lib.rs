@@ -4,6 +4,7 @@
 //! It depends only on crates that work in both worlds: no sqlx, no tokio.
 
 pub mod answer;
+pub mod batch;
 pub mod condition;
 pub mod protocol;
 pub mod sample;
@@ -11,6 +12,7 @@ pub mod storable;
 pub mod survey;
 pub mod text;
 pub mod validate;
+pub mod visibility;
 
 pub use answer::{validate_page_answers, AnswerError, AnswerValue, PageAnswers};
 pub use condition::{AnswerSource, Condition, Lookup, NothingKnown};
@@ -19,6 +21,7 @@ pub use storable::{check_finish, check_storable, clamp_client_time};
 pub use survey::{Choice, Page, Question, QuestionKind, Statement, Survey, ValidSurvey};
 pub use text::Text;
 pub use validate::SurveyError;
+pub use visibility::{active_answers, AllAnswers, Known};
 
 #[cfg(test)]
 mod schema_file {

@@ -1,4 +1,4 @@
-//! Exports: responses (one row per respondent, one column per question, latest answers), the codebook that
+//! Exports: responses (one row per respondent, one column per question, latest active answers), the codebook that
 //! explains the columns, and the quarantine of rejected saves. All streamed (see `csv_stream`).
 
 use std::collections::BTreeMap;
@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use futures_util::TryStreamExt;
-use quire_shared::{AnswerValue, PageAnswers, QuestionKind, ValidSurvey};
+use quire_shared::{active_answers, AllAnswers, AnswerValue, PageAnswers, QuestionKind, ValidSurvey};
 use serde::Deserialize;
 use sqlx::types::Json;
 use time::OffsetDateTime;
@@ -160,9 +160,13 @@ pub async fn answers(
         .fetch(&pool);
         let mut record: Vec<String> = Vec::with_capacity(FIXED.len() + columns.len());
         while let Some((rid, school, class, role, ext, version, last, completed, pages)) = rows.try_next().await? {
-            let pages = pages.map(|p| p.0).unwrap_or_default();
+            // Only active answers (`quire_shared::visibility`): an answer stored before a later change hid its
+            // question or page is history, not a current answer. (The app re-saves such pages without it; this also
+            // holds for data from older app versions.)
+            let held: AllAnswers = pages.map(|p| p.0.into_iter().collect()).unwrap_or_default();
+            let active = active_answers(&survey, &held);
             let by_question: BTreeMap<&str, &AnswerValue> =
-                pages.values().flat_map(|a| a.iter().map(|(q, v)| (q.as_str(), v))).collect();
+                active.values().flat_map(|a| a.iter().map(|(q, v)| (q.as_str(), v))).collect();
             let status = match (last, completed) {
                 (_, Some(_)) => "completed",
                 (Some(_), None) => "in_progress",

@@ -454,10 +454,9 @@ async fn the_dashboard_follows_saves_and_matches_a_recount(pool: PgPool) {
     app.sync(&s3, vec![app.save(0, 1, 3)]).await;
     // A repeat of the first save is not a second start.
     app.sync(&s3, vec![app.save(0, 1, 3)]).await;
-    let mut last = app.save(app.last_page(), 3, 1);
-    last.finishes = true;
-    app.sync(&s1, vec![last.clone()]).await;
-    app.sync(&s1, vec![last]).await;
+    let journey = app.journey(3, 1);
+    app.sync(&s1, journey.clone()).await;
+    app.sync(&s1, journey).await;
 
     let p = progress(Some("Lincoln")).await;
     let a = p.rows.iter().find(|r| r.name == "4A").cloned().unwrap_or_else(|| panic!("4A"));
@@ -484,6 +483,34 @@ async fn the_dashboard_follows_saves_and_matches_a_recount(pool: PgPool) {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(kept, recount);
+}
+
+/// Finding 5 of issue 12: answers on pages that a later answer hides are not current answers. Here the answers come
+/// from an older app that did not re-save the hidden pages: the export still leaves them out.
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn answers_hidden_by_a_later_change_are_not_exported(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let boss = admin(&app, "boss@example.org", Role::Administrator, None).await;
+    let s1 = app.login("S1").await;
+    let student = vec![app.save(0, 1, 11), app.save(1, 2, 12)];
+    let student_page = student[1].clone();
+    app.sync(&s1, student).await;
+    let row =
+        |rows: Vec<HashMap<String, String>>| rows.into_iter().find(|r| r["external_id"] == "S1").unwrap_or_default();
+    let qid = student_page.answers.keys().next().cloned().unwrap_or_default();
+    let col = columns(&app.survey).into_iter().find(|c| c.question == qid).unwrap_or_else(|| panic!("{qid}"));
+    let before = row(boss.csv(&app, "/admin/surveys/school-climate-2026/export.csv").await);
+    assert!(!before[&col.name].is_empty(), "a student's answer is exported while they are a student");
+    // The respondent goes back and says they are a parent: the student pages are hidden from now on.
+    let mut parent = app.save(0, 3, 11);
+    parent.answers.insert("role".into(), AnswerValue::Choice("parent".into()));
+    parent.answers.remove("grade");
+    app.sync(&s1, vec![parent]).await;
+    let after = row(boss.csv(&app, "/admin/surveys/school-climate-2026/export.csv").await);
+    assert_eq!(after["role"], "parent");
+    assert_eq!(after[&col.name], "", "{} is on a page a parent does not see", col.name);
+    // History keeps it.
+    assert_eq!(app.count("page_saves").await, 3);
 }
 
 #[sqlx::test(migrator = "quire_server::MIGRATOR")]

@@ -136,6 +136,26 @@ impl TestApp {
         }
     }
 
+    /// Every save of a student's whole journey, page by page along the pages the student sees, the last one
+    /// finishing: what a respondent who completes the survey sends (the server records completion only then).
+    pub fn journey(&self, first_revision: u64, seed: u64) -> Vec<PageSave> {
+        use quire_shared::visibility::{active_answers, next_page, page_answers, AllAnswers};
+        let (mut held, mut index, mut saves) = (AllAnswers::new(), 0, Vec::new());
+        loop {
+            let mut save = self.save(index, first_revision + saves.len() as u64, seed);
+            held.insert(save.page_id.clone(), save.answers.clone());
+            let active = active_answers(&self.survey, &held);
+            save.answers = page_answers(&active, &save.page_id);
+            let next = next_page(&self.survey, index, &active);
+            save.finishes = next.is_none();
+            saves.push(save);
+            match next {
+                Some(n) => index = n,
+                None => return saves,
+            }
+        }
+    }
+
     /// The index of the survey's last page (`closing`, shown to everyone): where a finishing save goes.
     pub fn last_page(&self) -> usize {
         self.survey.survey().pages.len() - 1

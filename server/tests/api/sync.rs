@@ -258,15 +258,29 @@ async fn finishing_marks_completion_and_login_resumes(pool: PgPool) {
     let reply = app.sync(&login, vec![app.save(0, 1, 1), app.save(1, 2, 2), early]).await;
     assert_eq!(statuses(&reply), ["stored", "stored", "rejected"]);
     assert!(matches!(&reply.acks[2].status, AckStatus::Rejected { errors } if errors[0].field == "finishes"));
+    // A finish without every page the respondent sees is refused too, naming the first missing page.
     let mut last = app.save(app.last_page(), 3, 3);
     last.finishes = true;
-    app.sync(&login, vec![last.clone()]).await;
+    let reply = app.sync(&login, vec![last.clone()]).await;
+    let AckStatus::Rejected { errors } = &reply.acks[0].status else { panic!("{reply:?}") };
+    // Pages 0 and 1 are stored; page 2 was refused above.
+    assert_eq!(errors[0].field, format!("pages.{}", app.survey.survey().pages[2].id));
+    assert!(!app.login("S2").await.resume.completed);
+    // The whole journey: completed.
+    let journey = app.journey(4, 3);
+    let last = journey.last().cloned().unwrap_or_else(|| panic!("empty journey"));
+    let reply = app.sync(&login, journey.clone()).await;
+    assert!(reply.acks.iter().all(|a| a.status.is_accepted()), "{reply:?}");
     // A second device signs in: it gets the same respondent and every page back.
     let again = app.login("S2").await;
     assert_eq!(again.respondent_id, login.respondent_id);
     assert!(again.resume.completed);
-    assert_eq!(again.resume.last_revision, 3);
+    assert_eq!(again.resume.last_revision, last.revision);
     assert_eq!(again.resume.last_page.as_deref(), Some(last.page_id.as_str()));
-    assert_eq!(again.resume.pages.len(), 3);
-    assert_eq!(again.resume.pages[2], SavedPage { page_id: last.page_id.clone(), revision: 3, answers: last.answers });
+    assert_eq!(again.resume.pages.len(), journey.len());
+    let saved = again.resume.pages.iter().find(|p| p.page_id == last.page_id);
+    assert_eq!(
+        saved,
+        Some(&SavedPage { page_id: last.page_id.clone(), revision: last.revision, answers: last.answers })
+    );
 }

@@ -1,0 +1,264 @@
+//! The app's rules and the server's check, held against each other over random journeys through a survey with nested
+//! skip logic: answers given and taken back, Back and Next, changes to the questions that conditions read, saves
+//! delivered in random batches.
+//!
+//! - every save the app's rules make, the server's batch check accepts, however the outbox is cut into batches;
+//! - the page checks agree: with everything else known, the server accepts a page left with Next exactly when the
+//!   app lets the respondent leave it;
+//! - the server's current answers are the active answers the device holds, page by page;
+//! - the server's completion check agrees with the app's at Finish.
+
+use std::collections::{BTreeMap, HashMap};
+
+use proptest::prelude::*;
+use quire_shared::batch::check_saves;
+use quire_shared::visibility::{
+    active_answers, completion_errors, incomplete_pages, next_page, page_answers, page_problems, pages_to_save,
+    previous_page, question_visible, AllAnswers, LastSaved,
+};
+use quire_shared::{AnswerValue, PageAnswers, PageSave, QuestionKind, ValidSurvey};
+
+const SKIP: &str = include_str!("../fixtures/skip-logic.json");
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// Answer (or clear, `None` value) the `q`-th visible question of the page on screen with variant `v`.
+    Answer {
+        q: usize,
+        v: Option<u8>,
+    },
+    Next,
+    Back,
+    /// The draft timer fires.
+    Draft,
+    /// The sync loop sends the `n` oldest waiting saves (at least one) and the server stores what it accepts.
+    Sync {
+        n: usize,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (0usize..6, prop::option::weighted(0.85, any::<u8>())).prop_map(|(q, v)| Op::Answer { q, v }),
+        3 => Just(Op::Next),
+        1 => Just(Op::Back),
+        1 => Just(Op::Draft),
+        2 => (1usize..6).prop_map(|n| Op::Sync { n }),
+    ]
+}
+
+/// A valid answer to a question, chosen by `v` (the app only ever holds what a respondent can enter, and the inputs
+/// of these kinds take nothing else; out-of-range numbers are covered by the unit tests).
+fn value(kind: &QuestionKind, v: u8) -> AnswerValue {
+    let v = v as usize;
+    match kind {
+        QuestionKind::SingleChoice { choices } | QuestionKind::Dropdown { choices } => {
+            AnswerValue::Choice(choices[v % choices.len()].code.clone())
+        }
+        QuestionKind::MultipleChoice { choices, max_selected, .. } => {
+            let max = max_selected.map_or(choices.len(), |m| m as usize);
+            let n = 1 + v % max;
+            AnswerValue::Choices(choices.iter().skip((v / 7) % choices.len()).take(n).map(|c| c.code.clone()).collect())
+        }
+        QuestionKind::Likert { scale, statements } => AnswerValue::Matrix(
+            statements
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| (v >> k) & 1 == 1 || !v.is_multiple_of(3))
+                .map(|(k, s)| (s.id.clone(), scale[(v + k) % scale.len()].code.clone()))
+                .collect::<BTreeMap<_, _>>(),
+        ),
+        QuestionKind::FreeText { .. } => AnswerValue::Text(format!("t{v}")),
+        QuestionKind::Number { min, max, .. } => {
+            let (lo, hi) = (min.unwrap_or(0.0), max.unwrap_or(100.0));
+            AnswerValue::Number((lo + (v as f64) % (hi - lo + 1.0)).floor().min(hi))
+        }
+    }
+}
+
+/// The device: what it holds, what it last saved, its outbox (one save per page, the latest), the page on screen.
+struct Device<'a> {
+    survey: &'a ValidSurvey,
+    held: AllAnswers,
+    last: LastSaved,
+    outbox: BTreeMap<String, PageSave>,
+    page: usize,
+    revision: u64,
+    finished: bool,
+}
+
+/// The server: every stored save's latest revision per page.
+#[derive(Default)]
+struct Server {
+    current: HashMap<String, (u64, PageAnswers, bool)>,
+    completed: bool,
+}
+
+impl Device<'_> {
+    fn active(&self) -> AllAnswers {
+        active_answers(self.survey, &self.held)
+    }
+
+    fn save(&mut self, draft: bool, finishes: bool) {
+        let active = self.active();
+        for (i, answers, draft) in pages_to_save(self.survey, &self.held, &active, &self.last, self.page, draft) {
+            let page_id = self.survey.survey().pages[i].id.clone();
+            self.revision += 1;
+            self.last.insert(page_id.clone(), (answers.clone(), draft));
+            let save = PageSave {
+                page_id: page_id.clone(),
+                revision: self.revision,
+                answers,
+                client_time: time::macros::datetime!(2026-11-29 10:00 UTC),
+                finishes: finishes && i == self.page,
+                draft,
+            };
+            self.outbox.insert(page_id, save);
+        }
+    }
+}
+
+fn journey(ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let survey = ValidSurvey::parse(SKIP).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+    let pages = &survey.survey().pages;
+    let mut d = Device {
+        survey: &survey,
+        held: AllAnswers::new(),
+        last: LastSaved::new(),
+        outbox: BTreeMap::new(),
+        page: 0,
+        revision: 0,
+        finished: false,
+    };
+    let mut server = Server::default();
+    // The app writes a pending draft when it is closed or hidden; then everything is delivered.
+    for op in ops.into_iter().chain([Op::Draft, Op::Sync { n: usize::MAX }]) {
+        if d.finished && !matches!(op, Op::Sync { .. }) {
+            continue;
+        }
+        match op {
+            Op::Answer { q, v } => {
+                let active = d.active();
+                let page = &pages[d.page];
+                let visible: Vec<_> = page.questions.iter().filter(|q| question_visible(&survey, q, &active)).collect();
+                let Some(question) = visible.get(q % visible.len().max(1)) else { continue };
+                let answers = d.held.entry(page.id.clone()).or_default();
+                match v {
+                    Some(v) => answers.insert(question.id.clone(), value(&question.kind, v)),
+                    None => answers.remove(&question.id),
+                };
+            }
+            Op::Draft => d.save(true, false),
+            Op::Back => {
+                let active = d.active();
+                if let Some(previous) = previous_page(&survey, d.page, &active) {
+                    d.save(true, false);
+                    d.page = previous;
+                }
+            }
+            Op::Next => {
+                let active = d.active();
+                let problems = page_problems(&survey, d.page, &d.held, &active, true);
+                // The server's view of the same page, with every other page known (sent before it, as drafts so
+                // their own completeness does not matter): accepts exactly when the app lets the respondent go on.
+                let mut context: Vec<PageSave> = pages
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != d.page)
+                    .map(|(i, p)| PageSave {
+                        page_id: p.id.clone(),
+                        revision: i as u64 + 1,
+                        answers: page_answers(&active, &p.id),
+                        client_time: time::macros::datetime!(2026-11-29 10:00 UTC),
+                        finishes: false,
+                        draft: true,
+                    })
+                    .collect();
+                context.push(PageSave {
+                    page_id: pages[d.page].id.clone(),
+                    revision: 1000,
+                    answers: page_answers(&active, &pages[d.page].id),
+                    client_time: time::macros::datetime!(2026-11-29 10:00 UTC),
+                    finishes: false,
+                    draft: false,
+                });
+                let refs: Vec<&PageSave> = context.iter().collect();
+                let server_ok = check_saves(&survey, &refs).last().is_some_and(Result::is_ok);
+                prop_assert_eq!(problems.is_empty(), server_ok, "page {} problems {:?}", pages[d.page].id, problems);
+                if !problems.is_empty() {
+                    continue;
+                }
+                match next_page(&survey, d.page, &active) {
+                    Some(next) => {
+                        d.save(false, false);
+                        d.page = next;
+                    }
+                    None => {
+                        let finals =
+                            |p: &str| d.last.get(p).is_some_and(|(_, draft)| !draft) || p == pages[d.page].id.as_str();
+                        if incomplete_pages(&survey, &active, finals).is_empty() {
+                            d.save(false, true);
+                            d.finished = true;
+                        }
+                    }
+                }
+            }
+            Op::Sync { n } => {
+                // Oldest first, as the app's sync loop sends them: a finishing save never overtakes the pages before it.
+                let mut keys: Vec<(u64, String)> = d.outbox.iter().map(|(k, s)| (s.revision, k.clone())).collect();
+                keys.sort();
+                let keys: Vec<String> = keys.into_iter().take(n).map(|(_, k)| k).collect();
+                let batch: Vec<PageSave> = keys.iter().filter_map(|k| d.outbox.remove(k)).collect();
+                let refs: Vec<&PageSave> = batch.iter().collect();
+                for (save, result) in batch.iter().zip(check_saves(&survey, &refs)) {
+                    prop_assert!(result.is_ok(), "server rejected {:?}: {:?}", save, result);
+                    let cur = server.current.get(&save.page_id).map_or(0, |c| c.0);
+                    if save.revision > cur {
+                        server.current.insert(save.page_id.clone(), (save.revision, save.answers.clone(), !save.draft));
+                    }
+                }
+                // Judged, as the server does, over what it held and the whole batch.
+                if batch.iter().any(|s| s.finishes) {
+                    let pages = server.current.iter().map(|(p, (_, a, f))| (p.clone(), (a.clone(), *f))).collect();
+                    let errors = completion_errors(&survey, &pages);
+                    prop_assert!(errors.is_empty(), "finish refused: {:?}", errors);
+                    server.completed = true;
+                }
+            }
+        }
+    }
+    // Everything delivered: the server's current answers are the active answers held, page by page.
+    let active = d.active();
+    for page in pages {
+        let stored = server.current.get(&page.id).map(|c| c.1.clone()).unwrap_or_default();
+        prop_assert_eq!(&stored, &page_answers(&active, &page.id), "page {}", page.id);
+    }
+    prop_assert_eq!(server.completed, d.finished);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn app_and_server_agree_on_every_save(ops in prop::collection::vec(op(), 1..120)) {
+        journey(ops)?;
+    }
+}
+
+/// A journey that takes the nested branch and then closes it: the pages it opened are saved empty, the survey
+/// finishes, and the server agrees (the finding of a page lost while the app said everything arrived).
+#[test]
+fn closing_a_nested_branch_after_answering_it() {
+    let mut ops = Vec::new();
+    let answer = |q, v| Op::Answer { q, v: Some(v) };
+    // start: role = s (choice 0), grade; s_school: climate all rows, safe = n; s_unsafe: days, told = y; s_told.
+    ops.extend([answer(0, 0), answer(1, 0), Op::Next]);
+    ops.extend([answer(0, 1), answer(1, 1), Op::Next]);
+    ops.extend([answer(0, 3), answer(1, 0), Op::Sync { n: 9 }, Op::Next, answer(0, 1), answer(1, 1), Op::Next]);
+    // Back to s_school and feel safe: s_unsafe and s_told close.
+    ops.extend([Op::Back, Op::Back, Op::Back, answer(1, 0), Op::Next, answer(0, 2), Op::Next]);
+    if let Err(e) = journey(ops) {
+        panic!("{e}");
+    }
+}
