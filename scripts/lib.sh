@@ -151,6 +151,12 @@ pg_createdb() {
     pg_psql -d postgres -qc "create database $1" >/dev/null
 }
 
+# A database of its own for a suite, empty each run: prints its URL.
+pg_fresh_db() {
+  pg_psql -d postgres -qc "drop database if exists $1 with (force)" >/dev/null
+  pg_createdb "$1"
+  echo "postgres://quire@127.0.0.1:$QUIRE_PG_PORT/$1"
+}
 pg_stop() { if pg_running; then pg_run pg_ctl -D "$(pg_home)/data" -m fast -w stop >/dev/null; fi; }
 
 # A random token secret per checkout, kept so that respondents stay signed in across restarts.

@@ -30,15 +30,19 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER
 # Browser journeys against the release server and app, on a database of their own.
 step cargo build --release --locked -p quire-server
 build_client
-pg_psql -d postgres -qc "drop database if exists quire_e2e with (force)" >/dev/null
-pg_createdb quire_e2e
-export E2E_DATABASE_URL="postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire_e2e"
+E2E_DATABASE_URL=$(pg_fresh_db quire_e2e)
+export E2E_DATABASE_URL
 export E2E_STATIC_DIR="$STATE/e2e-static"
 export QUIRE_BIN="$ROOT/target/release/quire"
 rm -rf "$E2E_STATIC_DIR"
 DATABASE_URL="$E2E_DATABASE_URL" step "$QUIRE_BIN" demo --static-dir "$E2E_STATIC_DIR"
+# The survey with nested skip logic, for the tests of what the screen shows and keeps (screen, loss-window specs).
+DATABASE_URL="$E2E_DATABASE_URL" step "$QUIRE_BIN" survey shared/fixtures/skip-logic.json --publish \
+  --static-dir "$E2E_STATIC_DIR"
 [ -d e2e/node_modules/@playwright/test ] || (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 (cd e2e && step npx playwright test)
+# A short, fixed slice of the chaos suite (seeded fault injection; scripts/chaos.sh runs 20 seeds or any you name).
+CHAOS_NO_BUILD=1 CHAOS_SEEDS="1 2 3" step scripts/chaos.sh
 
 passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$LOG" | awk '{s += $4} END {print s + 0}')
 e2e=$(grep -oE '^ *[0-9]+ passed' "$LOG" | awk '{s += $1} END {print s + 0}')

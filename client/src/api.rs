@@ -18,16 +18,6 @@ pub enum ApiError {
     Refused { status: u16, message: String },
 }
 
-impl ApiError {
-    pub fn message(&self) -> String {
-        match self {
-            ApiError::Network => "The server cannot be reached. Check the connection and try again.".into(),
-            ApiError::Busy { .. } => "The server is busy. Try again in a moment.".into(),
-            ApiError::Unauthorized(m) | ApiError::Refused { message: m, .. } => m.clone(),
-        }
-    }
-}
-
 async fn refusal(response: gloo_net::http::Response) -> ApiError {
     let status = response.status();
     let retry_after = retry::retry_after_ms(response.headers().get("retry-after").as_deref());

@@ -14,7 +14,7 @@ use crate::browser::{self, tab, Alarm};
 use crate::run::Run;
 use crate::store::{LocalPage, Session, Store, DB_NAME};
 use crate::sync::{self, SyncStatus};
-use crate::ui::{self, t, Msg};
+use crate::ui::{self, t, Msg, APP_LANGUAGES};
 
 /// Per-tab key naming the respondent signed in on this tab.
 const TAB_RESPONDENT: &str = "quire.respondent";
@@ -59,7 +59,7 @@ enum Screen {
     /// Another tab of this browser has the app open.
     OtherTab,
     SignIn {
-        error: Option<String>,
+        error: Option<Msg>,
     },
     Loading,
     Survey(Run),
@@ -77,6 +77,8 @@ pub fn App() -> impl IntoView {
     // typed again; it is cleared once someone is signed in (the next person on a shared computer starts empty).
     let entered = RwSignal::new(String::new());
     let ctx: RwSignal<Option<Ctx>> = RwSignal::new(None);
+    // The language of the screens around the survey: the browser's until a survey language is known.
+    let lang = RwSignal::new(ui::browser_language());
     spawn_local(async move {
         browser::register_service_worker();
         browser::hold_app_lock(|| screen.set(Screen::OtherTab)).await;
@@ -110,7 +112,7 @@ pub fn App() -> impl IntoView {
         };
         match (resumed, browser::take_code_param()) {
             (Some(run), _) => screen.set(Screen::Survey(run)),
-            (None, Some(code)) => sign_in(c, screen, code).await,
+            (None, Some(code)) => sign_in(c, screen, code, lang.get_untracked()).await,
             (None, None) => match tab::get(TAB_FINISHED) {
                 Some(lang) => screen.set(Screen::Finished(lang)),
                 None => screen.set(Screen::SignIn { error: None }),
@@ -121,27 +123,29 @@ pub fn App() -> impl IntoView {
     view! {
         <main>
             {move || match (screen.get(), ctx.get()) {
-                (Screen::Starting, _) => view! { <p role="status">"Opening…"</p> }.into_any(),
+                (Screen::Starting, _) => view! { <p role="status">{move || t(&lang.get(), Msg::Opening)}</p> }.into_any(),
                 (Screen::OtherTab, _) => view! {
                     <section>
-                        <h1>"Quire is open in another tab"</h1>
-                        <p role="status">"Continue in the other tab or window. If you close it, the survey continues here by itself."</p>
+                        <h1>{move || t(&lang.get(), Msg::OtherTabTitle)}</h1>
+                        <p role="status">{move || t(&lang.get(), Msg::OtherTabBody)}</p>
                     </section>
                 }.into_any(),
                 (Screen::NoStorage(e), _) => view! {
                     <section>
-                        <h1>"This browser cannot keep your answers"</h1>
-                        <p role="alert">"Storage is turned off or unavailable here (" {e} "). Please use another browser or ask for help."</p>
+                        <h1>{move || t(&lang.get(), Msg::NoStorageTitle)}</h1>
+                        <p role="alert">{move || t(&lang.get(), Msg::NoStorageBody)} " (" {e} ")"</p>
                     </section>
                 }.into_any(),
-                (Screen::SignIn { error }, Some(c)) => sign_in_view(c, screen, entered, error).into_any(),
+                (Screen::SignIn { error }, Some(c)) => sign_in_view(c, screen, entered, lang, error).into_any(),
                 (Screen::Loading, _) | (Screen::SignIn { .. }, None) =>
-                    view! { <p role="status">"Loading your survey…"</p> }.into_any(),
+                    view! { <p role="status">{move || t(&lang.get(), Msg::Loading)}</p> }.into_any(),
                 (Screen::AlreadyCompleted, _) => view! {
                     <section>
-                        <h1>"This survey is already complete"</h1>
-                        <p>"The answers for this access code have been received. Thank you!"</p>
-                        <button type="button" on:click=move |_| screen.set(Screen::SignIn { error: None })>"Back"</button>
+                        <h1>{move || t(&lang.get(), Msg::CompletedTitle)}</h1>
+                        <p>{move || t(&lang.get(), Msg::CompletedBody)}</p>
+                        <button type="button" on:click=move |_| screen.set(Screen::SignIn { error: None })>
+                            {move || t(&lang.get(), Msg::Back)}
+                        </button>
                     </section>
                 }.into_any(),
                 (Screen::Finished(lang), _) => {
@@ -164,31 +168,51 @@ pub fn App() -> impl IntoView {
     }
 }
 
-fn sign_in_view(ctx: Ctx, screen: RwSignal<Screen>, code: RwSignal<String>, error: Option<String>) -> impl IntoView {
+fn sign_in_view(
+    ctx: Ctx,
+    screen: RwSignal<Screen>,
+    code: RwSignal<String>,
+    lang: RwSignal<String>,
+    error: Option<Msg>,
+) -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let entered = code.get_untracked();
         screen.set(Screen::Loading);
         spawn_local(async move {
-            sign_in(ctx, screen, entered).await;
+            sign_in(ctx, screen, entered, lang.get_untracked()).await;
             if !matches!(screen.get_untracked(), Screen::SignIn { .. }) {
                 code.set(String::new());
             }
         });
     };
+    let invalid = error.is_some().then_some("true");
+    let switcher = APP_LANGUAGES
+        .iter()
+        .map(|l| {
+            let l = (*l).to_owned();
+            let current = {
+                let l = l.clone();
+                move || (lang.get() == l).then_some("true")
+            };
+            let name = ui::language_name(&l).to_owned();
+            view! {
+                <button type="button" class="quiet" lang=l.clone() aria-pressed=current
+                    on:click=move |_| lang.set(l.clone())>{name}</button>
+            }
+        })
+        .collect_view();
     view! {
         <form on:submit=submit aria-labelledby="signin-title" novalidate>
-            <h1 id="signin-title">"Sign in to your survey"</h1>
-            <p id="code-help">
-                "Type the access code printed on your slip (12 letters and numbers; dashes and spaces do not matter), "
-                "then press Start. Your answers are kept on this device as you go and sent when there is a connection."
-            </p>
-            <label for="code">"Access code"</label>
+            <div class="lang" role="group" aria-label=move || t(&lang.get(), Msg::Language)>{switcher}</div>
+            <h1 id="signin-title">{move || t(&lang.get(), Msg::SignInTitle)}</h1>
+            <p id="code-help">{move || t(&lang.get(), Msg::SignInHelp)}</p>
+            <label for="code">{move || t(&lang.get(), Msg::AccessCode)}</label>
             <input id="code" name="code" autocomplete="off" autocapitalize="characters" spellcheck="false" required
-                aria-describedby="code-help code-error" aria-invalid=error.is_some().then_some("true")
+                aria-describedby="code-help code-error" aria-invalid=invalid
                 prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev)) />
-            <p id="code-error" role="alert">{error}</p>
-            <button type="submit">"Start"</button>
+            <p id="code-error" role="alert">{move || error.map(|m| t(&lang.get(), m))}</p>
+            <button type="submit">{move || t(&lang.get(), Msg::Start)}</button>
         </form>
     }
 }
@@ -218,10 +242,10 @@ fn code_hash(salt: &str, code: &str) -> String {
 
 /// Signs a respondent in. A code that matches a respondent already on this browser resumes locally (offline too);
 /// any other goes to the server, and the survey file is downloaded unless this browser already has that version.
-async fn sign_in(ctx: Ctx, screen: RwSignal<Screen>, entered: String) {
+async fn sign_in(ctx: Ctx, screen: RwSignal<Screen>, entered: String, lang: String) {
     let code = normalize(&entered);
     if code.is_empty() {
-        return screen.set(Screen::SignIn { error: Some("Enter the access code from your slip.".into()) });
+        return screen.set(Screen::SignIn { error: Some(Msg::EnterCode) });
     }
     let store = ctx.store();
     let local =
@@ -246,13 +270,14 @@ async fn sign_in(ctx: Ctx, screen: RwSignal<Screen>, entered: String) {
         return;
     }
     let result = async {
-        let login = api::login(&code).await.map_err(|e| e.message())?;
+        let login = api::login(&code).await.map_err(|e| sign_in_problem(&e))?;
         if login.resume.completed {
             return Ok(None);
         }
         if store.survey(&login.survey_version).await.ok().flatten().is_none() {
-            let (_, text) = api::survey(&login.survey_url, &login.survey_version).await.map_err(|e| e.message())?;
-            store.put_survey(&login.survey_version, &text).await.map_err(|e| e.to_string())?;
+            let (_, text) =
+                api::survey(&login.survey_url, &login.survey_version).await.map_err(|e| sign_in_problem(&e))?;
+            store.put_survey(&login.survey_version, &text).await.map_err(storage_problem)?;
         }
         let salt = hex::encode(((browser::random() * 2f64.powi(52)) as u64).to_be_bytes());
         let session = Session {
@@ -264,7 +289,8 @@ async fn sign_in(ctx: Ctx, screen: RwSignal<Screen>, entered: String) {
             code_hash: code_hash(&salt, &code),
             salt,
             page: login.resume.last_page.clone().unwrap_or_default(),
-            language: String::new(),
+            // The language chosen at sign-in, if the survey has it (`open` falls back to the survey's default).
+            language: lang,
             next_revision: login.resume.last_revision + 1,
             finished: false,
         };
@@ -276,7 +302,7 @@ async fn sign_in(ctx: Ctx, screen: RwSignal<Screen>, entered: String) {
             // Whether the server's copy was a draft is not known: the next page turn saves it as final.
             .map(|p| (p.page_id, LocalPage { revision: p.revision, answers: p.answers, draft: true, sent: None }))
             .collect();
-        store.start_session(&session, &pages).await.map_err(|e| e.to_string())?;
+        store.start_session(&session, &pages).await.map_err(storage_problem)?;
         open(ctx, session, true).await.map(Some)
     }
     .await;
@@ -289,15 +315,36 @@ async fn sign_in(ctx: Ctx, screen: RwSignal<Screen>, entered: String) {
 
 /// Puts a respondent on screen from what this browser holds: no network needed. `from_server`: the answers came
 /// from another device, where the respondent may already have left the last saved page.
-async fn open(ctx: Ctx, mut session: Session, from_server: bool) -> Result<Run, String> {
+/// Why signing in failed, for the respondent.
+fn sign_in_problem(e: &api::ApiError) -> Msg {
+    match e {
+        api::ApiError::Network => Msg::Unreachable,
+        api::ApiError::Busy { .. } => Msg::Busy,
+        api::ApiError::Unauthorized(_) => Msg::WrongCode,
+        api::ApiError::Refused { status: 400, .. } => Msg::EnterCode,
+        api::ApiError::Refused { status, message } => {
+            web_sys::console::error_1(&format!("quire: sign-in refused ({status}): {message}").into());
+            Msg::SignInFailed
+        }
+    }
+}
+
+fn storage_problem(e: crate::store::StoreError) -> Msg {
+    web_sys::console::error_1(&format!("quire: local storage: {e}").into());
+    match e {
+        crate::store::StoreError::Full => Msg::StorageFull,
+        crate::store::StoreError::Other(_) => Msg::StorageFailed,
+    }
+}
+
+async fn open(ctx: Ctx, mut session: Session, from_server: bool) -> Result<Run, Msg> {
     let store = ctx.store();
-    let text = store
-        .survey(&session.survey_version)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("The survey is not on this computer yet; connect to the internet and sign in again.")?;
-    let survey = ValidSurvey::parse(&text).map_err(|e| format!("The survey file is damaged: {e:?}"))?;
-    let pages = store.answers(session.respondent_id).await.map_err(|e| e.to_string())?;
+    let text = store.survey(&session.survey_version).await.map_err(storage_problem)?.ok_or(Msg::SurveyMissing)?;
+    let survey = ValidSurvey::parse(&text).map_err(|e| {
+        web_sys::console::error_1(&format!("quire: the stored survey does not parse: {e:?}").into());
+        Msg::SurveyDamaged
+    })?;
+    let pages = store.answers(session.respondent_id).await.map_err(storage_problem)?;
     match survey.page_index(&session.page) {
         None => session.page = survey.survey().pages[0].id.clone(),
         Some(index) if from_server => {

@@ -211,24 +211,39 @@ impl Tx {
         self
     }
 
-    /// Resolves once every queued write is durable; on any failure none of them is applied.
-    pub async fn commit(self) -> Result<()> {
-        if let Some(e) = self.error {
-            let _ = self.tx.abort();
-            return Err(e);
-        }
-        let tx = self.tx;
-        let promise = Promise::new(&mut |resolve: Function, reject: Function| {
-            tx.set_oncomplete(Some(&resolve));
-            tx.set_onerror(Some(&reject));
-            tx.set_onabort(Some(&reject));
-        });
-        match JsFuture::from(promise).await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(tx
-                .error()
-                .map(|d| IdbError { name: d.name(), message: d.message() })
-                .unwrap_or_else(|| IdbError::from_js(e))),
+    /// Asks IndexedDB to commit now (`IDBTransaction.commit()`, where the browser has it) and resolves once every
+    /// queued write is durable; on any failure none of them is applied.
+    ///
+    /// The commit is requested in the caller's task, before the future is awaited: without it the browser commits
+    /// only after the page's event loop has seen every request succeed, and a tab closed in between aborts the
+    /// transaction (measured: text typed 0 ms before closing the tab was lost, `e2e/tests/loss-window.spec.ts`).
+    pub fn commit(self) -> impl std::future::Future<Output = Result<()>> + 'static {
+        let Tx { tx, error } = self;
+        let promise = match error {
+            Some(e) => {
+                let _ = tx.abort();
+                Err(e)
+            }
+            None => {
+                let promise = Promise::new(&mut |resolve: Function, reject: Function| {
+                    tx.set_oncomplete(Some(&resolve));
+                    tx.set_onerror(Some(&reject));
+                    tx.set_onabort(Some(&reject));
+                });
+                if let Ok(commit) = js_sys::Reflect::get(&tx, &"commit".into()).and_then(|f| f.dyn_into::<Function>()) {
+                    let _ = commit.call0(&tx);
+                }
+                Ok(promise)
+            }
+        };
+        async move {
+            match JsFuture::from(promise?).await {
+                Ok(_) => Ok(()),
+                Err(e) => Err(tx
+                    .error()
+                    .map(|d| IdbError { name: d.name(), message: d.message() })
+                    .unwrap_or_else(|| IdbError::from_js(e))),
+            }
         }
     }
 }

@@ -90,13 +90,14 @@ impl Run {
         self.held.with(|a| a.get(page).and_then(|p| p.get(question)).cloned())
     }
 
-    /// The first error about a question (or one of its statements).
+    /// The first error about a question (or one of its statements), in the language on screen.
     pub fn error_for(&self, question: &str) -> Option<String> {
         let field = format!("answers.{question}");
+        let lang = self.lang.get();
         self.errors.with(|es| {
             es.iter()
                 .find(|e| e.field == field || e.field.strip_prefix(&field).is_some_and(|r| r.starts_with('.')))
-                .map(|e| e.message.clone())
+                .map(|e| e.text(&lang))
         })
     }
 
@@ -240,7 +241,7 @@ impl Run {
             return self.turn_to(next, start);
         }
         // Finish means complete: every page this respondent sees was left with Next and has its required answers.
-        let last = self.last_saved();
+        let last = self.last_saved(true);
         let this = survey.survey().pages[index].id.clone();
         let is_final = |p: &str| p == this || last.get(p).is_some_and(|(_, draft)| !draft);
         if let Some(first) = visibility::incomplete_pages(&survey, &active, is_final).first() {
@@ -280,17 +281,20 @@ impl Run {
         });
     }
 
-    /// What each page's latest save sent. A page whose save the server refused counts as not saved, so that the
-    /// respondent's next Next saves it again (which answers the refusal).
-    fn last_saved(&self) -> LastSaved {
-        let refused: HashSet<String> =
-            self.ctx.status.rejected.with_untracked(|r| r.iter().map(|r| r.save.page_id.clone()).collect());
+    /// What each page's latest save sent. With `but_refused`, a page whose latest save the server refused counts as
+    /// not saved.
+    fn last_saved(&self, but_refused: bool) -> LastSaved {
+        let refused: HashSet<String> = if but_refused { self.refused_pages() } else { HashSet::new() };
         self.pages.with_value(|m| {
             m.iter()
                 .filter(|(p, _)| !refused.contains(*p))
                 .filter_map(|(p, l)| l.last_saved().map(|s| (p.clone(), s)))
                 .collect()
         })
+    }
+
+    fn refused_pages(&self) -> HashSet<String> {
+        self.ctx.status.rejected.with_untracked(|r| r.iter().map(|r| r.save.page_id.clone()).collect())
     }
 
     /// The server refused saves of this respondent: they stay on the device, and the respondent is taken to the page
@@ -337,9 +341,14 @@ impl Run {
     fn save(&self, index: usize, draft: bool, finishes: bool, now_on: usize) -> impl Future<Output = bool> + 'static {
         let survey = self.survey();
         let active = self.active.get_untracked();
-        let due = self
-            .held
-            .with_untracked(|held| visibility::pages_to_save(&survey, held, &active, &self.last_saved(), index, draft));
+        // A refused save is answered by the respondent saving its page again (on screen, with Next or a draft), never
+        // behind their back: so only the page on screen counts as unsaved when refused.
+        let mut last = self.last_saved(false);
+        if self.refused_pages().contains(&survey.survey().pages[index].id) {
+            last.remove(&survey.survey().pages[index].id);
+        }
+        let due =
+            self.held.with_untracked(|held| visibility::pages_to_save(&survey, held, &active, &last, index, draft));
         let now_on_id = survey.survey().pages[now_on].id.clone();
         let mut saves = Vec::new();
         self.session.update_value(|s| {

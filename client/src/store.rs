@@ -199,8 +199,8 @@ impl Store {
         saves: &[PageSave],
         pages: &[(String, LocalPage)],
     ) -> impl std::future::Future<Output = Result<()>> + 'static {
-        let tx = self.queue_pages(session, saves, pages);
-        async move { Ok(tx?.commit().await?) }
+        let commit = self.queue_pages(session, saves, pages).map(idb::Tx::commit);
+        async move { Ok(commit?.await?) }
     }
 
     fn queue_pages(&self, session: &Session, saves: &[PageSave], pages: &[(String, LocalPage)]) -> Result<idb::Tx> {
@@ -227,11 +227,11 @@ impl Store {
         page: &str,
         local: &LocalPage,
     ) -> impl std::future::Future<Output = Result<()>> + 'static {
-        let tx = self.db.write(&[ANSWERS]).map_err(StoreError::from).and_then(|mut tx| {
+        let commit = self.db.write(&[ANSWERS]).map_err(StoreError::from).and_then(|mut tx| {
             tx.put(ANSWERS, &page_key(respondent, page), &to_json(local)?);
-            Ok(tx)
+            Ok(tx.commit())
         });
-        async move { Ok(tx?.commit().await?) }
+        async move { Ok(commit?.await?) }
     }
 
     /// Everything waiting to be sent, of every respondent on this browser, in key order (respondent, page, revision).

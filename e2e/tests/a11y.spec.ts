@@ -57,3 +57,28 @@ test('on a phone-sized screen nothing scrolls sideways', async ({ page }) => {
   expect(overflow).toBeLessThanOrEqual(0);
   await expect(page.locator('.scale-label').first()).toBeVisible();
 });
+
+test('in Spanish, everything the respondent reads is Spanish: sign-in, its errors, answer errors, the offline status', async ({ page, context }) => {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Español' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Ingrese a su encuesta');
+  await expect(page.locator('#code-help')).toContainText('código de acceso impreso');
+  await page.getByLabel('Código de acceso').fill('AAAA-AAAA-AAAA');
+  await page.getByRole('button', { name: 'Comenzar' }).click();
+  await expect(page.locator('#code-error')).toContainText('no es válido');
+  await expect(page.getByLabel('Código de acceso')).toHaveValue('AAAA-AAAA-AAAA');
+  // The language chosen at sign-in carries into the survey.
+  const [code] = newRespondents(1);
+  await page.getByLabel('Código de acceso').fill(code);
+  await page.getByRole('button', { name: 'Comenzar' }).click();
+  await expect(page.locator('form.page')).toBeVisible();
+  await page.getByRole('button', { name: 'Siguiente' }).click();
+  await expect(page.locator('#error-summary')).toHaveText('Revise las preguntas marcadas antes de continuar.');
+  await expect(page.locator('#q-role-err')).toHaveText('esta pregunta es obligatoria');
+  await page.locator('input[name="q-role"][value="student"]').check();
+  await context.setOffline(true);
+  await page.locator('#q-grade').selectOption({ index: 1 });
+  await page.getByRole('button', { name: 'Siguiente' }).click();
+  await expect(page.locator('p.sync')).toHaveText('Guardado en esta computadora: se enviará cuando vuelva la conexión', { timeout: 15_000 });
+  await context.setOffline(false);
+});

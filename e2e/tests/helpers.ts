@@ -7,14 +7,14 @@ import { join } from 'node:path';
 const root = `${__dirname}/../..`;
 
 /** Adds fresh respondents to the demo survey through the real `quire roster` command; returns their codes. */
-export function newRespondents(n: number, role = 'student'): string[] {
+export function newRespondents(n: number, role = 'student', survey = 'school-climate-2026'): string[] {
   const run = `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
   const rows = Array.from({ length: n }, (_, i) => `E2E School,1A,${role},${run}-${i},`);
   const dir = mkdtempSync(join(tmpdir(), 'quire-e2e-'));
   const file = join(dir, 'roster.csv');
   writeFileSync(file, ['school,class,role,external_id,name', ...rows].join('\n') + '\n');
   const out = execFileSync(process.env.QUIRE_BIN ?? `${root}/target/release/quire`,
-    ['roster', file, '--survey', 'school-climate-2026'],
+    ['roster', file, '--survey', survey],
     { env: { ...process.env, DATABASE_URL: process.env.E2E_DATABASE_URL ?? '' }, encoding: 'utf8' });
   const lines = out.trim().split('\n').slice(1);
   return lines.map((l) => l.split(',').pop() ?? '');
@@ -181,4 +181,90 @@ export async function signInAsAdmin(page: Page, email: string) {
 /** Waits until the status line says the server has everything. */
 export async function allSaved(page: Page, timeout = 30_000) {
   await expect(page.locator('p.sync')).toHaveText('All answers saved', { timeout });
+}
+
+/** The respondent signed in on this tab (the app keeps it in the tab's session storage). */
+export async function tabRespondent(page: Page): Promise<string> {
+  return page.evaluate(() => sessionStorage.getItem('quire.respondent') ?? '');
+}
+
+/** What IndexedDB holds for one page of the respondent on this tab: `{answers, sent, draft, revision}`, or null. */
+export async function heldPage(page: Page, pageId: string): Promise<{ answers: Record<string, Answer> } | null> {
+  return page.evaluate(async (pageId) => {
+    const rid = sessionStorage.getItem('quire.respondent');
+    const db: IDBDatabase = await new Promise((ok, fail) => {
+      const r = indexedDB.open('quire');
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => fail(r.error);
+    });
+    const value: string | undefined = await new Promise((ok) => {
+      const r = db.transaction('answers').objectStore('answers').get(`${rid}/${pageId}`);
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => ok(undefined);
+    });
+    db.close();
+    return value ? JSON.parse(value) : null;
+  }, pageId);
+}
+
+/**
+ * What the page on screen shows, read from the DOM alone (not the app's state): for each visible question, the
+ * answer its inputs show, in the shared model's shape; unanswered questions are left out.
+ */
+export async function screenAnswers(page: Page): Promise<{ pageId: string; answers: Record<string, Answer> }> {
+  return page.evaluate(() => {
+    const form = document.querySelector<HTMLFormElement>('form.page');
+    const answers: Record<string, Record<string, unknown>> = {};
+    for (const q of form ? [...form.querySelectorAll<HTMLElement>('.q')] : []) {
+      if (q.hidden) continue;
+      const id = q.dataset.question ?? '';
+      const kind = q.dataset.kind;
+      if (kind === 'single_choice') {
+        const r = q.querySelector<HTMLInputElement>('input[type=radio]:checked');
+        if (r) answers[id] = { choice: r.value };
+      } else if (kind === 'multiple_choice') {
+        const xs = [...q.querySelectorAll<HTMLInputElement>('input[type=checkbox]:checked')].map((b) => b.value);
+        if (xs.length) answers[id] = { choices: xs };
+      } else if (kind === 'likert') {
+        const m: Record<string, string> = {};
+        for (const r of q.querySelectorAll<HTMLInputElement>('input[type=radio]:checked')) {
+          m[r.name.slice(`q-${id}-`.length)] = r.value;
+        }
+        if (Object.keys(m).length) answers[id] = { matrix: m };
+      } else if (kind === 'free_text') {
+        const box = q.querySelector<HTMLInputElement | HTMLTextAreaElement>('input, textarea');
+        if (box && box.value.trim() !== '') answers[id] = { text: box.value };
+      } else if (kind === 'number') {
+        const box = q.querySelector<HTMLInputElement>('input');
+        if (box && box.value !== '') answers[id] = { number: Number(box.value) };
+      } else if (kind === 'dropdown') {
+        const s = q.querySelector<HTMLSelectElement>('select');
+        if (s && s.value !== '') answers[id] = { choice: s.value };
+      }
+    }
+    return { pageId: form?.dataset.page ?? '', answers };
+  });
+}
+
+/** The screen shows exactly what IndexedDB holds for the page on screen (for every visible question). */
+export async function expectScreenIsHeld(page: Page) {
+  await expect.poll(async () => {
+    const screen = await screenAnswers(page);
+    const held = (await heldPage(page, screen.pageId))?.answers ?? {};
+    const visible = await page.locator('form.page .q:not([hidden])').evaluateAll((qs) =>
+      qs.map((q) => (q as HTMLElement).dataset.question ?? ''));
+    const kept = Object.fromEntries(Object.entries(held).filter(([q]) => visible.includes(q)));
+    return JSON.stringify({ page: screen.pageId, answers: sortKeys(kept) }) ===
+      JSON.stringify({ page: screen.pageId, answers: sortKeys(screen.answers) })
+      ? 'same' : `screen ${JSON.stringify(screen)} held ${JSON.stringify(kept)}`;
+  }, { timeout: 3_000 }).toBe('same');
+}
+
+function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Rows of the quarantine (refused saves) of one respondent. */
+export function quarantined(id: string): string[] {
+  return sql(`select payload::text from quarantine where respondent_id = '${id}'`);
 }

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::app_text::Problem;
 use crate::condition::{AnswerSource, Lookup};
 use crate::survey::{QuestionKind, ValidSurvey};
 
@@ -44,12 +45,26 @@ pub type PageAnswers = BTreeMap<String, AnswerValue>;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnswerError {
     pub field: String,
+    /// In English.
     pub message: String,
+    /// What a respondent could have done, for the app to say in their language (`app_text`); none for what only a
+    /// broken or hostile client sends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
 }
 
 impl AnswerError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AnswerError { field: field.into(), message: message.into() }
+        AnswerError { field: field.into(), message: message.into(), problem: None }
+    }
+
+    pub(crate) fn of(field: impl Into<String>, problem: Problem) -> Self {
+        AnswerError { field: field.into(), message: problem.text("en"), problem: Some(problem) }
+    }
+
+    /// The message in `lang`, where there is a translation.
+    pub fn text(&self, lang: &str) -> String {
+        self.problem.as_ref().map_or_else(|| self.message.clone(), |p| p.text(lang))
     }
 }
 
@@ -104,11 +119,11 @@ pub fn validate_page_answers(
             }
             let field = format!("answers.{}", q.id);
             match (answers.get(&q.id), &q.kind) {
-                (None, _) => errors.push(AnswerError::new(field, "this question is required")),
-                (Some(v), _) if v.is_empty() => errors.push(AnswerError::new(field, "this question is required")),
+                (None, _) => errors.push(AnswerError::of(field, Problem::Required)),
+                (Some(v), _) if v.is_empty() => errors.push(AnswerError::of(field, Problem::Required)),
                 (Some(AnswerValue::Matrix(m)), QuestionKind::Likert { statements, .. }) => {
                     for s in statements.iter().filter(|s| !m.contains_key(&s.id)) {
-                        errors.push(AnswerError::new(format!("{field}.{}", s.id), "every statement needs an answer"));
+                        errors.push(AnswerError::of(format!("{field}.{}", s.id), Problem::RowRequired));
                     }
                 }
                 _ => {}
@@ -125,59 +140,59 @@ pub fn validate_page_answers(
 /// Whether `value` is a possible answer to a question of this kind (type, codes, range, length); problems go to
 /// `errors`, named by `field`.
 pub(crate) fn check_value(kind: &QuestionKind, value: &AnswerValue, field: &str, errors: &mut Vec<AnswerError>) {
-    let mut err = |f: String, m: String| errors.push(AnswerError::new(f, m));
+    let mut err = |f: String, p: Problem| errors.push(AnswerError::of(f, p));
     let known = |choices: &[crate::Choice], code: &str| choices.iter().any(|c| c.code == code);
     match (kind, value) {
         (QuestionKind::SingleChoice { choices } | QuestionKind::Dropdown { choices }, AnswerValue::Choice(c)) => {
             if !c.is_empty() && !known(choices, c) {
-                err(field.into(), format!("`{c}` is not one of the choices"));
+                err(field.into(), Problem::NotAChoice { code: c.clone() });
             }
         }
         (QuestionKind::MultipleChoice { choices, min_selected, max_selected }, AnswerValue::Choices(cs)) => {
             let mut seen = HashSet::new();
             for c in cs {
                 if !known(choices, c) {
-                    err(field.into(), format!("`{c}` is not one of the choices"));
+                    err(field.into(), Problem::NotAChoice { code: c.clone() });
                 } else if !seen.insert(c) {
-                    err(field.into(), format!("`{c}` is selected twice"));
+                    err(field.into(), Problem::SelectedTwice { code: c.clone() });
                 }
             }
             let n = cs.len() as u32;
             if let Some(min) = min_selected.filter(|&m| n > 0 && n < m) {
-                err(field.into(), format!("select at least {min}"));
+                err(field.into(), Problem::SelectAtLeast { n: min });
             }
             if let Some(max) = max_selected.filter(|&m| n > m) {
-                err(field.into(), format!("select at most {max}"));
+                err(field.into(), Problem::SelectAtMost { n: max });
             }
         }
         (QuestionKind::Likert { scale, statements }, AnswerValue::Matrix(m)) => {
             for (sid, code) in m {
                 if !statements.iter().any(|s| &s.id == sid) {
-                    err(format!("{field}.{sid}"), format!("no statement `{sid}` in this question"));
+                    err(format!("{field}.{sid}"), Problem::NoStatement { statement: sid.clone() });
                 } else if !known(scale, code) {
-                    err(format!("{field}.{sid}"), format!("`{code}` is not on the scale"));
+                    err(format!("{field}.{sid}"), Problem::NotOnScale { code: code.clone() });
                 }
             }
         }
         (QuestionKind::FreeText { max_length, .. }, AnswerValue::Text(t)) => {
             let len = t.chars().count();
             if len > *max_length as usize {
-                err(field.into(), format!("{len} characters, at most {max_length} allowed"));
+                err(field.into(), Problem::TooLong { length: len, max: *max_length });
             }
         }
         (QuestionKind::Number { min, max, integer }, AnswerValue::Number(n)) => {
             if !n.is_finite() {
-                err(field.into(), "not a finite number".into());
+                err(field.into(), Problem::NotFinite);
             } else if *integer && n.fract() != 0.0 {
-                err(field.into(), "must be a whole number".into());
+                err(field.into(), Problem::NotWhole);
             } else if let Some(min) = min.filter(|m| n < m) {
-                err(field.into(), format!("must be at least {min}"));
+                err(field.into(), Problem::AtLeast { min: min.to_string() });
             } else if let Some(max) = max.filter(|m| n > m) {
-                err(field.into(), format!("must be at most {max}"));
+                err(field.into(), Problem::AtMost { max: max.to_string() });
             }
         }
         (kind, value) => {
-            err(field.into(), format!("a {} question cannot take a `{}` answer", kind.name(), value_kind(value)))
+            err(field.into(), Problem::WrongKind { question: kind.name().into(), answer: value_kind(value).into() })
         }
     }
 }

@@ -4,6 +4,7 @@
 //! It depends only on crates that work in both worlds: no sqlx, no tokio.
 
 pub mod answer;
+pub mod app_text;
 pub mod batch;
 pub mod condition;
 pub mod protocol;

@@ -77,6 +77,19 @@ impl<'a> Checker<'a> {
                 );
             }
         }
+        // The app's own words (buttons, sign-in, messages) must exist in every language a respondent can choose.
+        let paths = std::iter::once(("$.default_language".to_owned(), &s.default_language))
+            .chain(s.languages.iter().enumerate().map(|(i, l)| (format!("$.languages[{i}]"), l)));
+        for (path, lang) in paths.filter(|(_, l)| !crate::app_text::speaks(l)) {
+            let spoken = crate::app_text::APP_LANGUAGES.join(", ");
+            self.warnings.push(SurveyError::new(
+                path,
+                format!(
+                    "the respondent app has no words of its own in `{lang}` (buttons, sign-in, messages): they would \
+                     show in English; it speaks {spoken}"
+                ),
+            ));
+        }
         self.text(&s.title, "$.title");
         if s.pages.is_empty() {
             self.err("$.pages", "a survey needs at least one page");
@@ -395,6 +408,16 @@ mod tests {
         let paths: Vec<&str> = survey.warnings().iter().map(|w| w.path.as_str()).collect();
         assert_eq!(paths, ["$.pages[0].title.es", "$.pages[0].questions[0].text.es"]);
         assert_eq!(survey.warnings()[0].message, "no `es` translation");
+    }
+
+    #[test]
+    fn a_language_the_app_does_not_speak_is_a_warning_per_language() {
+        let q = r#"{"id":"q","text":{"en":"Q","fr":"Q","es":"Q"},"type":"number"}"#;
+        let text = survey(q, "").replace(r#""languages":["es"]"#, r#""languages":["es","fr"]"#);
+        let survey = ValidSurvey::parse(&text).unwrap_or_else(|e| panic!("{e:?}"));
+        let app: Vec<&str> =
+            survey.warnings().iter().filter(|w| w.message.contains("app")).map(|w| w.path.as_str()).collect();
+        assert_eq!(app, ["$.languages[1]"], "{:?}", survey.warnings());
     }
 
     #[test]

@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 
 use crate::answer::{check_value, AnswerError, AnswerValue, PageAnswers};
+use crate::app_text::Problem;
 use crate::condition::{AnswerSource, Condition, Lookup};
 use crate::survey::{Question, QuestionKind, ValidSurvey};
 
@@ -116,10 +117,10 @@ pub fn page_problems(
             continue;
         }
         match (mine.and_then(|m| m.get(&q.id)), &q.kind) {
-            (None, _) => errors.push(AnswerError::new(field, "this question is required")),
+            (None, _) => errors.push(AnswerError::of(field, Problem::Required)),
             (Some(AnswerValue::Matrix(m)), QuestionKind::Likert { statements, .. }) => {
                 for s in statements.iter().filter(|s| !m.contains_key(&s.id)) {
-                    errors.push(AnswerError::new(format!("{field}.{}", s.id), "every statement needs an answer"));
+                    errors.push(AnswerError::of(format!("{field}.{}", s.id), Problem::RowRequired));
                 }
             }
             _ => {}
