@@ -30,6 +30,13 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER
 # Browser journeys against the release server and app, on a database of their own.
 step cargo build --release --locked -p quire-server
 build_client
+# The respondent app's budget: 250 KB brotli for wasm + js + css (scripts/bench-client.sh measures it the same way).
+bundle=0
+for f in client/dist/*.wasm client/dist/quire-client-*.js client/dist/*.css; do
+  bundle=$((bundle + $(brotli -c -q 11 "$f" | wc -c)))
+done
+log "respondent app bundle: $bundle bytes brotli (budget 250000)"
+[ "$bundle" -le 250000 ] || { echo "the respondent app is over its 250 KB budget: $bundle bytes" >&2; exit 1; }
 E2E_DATABASE_URL=$(pg_fresh_db quire_e2e)
 export E2E_DATABASE_URL
 export E2E_STATIC_DIR="$STATE/e2e-static"

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use quire_shared::app_text::Problem;
 use quire_shared::visibility::{self, AllAnswers, LastSaved};
 use quire_shared::{AnswerError, AnswerValue, PageSave, Question, ValidSurvey};
 
@@ -321,8 +322,13 @@ impl Run {
         self.turn_to(target, browser::perf_now());
         let mut errors = self.check(target, true);
         if errors.is_empty() {
-            // The app sees no problem with the page; show the server's reasons for its questions.
-            errors = first.errors.iter().filter(|e| e.field.starts_with("answers.")).cloned().collect();
+            // The app sees no problem with the page: mark the questions the server named, in the respondent's words.
+            errors = first
+                .errors
+                .iter()
+                .filter(|e| e.field.starts_with("answers."))
+                .map(|e| AnswerError::of(e.field.clone(), Problem::Refused))
+                .collect();
         }
         self.show_errors(errors);
     }

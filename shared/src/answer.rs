@@ -48,8 +48,9 @@ pub struct AnswerError {
     /// In English.
     pub message: String,
     /// What a respondent could have done, for the app to say in their language (`app_text`); none for what only a
-    /// broken or hostile client sends.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// broken or hostile client sends. Not on the wire: the app finds these problems itself with the same checks
+    /// (and deserializing the enum cost the respondent bundle 7 KB).
+    #[serde(skip)]
     pub problem: Option<Problem>,
 }
 
@@ -58,7 +59,7 @@ impl AnswerError {
         AnswerError { field: field.into(), message: message.into(), problem: None }
     }
 
-    pub(crate) fn of(field: impl Into<String>, problem: Problem) -> Self {
+    pub fn of(field: impl Into<String>, problem: Problem) -> Self {
         AnswerError { field: field.into(), message: problem.text("en"), problem: Some(problem) }
     }
 

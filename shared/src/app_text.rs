@@ -5,8 +5,6 @@
 //! speak (`validate`). Each language is one exhaustive `match`: a message added without its translation does not
 //! compile.
 
-use serde::{Deserialize, Serialize};
-
 /// The languages the app speaks, by primary language subtag (`es-MX` is spoken as `es`).
 pub const APP_LANGUAGES: &[&str] = &["en", "es"];
 
@@ -187,23 +185,46 @@ fn es(msg: Msg) -> &'static str {
 
 /// What is wrong with an answer, for the respondent: `AnswerError::problem` carries it so the app can say it in the
 /// language on screen (the error's `message` is the English text, for API users and logs).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
     Required,
     RowRequired,
-    NotAChoice { code: String },
-    SelectedTwice { code: String },
-    SelectAtLeast { n: u32 },
-    SelectAtMost { n: u32 },
-    NotOnScale { code: String },
-    NoStatement { statement: String },
-    TooLong { length: usize, max: u32 },
+    NotAChoice {
+        code: String,
+    },
+    SelectedTwice {
+        code: String,
+    },
+    SelectAtLeast {
+        n: u32,
+    },
+    SelectAtMost {
+        n: u32,
+    },
+    NotOnScale {
+        code: String,
+    },
+    NoStatement {
+        statement: String,
+    },
+    TooLong {
+        length: usize,
+        max: u32,
+    },
     NotFinite,
     NotWhole,
-    AtLeast { min: String },
-    AtMost { max: String },
-    WrongKind { question: String, answer: String },
+    AtLeast {
+        min: String,
+    },
+    AtMost {
+        max: String,
+    },
+    WrongKind {
+        question: String,
+        answer: String,
+    },
+    /// The server refused the answer where the app saw nothing wrong (a survey or app version mismatch).
+    Refused,
 }
 
 impl Problem {
@@ -241,6 +262,8 @@ impl Problem {
             (WrongKind { question, answer }, true) => {
                 format!("una pregunta de tipo {question} no admite una respuesta «{answer}»")
             }
+            (Refused, false) => "the server did not accept this answer; please check it".into(),
+            (Refused, true) => "el servidor no aceptó esta respuesta; revísela".into(),
         }
     }
 }
