@@ -231,11 +231,6 @@ fn keep_enter_in_inputs(ev: leptos::ev::KeyboardEvent) {
     }
 }
 
-/// Upper case, letters and digits only: how the server compares codes.
-fn normalize(code: &str) -> String {
-    code.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
-}
-
 fn code_hash(salt: &str, code: &str) -> String {
     hex::encode(Sha256::digest(format!("{salt}:{code}").as_bytes()))
 }
@@ -243,7 +238,8 @@ fn code_hash(salt: &str, code: &str) -> String {
 /// Signs a respondent in. A code that matches a respondent already on this browser resumes locally (offline too);
 /// any other goes to the server, and the survey file is downloaded unless this browser already has that version.
 async fn sign_in(ctx: Ctx, screen: RwSignal<Screen>, entered: String, lang: String) {
-    let code = normalize(&entered);
+    // The server's rule (`quire_shared::access_code`), so a code typed differently still finds its respondent here.
+    let code = quire_shared::access_code::normalize(&entered);
     if code.is_empty() {
         return screen.set(Screen::SignIn { error: Some(Msg::EnterCode) });
     }

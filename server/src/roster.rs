@@ -8,10 +8,9 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// No 0/O, 1/I/L, 5/S or 8/B: codes are read off paper slips by children.
-const CODE_ALPHABET: &[u8] = b"234679ACDEFGHJKMNPQRTUVWXYZ";
-/// 12 symbols of 27: about 57 bits, far beyond guessing at any rate the server allows.
-const CODE_LEN: usize = 12;
+pub use quire_shared::access_code::{format as format_code, normalize as normalize_code};
+use quire_shared::access_code::{ALPHABET as CODE_ALPHABET, LEN as CODE_LEN};
+
 const ROLES: [&str; 3] = ["student", "teacher", "parent"];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -64,19 +63,9 @@ pub struct CodeRow {
     pub access_code: String,
 }
 
-/// Upper case without separators, so `abcd-efgh 2345` and `ABCDEFGH2345` are the same code.
-pub fn normalize_code(code: &str) -> String {
-    code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
-}
-
 pub fn generate_code() -> String {
     let mut rng = rand::rngs::OsRng;
     (0..CODE_LEN).map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char).collect()
-}
-
-/// `ABCD-EFGH-JKMN`: how a code is printed.
-pub fn format_code(code: &str) -> String {
-    code.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("-")
 }
 
 /// Parses a roster CSV with the header `school,class,role,external_id[,name]`.

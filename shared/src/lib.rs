@@ -3,6 +3,7 @@
 //! Compiles for wasm32 (the respondent app) and native (the server), so that both sides run the very same checks.
 //! It depends only on crates that work in both worlds: no sqlx, no tokio.
 
+pub mod access_code;
 pub mod answer;
 pub mod app_text;
 pub mod batch;
