@@ -22,7 +22,7 @@ WT="$STATE/ab-$BASE_SHA"
 ensure_tools
 pg_start
 log "cargo build --release (B: this checkout)"
-cargo build --release --locked -p quire-server
+cargo build --release --locked -p quire-server -p quire-tools
 if [ ! -x "$WT/target/release/quire" ]; then
   log "building A ($BASE_SHA) in $WT"
   [ -d "$WT" ] || git worktree add --detach "$WT" "$BASE_SHA" >/dev/null

@@ -19,8 +19,8 @@ DB=quire_bench_admin
 
 ensure_tools
 pg_start
-log "cargo build --release -p quire-server"
-cargo build --release --locked -p quire-server
+log "cargo build --release -p quire-server -p quire-tools"
+cargo build --release --locked -p quire-server -p quire-tools
 mkdir -p "$OUT"
 if [[ "${BENCH_RESEED:-0}" == 1 ]]; then
   pg_psql -d postgres -qc "drop database if exists $DB with (force)" >/dev/null

@@ -20,8 +20,8 @@ BIN="$ROOT/target/release"
 
 ensure_tools
 pg_start
-log "cargo build --release -p quire-server"
-cargo build --release --locked -p quire-server
+log "cargo build --release -p quire-server -p quire-tools"
+cargo build --release --locked -p quire-server -p quire-tools
 ulimit -n "$(ulimit -Hn)"
 
 pg_psql -d postgres -qc "drop database if exists quire_bench with (force)" >/dev/null

@@ -6,7 +6,6 @@
 pub mod activity;
 pub mod admin;
 pub mod assets;
-pub mod bench_admin;
 pub mod body;
 pub mod cli;
 pub mod config;
@@ -15,7 +14,6 @@ pub mod extract;
 pub mod group_commit;
 pub mod in_flight;
 pub mod ingest;
-pub mod load;
 pub mod login;
 pub mod metrics;
 pub mod roster;

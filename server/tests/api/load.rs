@@ -1,7 +1,7 @@
 //! A short, bounded run of the load generator against the real server: whatever the mode, the database must hold
 //! exactly what was acknowledged. Catches data loss in CI; the figures themselves come from scripts/bench.sh.
 
-use quire_server::load::{self, LoadConfig, Mode};
+use quire_tools::load::{self, LoadConfig, Mode};
 use sqlx::PgPool;
 
 use crate::helpers::spawn_app_with;

@@ -1,8 +1,8 @@
-//! `quire-load`: the load generator (see `quire_server::load`). Exits non-zero when verification fails.
+//! `quire-load`: the load generator (see `quire_tools::load`). Exits non-zero when verification fails.
 
 use clap::Parser;
 use quire_server::config::DbConfig;
-use quire_server::load::{self, LoadConfig};
+use quire_tools::load::{self, LoadConfig};
 
 /// The load generator shares the machine with the server it measures, so its own allocator cost counts too.
 #[global_allocator]

@@ -10,8 +10,8 @@ use quire_shared::ValidSurvey;
 use serde::Serialize;
 use sqlx::PgPool;
 
-use crate::admin::dashboard::{self, SCHOOL_SQL, SURVEY_SQL};
-use crate::surveys;
+use quire_server::admin::dashboard::{self, SCHOOL_SQL, SURVEY_SQL};
+use quire_server::surveys;
 
 pub const SURVEY_ID: &str = "bench-state";
 

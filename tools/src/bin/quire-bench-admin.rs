@@ -1,8 +1,8 @@
-//! `quire-bench-admin`: seeds a state-sized survey and times dashboard refreshes (see `quire_server::bench_admin`).
+//! `quire-bench-admin`: seeds a state-sized survey and times dashboard refreshes (see `quire_tools::bench_admin`).
 
 use clap::Parser;
-use quire_server::bench_admin::{self, BenchConfig};
 use quire_server::config::DbConfig;
+use quire_tools::bench_admin::{self, BenchConfig};
 
 #[derive(Parser, Debug)]
 #[command(name = "quire-bench-admin", about = "Dashboard refresh time on a seeded state-sized survey")]
