@@ -3,7 +3,7 @@
 use gloo_net::http::Request;
 use quire_shared::{ErrorBody, LoginRequest, LoginResponse, SyncBatch, SyncReply, ValidSurvey};
 
-use crate::retry;
+use quire_shared::retry;
 
 /// Why a call failed, as far as the caller must tell apart.
 #[derive(Debug, Clone, PartialEq)]

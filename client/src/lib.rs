@@ -3,7 +3,7 @@
 //!
 //! - `app`: the screens and start-up; `run`: one respondent taking the survey; `form`: the questions on screen;
 //! - `ui`: the app's own words (which pages and answers count is `quire_shared::visibility`);
-//! - `store` over `idb`: the local database and its outbox; `sync` and `retry`: delivering it; `api`: HTTP calls;
+//! - `store` over `idb`: the local database and its outbox; `sync`: delivering it (when to retry: `quire_shared::retry`); `api`: HTTP calls;
 //! - `browser`: clocks, locks, storage persistence, the service worker.
 
 pub mod api;
@@ -11,7 +11,6 @@ pub mod app;
 pub mod browser;
 pub mod form;
 pub mod idb;
-pub mod retry;
 pub mod run;
 pub mod store;
 pub mod sync;

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::api::{self, ApiError};
 use crate::browser::{self, Alarm, Wake};
-use crate::retry;
 use crate::store::{self, Pending, Rejected, Store};
+use quire_shared::retry;
 
 /// What the status line and the final screen show for the respondent on screen.
 #[derive(Clone, Copy)]

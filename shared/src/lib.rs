@@ -9,6 +9,7 @@ pub mod app_text;
 pub mod batch;
 pub mod condition;
 pub mod protocol;
+pub mod retry;
 pub mod sample;
 pub mod storable;
 pub mod survey;

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use hdrhistogram::Histogram;
-use quire_shared::{AnswerSource, AnswerValue, LoginResponse, Lookup, PageAnswers, SyncReply, ValidSurvey};
+use quire_shared::{retry, AnswerValue, LoginResponse, PageAnswers, SyncReply, ValidSurvey};
 use rand::Rng;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -257,31 +257,23 @@ fn student_path(survey: &ValidSurvey, seed: u64) -> Vec<PathPage> {
     student_answers(survey, seed).into_iter().map(|(page, answers)| PathPage::new(page, &answers)).collect()
 }
 
-/// A student's way through the survey: pages shown given the answers so far, in order.
+/// A student's way through the survey: pages shown given the answers so far, in order, each with the answers the
+/// app would send (the active ones, by the app's own rule: `quire_shared::visibility`).
 fn student_answers(survey: &ValidSurvey, seed: u64) -> Vec<(String, PageAnswers)> {
-    struct Known<'a>(&'a HashMap<String, AnswerValue>);
-    impl AnswerSource for Known<'_> {
-        fn lookup(&self, q: &str) -> Lookup<'_> {
-            self.0.get(q).map_or(Lookup::Missing, Lookup::Value)
-        }
-    }
-    let mut given: HashMap<String, AnswerValue> = HashMap::new();
+    use quire_shared::visibility::{active_answers, next_page, page_answers, page_visible, AllAnswers};
+    let mut held = AllAnswers::new();
     let mut path = Vec::new();
-    for page in &survey.survey().pages {
-        if page.visible_if.as_ref().is_some_and(|c| c.eval(&Known(&given)) != Some(true)) {
-            continue;
-        }
+    let mut index = (0..survey.survey().pages.len()).find(|&i| page_visible(survey, i, &held));
+    while let Some(i) = index {
+        let page = &survey.survey().pages[i];
         let mut answers = quire_shared::sample::answer_page(page, seed ^ (path.len() as u64) << 20);
         if page.id == "about" {
             answers.insert("role".into(), AnswerValue::Choice("student".into()));
         }
-        // Drop answers to questions hidden by what was answered before, as the app does.
-        answers.retain(|qid, _| {
-            let q = page.questions.iter().find(|q| &q.id == qid);
-            q.and_then(|q| q.visible_if.as_ref()).is_none_or(|c| c.eval(&Known(&given)) == Some(true))
-        });
-        given.extend(answers.iter().map(|(k, v)| (k.clone(), v.clone())));
-        path.push((page.id.clone(), answers));
+        held.insert(page.id.clone(), answers);
+        let active = active_answers(survey, &held);
+        path.push((page.id.clone(), page_answers(&active, &page.id)));
+        index = next_page(survey, i, &active);
     }
     path
 }
@@ -352,11 +344,7 @@ impl Shared {
                 Ok(res) => {
                     self.error(res.status().as_u16().to_string());
                     // 503/429 name a wait; other statuses mean nothing was committed and we back off.
-                    res.headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.parse::<f64>().ok())
-                        .map(Duration::from_secs_f64)
+                    retry::retry_after_ms(res.headers().get("retry-after").and_then(|v| v.to_str().ok()))
                 }
                 Err(_) => {
                     self.error("transport".into());
@@ -364,10 +352,10 @@ impl Shared {
                     None
                 }
             };
-            // Full jitter over an exponential ceiling (or the server's Retry-After), as the app does.
+            // The app's rule (`quire_shared::retry`): the server's Retry-After as a floor, never shortened, else full
+            // jitter over an exponential ceiling.
             attempt += 1;
-            let ceiling = wait.unwrap_or_else(|| Duration::from_millis(50u64 << attempt.min(7)));
-            let sleep = ceiling.mul_f64(rand::thread_rng().gen_range(0.5..1.0));
+            let sleep = Duration::from_secs_f64(retry::delay_ms(attempt, wait, rand::thread_rng().gen()) / 1000.0);
             tokio::time::sleep(sleep.min(give_up.saturating_duration_since(Instant::now()))).await;
         }
     }

@@ -1,4 +1,5 @@
-//! When to try again after a failed sync: exponential backoff with full jitter, or what the server asks for.
+//! When to try again after a failed sync: exponential backoff with full jitter, or what the server asks for. One
+//! rule for the respondent app and for the load generator that stands in for it.
 //!
 //! Full jitter (a uniform wait in `[0, min(cap, base·2^attempt)]`) spreads a classroom of browsers that lost the
 //! network together, so they do not come back in lockstep; a `Retry-After` from a 429/503 is a floor set by the
