@@ -108,11 +108,49 @@ pub struct Writer {
     pub health: Arc<IngestHealth>,
 }
 
+/// Why a write did not happen, kept as a kind all the way to the HTTP edge (not flattened into a string).
+#[derive(Debug, Clone)]
+pub enum WriteError {
+    /// The database is busy (no connection within the pool's timeout) or out of reach: 503 with `Retry-After`.
+    Unavailable(String),
+    /// Anything else: 500. Either way nothing was acknowledged and the device sends the saves again.
+    Failed(String),
+}
+
+impl WriteError {
+    fn of(e: &sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => WriteError::Unavailable(e.to_string()),
+            _ => WriteError::Failed(e.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteError::Unavailable(e) | WriteError::Failed(e) => f.write_str(e),
+        }
+    }
+}
+
+impl From<WriteError> for ApiError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Unavailable(e) => {
+                tracing::warn!(error = %e, "ingest cannot reach the database");
+                ApiError::Overloaded("the server is busy; retry shortly")
+            }
+            WriteError::Failed(e) => ApiError::Internal(anyhow::anyhow!("commit failed: {e}")),
+        }
+    }
+}
+
 /// One try at a write.
 enum Attempt {
     Committed(Vec<Vec<Ack>>),
     /// The database is unreachable or busy: nobody's data is at fault.
-    Transient(String),
+    Transient(WriteError),
     /// The database refused the data, or the write panicked: some save of the group is at fault.
     Refused(String),
 }
@@ -123,7 +161,7 @@ impl Writer {
     }
 
     /// Commits the jobs and returns each job's acks, or the error for the jobs that could not be written.
-    pub async fn write(&self, jobs: &[Job]) -> Vec<Result<Vec<Ack>, String>> {
+    pub async fn write(&self, jobs: &[Job]) -> Vec<Result<Vec<Ack>, WriteError>> {
         match self.attempt(jobs).await {
             Attempt::Committed(acks) => acks.into_iter().map(Ok).collect(),
             Attempt::Transient(e) => jobs.iter().map(|_| Err(e.clone())).collect(),
@@ -156,7 +194,7 @@ impl Writer {
                 tracing::error!(error = %e, requests = jobs.len(), "group commit failed");
                 self.metrics.count_commit_failure(CommitFailure::Transient);
                 self.health.failed();
-                Attempt::Transient(e.to_string())
+                Attempt::Transient(WriteError::of(&e))
             }
             Err(panic) => {
                 let message = panic
@@ -174,7 +212,7 @@ impl Writer {
     /// One request whose saves the database refuses: its saves are written in halves until each offender is alone;
     /// an offender is quarantined and rejected. If even its quarantine row cannot be written, the request fails
     /// (5xx) and the device keeps the save: a rejection is only sent for a save the server has kept.
-    async fn isolate(&self, job: &Job, why: &str) -> Result<Vec<Ack>, String> {
+    async fn isolate(&self, job: &Job, why: &str) -> Result<Vec<Ack>, WriteError> {
         let mut acks = Vec::with_capacity(job.checked.len());
         // The whole job was just refused: not written again, but split (a job of one save goes to quarantine).
         self.isolate_range(job, 0, job.checked.len(), Some(why), &mut acks).await?;
@@ -191,7 +229,7 @@ impl Writer {
         end: usize,
         already_refused: Option<&'a str>,
         acks: &'a mut Vec<Ack>,
-    ) -> BoxFuture<'a, Result<(), String>> {
+    ) -> BoxFuture<'a, Result<(), WriteError>> {
         Box::pin(async move {
             if start == end {
                 return Ok(());
@@ -229,7 +267,8 @@ impl Writer {
                             }
                             Ok(())
                         }
-                        Attempt::Transient(e) | Attempt::Refused(e) => Err(e),
+                        Attempt::Transient(e) => Err(e),
+                        Attempt::Refused(e) => Err(WriteError::Failed(e)),
                     }
                 }
             }
@@ -287,7 +326,7 @@ fn refused(checked: &Checked, error: &str) -> Checked {
 
 struct Pending {
     job: Job,
-    reply: oneshot::Sender<Result<Vec<Ack>, String>>,
+    reply: oneshot::Sender<Result<Vec<Ack>, WriteError>>,
 }
 
 #[derive(Clone)]
@@ -314,7 +353,7 @@ impl GroupCommitter {
         })?;
         match acks.await {
             Ok(Ok(acks)) => Ok(acks),
-            Ok(Err(e)) => Err(ApiError::Internal(anyhow::anyhow!("group commit failed: {e}"))),
+            Ok(Err(e)) => Err(e.into()),
             Err(_) => Err(ApiError::Internal(anyhow::anyhow!("group committer dropped a request"))),
         }
     }

@@ -123,8 +123,7 @@ pub async fn sync(
             .write(std::slice::from_ref(&job))
             .await
             .pop()
-            .unwrap_or_else(|| Err("nothing written".into()))
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("commit failed: {e}")))?,
+            .unwrap_or_else(|| Err(crate::group_commit::WriteError::Failed("nothing written".into())))?,
     };
     state.metrics.record_batch(&acks);
     state.activity.touch(claims.sub);

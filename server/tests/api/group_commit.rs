@@ -269,6 +269,9 @@ async fn a_panic_in_a_commit_ends_that_write_not_the_committer_and_readyz_follow
         .post_json("/api/v1/sync", &SyncBatch { saves: vec![app.save(1, 2, 2)], ..batch.clone() }, Some(&login.token))
         .await;
     assert!(res.status().is_server_error(), "{}", res.status());
+    // A pool timeout keeps its kind to the HTTP edge: 503 with Retry-After (the device waits, then retries), not 500.
+    assert_eq!(res.status(), 503);
+    assert!(res.headers().contains_key("retry-after"), "{:?}", res.headers());
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 503);
     let body: ErrorBody = ready.json().await.unwrap_or_else(|e| panic!("{e}"));
