@@ -9,8 +9,9 @@ use sqlx::PgPool;
 
 use crate::admin::auth::{create_admin, grant_surveys, Role};
 use crate::config::{DbConfig, ServeConfig};
-use crate::roster::{format_code, CodeRow};
-use crate::{connect, launch, surveys, AppState, MIGRATOR};
+use crate::respondent::roster::{format_code, CodeRow};
+use crate::respondent::surveys;
+use crate::{connect, launch, AppState, MIGRATOR};
 
 #[derive(Parser, Debug)]
 #[command(name = "quire", version, about = "Quire: offline-first school surveys")]
@@ -177,11 +178,11 @@ async fn load_survey(pool: &PgPool, file: &Path, publish: bool, static_dir: &Pat
 
 async fn load_roster(pool: &PgPool, file: &Path, survey: &str) -> anyhow::Result<Vec<CodeRow>> {
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let rows = crate::roster::parse(&text).map_err(|errors| {
+    let rows = crate::respondent::roster::parse(&text).map_err(|errors| {
         let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
         anyhow::anyhow!("{}: nothing was loaded:\n  {}", file.display(), list.join("\n  "))
     })?;
-    crate::roster::load(pool, survey, &rows).await
+    crate::respondent::roster::load(pool, survey, &rows).await
 }
 
 async fn shutdown_signal() {

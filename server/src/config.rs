@@ -169,8 +169,8 @@ impl ServeConfig {
         }
     }
 
-    pub fn group_commit_config(&self) -> crate::group_commit::GroupCommitConfig {
-        crate::group_commit::GroupCommitConfig {
+    pub fn group_commit_config(&self) -> crate::ingest::group_commit::GroupCommitConfig {
+        crate::ingest::group_commit::GroupCommitConfig {
             max_wait: std::time::Duration::from_micros(self.group_commit_wait_us),
             max_saves: self.group_commit_max_saves,
             queue: self.ingest_queue,

@@ -3,25 +3,13 @@
 //! `router` builds the whole HTTP surface from an `AppState`; `launch` serves it until the shutdown future resolves.
 //! `main.rs` only reads configuration and calls into here, so tests run the very same server.
 
-pub mod activity;
 pub mod admin;
-pub mod assets;
-pub mod body;
 pub mod cli;
 pub mod config;
-pub mod error;
-pub mod extract;
-pub mod group_commit;
-pub mod in_flight;
+pub mod http;
 pub mod ingest;
-pub mod login;
 pub mod metrics;
-pub mod roster;
-pub mod serve;
-pub mod sign_in_limits;
-pub mod store;
-pub mod surveys;
-pub mod token;
+pub mod respondent;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -34,11 +22,11 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use crate::config::{DbConfig, ServeConfig};
-use crate::error::ApiError;
-use crate::group_commit::{GroupCommitter, Writer};
+use crate::http::error::ApiError;
+use crate::ingest::group_commit::{GroupCommitter, Writer};
 use crate::metrics::Metrics;
-use crate::surveys::SurveyStore;
-use crate::token::TokenKeys;
+use crate::respondent::surveys::SurveyStore;
+use crate::respondent::token::TokenKeys;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
@@ -64,7 +52,7 @@ pub struct Shared {
     pub tokens: TokenKeys,
     pub surveys: Arc<SurveyStore>,
     pub metrics: Arc<Metrics>,
-    /// Writes saves so that one bad save fails no other (`group_commit::Writer`); its health feeds `/readyz`.
+    /// Writes saves so that one bad save fails no other (`ingest::group_commit::Writer`); its health feeds `/readyz`.
     pub writer: Writer,
     /// `None` when group commit is off: each request commits on its own through `writer`.
     pub committer: Option<GroupCommitter>,
@@ -73,26 +61,26 @@ pub struct Shared {
     /// The sync body budget, one permit per byte (`max_sync_bytes_in_flight`, at most 2 GiB).
     pub sync_bytes: Arc<tokio::sync::Semaphore>,
     /// Sync requests in flight per respondent (`QUIRE_SYNC_PER_RESPONDENT` at most).
-    pub sync_by_respondent: in_flight::InFlight<uuid::Uuid>,
-    pub respondent_limits: Arc<sign_in_limits::RespondentLimits>,
-    pub admin_limits: Arc<sign_in_limits::AdminLimits>,
+    pub sync_by_respondent: http::in_flight::InFlight<uuid::Uuid>,
+    pub respondent_limits: Arc<http::sign_in_limits::RespondentLimits>,
+    pub admin_limits: Arc<http::sign_in_limits::AdminLimits>,
     /// Administrator password checks running at once (`QUIRE_ADMIN_SIGN_IN_CONCURRENCY`).
     pub argon2: Arc<tokio::sync::Semaphore>,
     /// Respondents seen since the last write of the dashboard's last-activity times.
-    pub activity: Arc<activity::Activity>,
+    pub activity: Arc<ingest::activity::Activity>,
 }
 
 impl AppState {
     /// Builds the state for a migrated database: survey versions are loaded into memory here, once.
     pub async fn new(pool: PgPool, config: ServeConfig) -> anyhow::Result<Self> {
-        Self::with_commit(pool, config, group_commit::store_commit()).await
+        Self::with_commit(pool, config, ingest::group_commit::store_commit()).await
     }
 
-    /// The same, with saves written by `commit` instead of `store::commit` (fault injection in tests).
+    /// The same, with saves written by `commit` instead of `ingest::store::commit` (fault injection in tests).
     pub async fn with_commit(
         pool: PgPool,
         config: ServeConfig,
-        commit: group_commit::CommitFn,
+        commit: ingest::group_commit::CommitFn,
     ) -> anyhow::Result<Self> {
         config.check()?;
         let read_pool = match &config.read_database_url {
@@ -105,8 +93,8 @@ impl AppState {
             }
             None => pool.clone(),
         };
-        let activity = Arc::new(activity::Activity::default());
-        activity.clone().spawn_flusher(pool.clone(), activity::FLUSH_EVERY);
+        let activity = Arc::new(ingest::activity::Activity::default());
+        activity.clone().spawn_flusher(pool.clone(), ingest::activity::FLUSH_EVERY);
         let metrics = Arc::new(Metrics::default());
         let writer = Writer::new(pool.clone(), commit, metrics.clone());
         let committer = config
@@ -121,7 +109,7 @@ impl AppState {
             tokens: TokenKeys::new(&config.token_secret, config.token_ttl_hours),
             surveys: Arc::new(SurveyStore::preload(&pool).await?),
             metrics,
-            respondent_limits: Arc::new(sign_in_limits::RespondentLimits::new(
+            respondent_limits: Arc::new(http::sign_in_limits::RespondentLimits::new(
                 config.login_per_minute,
                 config.login_failures_per_minute,
             )),
@@ -146,7 +134,7 @@ pub async fn connect(db: &DbConfig) -> anyhow::Result<PgPool> {
 
 pub fn router(state: AppState) -> Router {
     let mut api = Router::new()
-        .route("/api/v1/login", post(login::login))
+        .route("/api/v1/login", post(respondent::login::login))
         .route(
             "/api/v1/sync",
             // `route_layer`: admission runs for a POST only; any other method gets its 405 untouched.
@@ -168,9 +156,9 @@ pub fn router(state: AppState) -> Router {
     };
     let api = api.route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track)).layer(no_store());
     api.merge(admin::router().layer(no_store()))
-        .merge(assets::router(&state.config.dist_dir, &state.config.static_dir))
-        .layer(axum::middleware::from_fn(error::json_errors))
-        .layer(axum::middleware::from_fn(error::refuse_nul_in_uri))
+        .merge(http::assets::router(&state.config.dist_dir, &state.config.static_dir))
+        .layer(axum::middleware::from_fn(http::error::json_errors))
+        .layer(axum::middleware::from_fn(http::error::refuse_nul_in_uri))
         .with_state(state)
 }
 
@@ -205,6 +193,6 @@ pub async fn launch(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let header_timeout = state.config.header_timeout();
-    serve::serve(listener, router(state), header_timeout, shutdown).await?;
+    http::serve::serve(listener, router(state), header_timeout, shutdown).await?;
     Ok(())
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 use quire_server::admin::dashboard::{self, SCHOOL_SQL, SURVEY_SQL};
-use quire_server::surveys;
+use quire_server::respondent::surveys;
 
 pub const SURVEY_ID: &str = "bench-state";
 

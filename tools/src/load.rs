@@ -29,7 +29,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use quire_server::roster::{self, RosterRow};
+use quire_server::respondent::roster::{self, RosterRow};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::auth::Admin;
 use super::html::{self, esc};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::AppState;
 
 pub async fn record(

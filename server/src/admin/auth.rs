@@ -22,8 +22,8 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::{audit, html};
-use crate::error::ApiError;
-use crate::sign_in_limits::ClientIp;
+use crate::http::error::ApiError;
+use crate::http::sign_in_limits::ClientIp;
 use crate::AppState;
 
 pub const COOKIE_NAME: &str = "quire_admin";
@@ -298,7 +298,7 @@ pub async fn login(
     if !same_origin(&headers) {
         return html::login_page(Some("This sign-in did not come from this site."), StatusCode::FORBIDDEN);
     }
-    let form: SignInForm = match crate::body::read(body, SIGN_IN_BODY_BYTES, state.config.body_timeout()).await {
+    let form: SignInForm = match crate::http::body::read(body, SIGN_IN_BODY_BYTES, state.config.body_timeout()).await {
         Ok(bytes) => match serde_urlencoded::from_bytes(&bytes) {
             Ok(form) => form,
             Err(_) => return html::login_page(Some("Enter an email address and a password."), StatusCode::BAD_REQUEST),

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use super::auth::Admin;
 use super::html::{self, esc, url_param};
 use super::rosters::survey_exists;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::AppState;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -17,7 +17,7 @@ use super::audit;
 use super::auth::Admin;
 use super::csv_stream::{stream_csv, FORMULA_NOTE};
 use super::rosters::survey_exists;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::AppState;
 
 /// One column of the responses file: a question, or one statement of a Likert question.

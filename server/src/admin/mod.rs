@@ -18,7 +18,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use time::OffsetDateTime;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::AppState;
 
 /// Largest roster upload: a state-wide roster of two million lines is about 80 MB; one district's is far less.
@@ -56,7 +56,7 @@ const UPLOAD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(15 *
 
 /// Reads an upload up to `limit` bytes; beyond, a JSON 413 (axum's own rejection would be plain text).
 pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
-    crate::body::read(body, limit, UPLOAD_DEADLINE).await.map_err(|e| match e {
+    crate::http::body::read(body, limit, UPLOAD_DEADLINE).await.map_err(|e| match e {
         ApiError::PayloadTooLarge { .. } => ApiError::PayloadTooLarge {
             message: format!("the file is larger than {} MiB", limit / (1024 * 1024)),
             field: Some("file".into()),

@@ -11,8 +11,8 @@ use super::auth::{Admin, AdminWrite};
 use super::csv_stream::stream_csv;
 use super::html::{self, esc};
 use super::{audit, read_body, require_content_type, MAX_ROSTER_BYTES};
-use crate::error::ApiError;
-use crate::roster::{self, format_code, CodeRow, RowError};
+use crate::http::error::ApiError;
+use crate::respondent::roster::{self, format_code, CodeRow, RowError};
 use crate::AppState;
 
 /// `POST /admin/surveys/{id}/roster` (body: CSV). All or nothing: every bad row is reported with its line and

@@ -12,8 +12,9 @@ use time::OffsetDateTime;
 use super::auth::{Admin, AdminWrite};
 use super::html::{self, esc, url_param};
 use super::{audit, fmt_time, read_body, require_content_type, MAX_SURVEY_BYTES};
-use crate::error::ApiError;
-use crate::{surveys, AppState};
+use crate::http::error::ApiError;
+use crate::respondent::surveys;
+use crate::AppState;
 
 /// `GET /admin`: every survey with its current version and how many people its rosters hold. A coordinator sees
 /// the surveys their school takes part in.

@@ -590,7 +590,7 @@ async fn last_activity_reaches_the_dashboard_from_memory(pool: PgPool) {
         .fetch_one(&app.pool)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let activity = quire_server::activity::Activity::default();
+    let activity = quire_server::ingest::activity::Activity::default();
     activity.touch(s2);
     activity.touch(s2);
     activity.flush(&app.pool).await.unwrap_or_else(|e| panic!("{e}"));

@@ -66,7 +66,7 @@ async fn client_errors_have_status_and_json_body_and_change_nothing(pool: PgPool
         "unauthorized",
     )
     .await;
-    let forged = quire_server::token::TokenKeys::new(
+    let forged = quire_server::respondent::token::TokenKeys::new(
         &quire_server::config::Secret::new("another-secret-another-secret-xx".into()),
         1,
     )

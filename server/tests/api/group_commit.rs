@@ -4,10 +4,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use quire_server::group_commit::{store_commit, CommitFn, Writer};
+use quire_server::ingest::group_commit::{store_commit, CommitFn, Writer};
+use quire_server::ingest::store::{self, Job};
 use quire_server::ingest::Checked;
 use quire_server::metrics::Metrics;
-use quire_server::store::{self, Job};
 use quire_shared::{AckStatus, AnswerValue, ErrorBody, SyncBatch};
 use sqlx::PgPool;
 

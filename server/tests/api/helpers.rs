@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 
 use quire_server::config::{Secret, ServeConfig};
-use quire_server::group_commit::CommitFn;
-use quire_server::roster::{self, CodeRow};
-use quire_server::{launch, surveys, AppState};
+use quire_server::ingest::group_commit::CommitFn;
+use quire_server::respondent::roster::{self, CodeRow};
+use quire_server::respondent::surveys;
+use quire_server::{launch, AppState};
 use quire_shared::sample::answer_page;
 use quire_shared::{LoginResponse, PageSave, SyncBatch, SyncReply, ValidSurvey};
 use sqlx::PgPool;

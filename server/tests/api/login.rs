@@ -32,7 +32,7 @@ async fn respondents_stay_on_the_version_they_started(pool: PgPool) {
     changed["title"]["en"] = "School Climate Survey 2026 (revised)".into();
     let v2 = ValidSurvey::parse(&changed.to_string()).unwrap_or_else(|e| panic!("{e:?}"));
     assert_ne!(v2.version(), app.survey.version());
-    quire_server::surveys::store_version(&app.pool, &v2, true, &app.static_dir)
+    quire_server::respondent::surveys::store_version(&app.pool, &v2, true, &app.static_dir)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
 

@@ -9,7 +9,7 @@ use axum::body::{Body, Bytes};
 use futures_util::StreamExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 fn too_large(limit: usize) -> ApiError {
     ApiError::PayloadTooLarge { message: format!("the body is larger than {limit} bytes"), field: None }

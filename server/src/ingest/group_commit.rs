@@ -32,10 +32,10 @@ use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio::time::Instant;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
+use crate::ingest::store::{self, Job};
 use crate::ingest::Checked;
 use crate::metrics::{CommitFailure, Metrics};
-use crate::store::{self, Job};
 
 #[derive(Debug, Clone, Copy)]
 pub struct GroupCommitConfig {

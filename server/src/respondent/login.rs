@@ -7,11 +7,11 @@ use quire_shared::{LoginRequest, LoginResponse, PageAnswers, ResumeState, SavedP
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::error::ApiError;
-use crate::extract::{parse_json, require_json};
-use crate::roster::normalize_code;
-use crate::sign_in_limits::ClientIp;
-use crate::surveys::survey_url;
+use crate::http::error::ApiError;
+use crate::http::extract::{parse_json, require_json};
+use crate::http::sign_in_limits::ClientIp;
+use crate::respondent::roster::normalize_code;
+use crate::respondent::surveys::survey_url;
 use crate::AppState;
 
 /// A sign-in body is an access code: anything larger is not one.
@@ -31,7 +31,7 @@ pub async fn login(
         }
     };
     require_json(&headers)?;
-    let bytes = crate::body::read(body, LOGIN_BODY_BYTES, state.config.body_timeout()).await?;
+    let bytes = crate::http::body::read(body, LOGIN_BODY_BYTES, state.config.body_timeout()).await?;
     let req: LoginRequest = parse_json(&bytes)?;
     let code = normalize_code(&req.access_code);
     if code.is_empty() {

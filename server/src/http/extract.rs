@@ -6,8 +6,8 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
-use crate::token::Claims;
+use crate::http::error::ApiError;
+use crate::respondent::token::Claims;
 use crate::AppState;
 
 /// A JSON body, read up to `max_body_bytes` and parsed with the path of the first bad field.
@@ -19,7 +19,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         require_json(req.headers())?;
         let bytes =
-            crate::body::read(req.into_body(), state.config.max_body_bytes, state.config.body_timeout()).await?;
+            crate::http::body::read(req.into_body(), state.config.max_body_bytes, state.config.body_timeout()).await?;
         parse_json(&bytes).map(JsonBody)
     }
 }

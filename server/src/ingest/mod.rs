@@ -9,6 +9,10 @@
 //! - an invalid save is rejected with its reasons and kept raw in `quarantine`; it never blocks the others;
 //! - the reply is sent only after the transaction has committed.
 
+pub mod activity;
+pub mod group_commit;
+pub mod store;
+
 use std::collections::HashMap;
 
 use axum::extract::State;
@@ -17,12 +21,12 @@ use quire_shared::{
     check_storable, Ack, AckStatus, AnswerError, PageAnswers, PageSave, SyncReply, ValidSurvey, MAX_BATCH_SAVES,
 };
 
-use crate::store::Job;
+use crate::ingest::store::Job;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::error::ApiError;
-use crate::extract::{JsonBody, Respondent};
+use crate::http::error::ApiError;
+use crate::http::extract::{JsonBody, Respondent};
 use crate::AppState;
 
 /// The batch as it arrives: saves stay raw until each is parsed on its own, so one malformed save cannot sink the
@@ -53,7 +57,7 @@ pub async fn admit(
     let Ok(_count) = state.sync_permits.clone().try_acquire_owned() else {
         return ApiError::Overloaded("the server is busy; retry shortly").into_response();
     };
-    let claims = match crate::extract::bearer_claims(req.headers(), &state) {
+    let claims = match crate::http::extract::bearer_claims(req.headers(), &state) {
         Ok(claims) => claims,
         Err(e) => return e.into_response(),
     };
@@ -74,7 +78,7 @@ pub async fn admit(
             .into_response();
     }
     let (parts, body) = req.into_parts();
-    let read = crate::body::read_charged(body, limit, state.config.body_timeout(), Some(&state.sync_bytes)).await;
+    let read = crate::http::body::read_charged(body, limit, state.config.body_timeout(), Some(&state.sync_bytes)).await;
     match read {
         Ok((bytes, _size)) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
         Err(e) => e.into_response(),
@@ -123,7 +127,7 @@ pub async fn sync(
             .write(std::slice::from_ref(&job))
             .await
             .pop()
-            .unwrap_or_else(|| Err(crate::group_commit::WriteError::Failed("nothing written".into())))?,
+            .unwrap_or_else(|| Err(crate::ingest::group_commit::WriteError::Failed("nothing written".into())))?,
     };
     state.metrics.record_batch(&acks);
     state.activity.touch(claims.sub);
@@ -292,7 +296,7 @@ mod tests {
     use super::*;
 
     fn survey() -> ValidSurvey {
-        ValidSurvey::parse(include_str!("../../shared/fixtures/school-climate.json"))
+        ValidSurvey::parse(include_str!("../../../shared/fixtures/school-climate.json"))
             .unwrap_or_else(|e| panic!("{e:?}"))
     }
 

@@ -28,8 +28,8 @@ use axum::http::request::Parts;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::error::ApiError;
-use crate::in_flight::{InFlight, Slot};
+use crate::http::error::ApiError;
+use crate::http::in_flight::{InFlight, Slot};
 use crate::AppState;
 
 /// The client's address: the TCP peer, or with `QUIRE_TRUST_FORWARDED_FOR` the last `X-Forwarded-For` entry (the
@@ -49,7 +49,7 @@ impl FromRequestParts<AppState> for ClientIp {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
             .and_then(|v| v.trim().parse::<IpAddr>().ok());
-        Ok(ClientIp(grouped(forwarded.unwrap_or_else(|| crate::serve::peer_ip(&parts.extensions)))))
+        Ok(ClientIp(grouped(forwarded.unwrap_or_else(|| crate::http::serve::peer_ip(&parts.extensions)))))
     }
 }
 
