@@ -23,11 +23,11 @@ ensure_tools
 pg_start
 log "cargo build --release (B: this checkout)"
 cargo build --release --locked -p quire-server -p quire-tools
-if [ ! -x "$WT/target/release/quire" ]; then
-  log "building A ($BASE_SHA) in $WT"
-  [ -d "$WT" ] || git worktree add --detach "$WT" "$BASE_SHA" >/dev/null
-  (cd "$WT" && cargo build --release --locked -p quire-server)
-fi
+# Always built (a no-op when fresh): a binary already there may not be this commit's (a target directory copied from
+# another worktree once made A the wrong build).
+log "building A ($BASE_SHA) in $WT"
+[ -d "$WT" ] || git worktree add --detach "$WT" "$BASE_SHA" >/dev/null
+(cd "$WT" && cargo build --release --locked -p quire-server)
 ulimit -n "$(ulimit -Hn)"
 mkdir -p "$OUT"
 rm -f "$OUT"/*.json
