@@ -309,8 +309,6 @@ async fn sign_in(ctx: Ctx, screen: RwSignal<Screen>, entered: String, lang: Stri
     }
 }
 
-/// Puts a respondent on screen from what this browser holds: no network needed. `from_server`: the answers came
-/// from another device, where the respondent may already have left the last saved page.
 /// Why signing in failed, for the respondent.
 fn sign_in_problem(e: &api::ApiError) -> Msg {
     match e {
@@ -327,12 +325,11 @@ fn sign_in_problem(e: &api::ApiError) -> Msg {
 
 fn storage_problem(e: crate::store::StoreError) -> Msg {
     web_sys::console::error_1(&format!("quire: local storage: {e}").into());
-    match e {
-        crate::store::StoreError::Full => Msg::StorageFull,
-        crate::store::StoreError::Other(_) => Msg::StorageFailed,
-    }
+    e.msg()
 }
 
+/// Puts a respondent on screen from what this browser holds: no network needed. `from_server`: the answers came
+/// from another device, where the respondent may already have left the last saved page.
 async fn open(ctx: Ctx, mut session: Session, from_server: bool) -> Result<Run, Msg> {
     let store = ctx.store();
     let text = store.survey(&session.survey_version).await.map_err(storage_problem)?.ok_or(Msg::SurveyMissing)?;

@@ -162,10 +162,7 @@ impl Run {
             }
             Err(e) => {
                 web_sys::console::error_1(&format!("quire: cannot save on this computer: {e}").into());
-                self.storage_problem.set(Some(match e {
-                    StoreError::Full => Msg::StorageFull,
-                    StoreError::Other(_) => Msg::StorageFailed,
-                }));
+                self.storage_problem.set(Some(e.msg()));
                 false
             }
         }
@@ -185,13 +182,9 @@ impl Run {
         self.debounce.set_value(handle.ok());
     }
 
-    fn cancel_draft(&self) -> bool {
-        match self.debounce.try_update_value(Option::take).flatten() {
-            Some(handle) => {
-                handle.clear();
-                true
-            }
-            None => false,
+    fn cancel_draft(&self) {
+        if let Some(handle) = self.debounce.try_update_value(Option::take).flatten() {
+            handle.clear();
         }
     }
 
@@ -242,9 +235,10 @@ impl Run {
             return self.turn_to(next, start);
         }
         // Finish means complete: every page this respondent sees was left with Next and has its required answers.
-        let last = self.last_saved(true);
+        // A page whose latest save the server refused is not final.
+        let (last, refused) = (self.last_saved(), self.refused_pages());
         let this = survey.survey().pages[index].id.clone();
-        let is_final = |p: &str| p == this || last.get(p).is_some_and(|(_, draft)| !draft);
+        let is_final = |p: &str| p == this || (!refused.contains(p) && last.get(p).is_some_and(|(_, draft)| !draft));
         if let Some(first) = visibility::incomplete_pages(&survey, &active, is_final).first() {
             let target = survey.page_index(first).unwrap_or(index);
             self.turn_to(target, start);
@@ -282,16 +276,9 @@ impl Run {
         });
     }
 
-    /// What each page's latest save sent. With `but_refused`, a page whose latest save the server refused counts as
-    /// not saved.
-    fn last_saved(&self, but_refused: bool) -> LastSaved {
-        let refused: HashSet<String> = if but_refused { self.refused_pages() } else { HashSet::new() };
-        self.pages.with_value(|m| {
-            m.iter()
-                .filter(|(p, _)| !refused.contains(*p))
-                .filter_map(|(p, l)| l.last_saved().map(|s| (p.clone(), s)))
-                .collect()
-        })
+    /// What each page's latest save sent.
+    fn last_saved(&self) -> LastSaved {
+        self.pages.with_value(|m| m.iter().filter_map(|(p, l)| l.last_saved().map(|s| (p.clone(), s))).collect())
     }
 
     fn refused_pages(&self) -> HashSet<String> {
@@ -349,12 +336,16 @@ impl Run {
         let active = self.active.get_untracked();
         // A refused save is answered by the respondent saving its page again (on screen, with Next or a draft), never
         // behind their back: so only the page on screen counts as unsaved when refused.
-        let mut last = self.last_saved(false);
+        let mut last = self.last_saved();
         if self.refused_pages().contains(&survey.survey().pages[index].id) {
             last.remove(&survey.survey().pages[index].id);
         }
-        let due =
+        let mut due =
             self.held.with_untracked(|held| visibility::pages_to_save(&survey, held, &active, &last, index, draft));
+        if finishes && !due.iter().any(|(i, _, _)| *i == index) {
+            // The last page was saved unchanged before: the finish is a save of its own.
+            due.push((index, visibility::page_answers(&active, &survey.survey().pages[index].id), false));
+        }
         let now_on_id = survey.survey().pages[now_on].id.clone();
         let mut saves = Vec::new();
         self.session.update_value(|s| {
@@ -373,22 +364,6 @@ impl Run {
                 s.next_revision += 1;
             }
         });
-        if finishes && !saves.iter().any(|s| s.finishes) {
-            // The last page was saved unchanged before: the finish is a save of its own.
-            let page_id = survey.survey().pages[index].id.clone();
-            let answers = visibility::page_answers(&active, &page_id);
-            self.session.update_value(|s| {
-                saves.push(PageSave {
-                    page_id,
-                    revision: s.next_revision,
-                    answers,
-                    client_time: quire_shared::clamp_client_time(browser::now()),
-                    finishes: true,
-                    draft: false,
-                });
-                s.next_revision += 1;
-            });
-        }
         let held = self.held.get_untracked();
         let locals: Vec<(String, LocalPage)> = self
             .pages

@@ -100,6 +100,16 @@ impl From<IdbError> for StoreError {
     }
 }
 
+impl StoreError {
+    /// What to tell the respondent.
+    pub fn msg(&self) -> crate::ui::Msg {
+        match self {
+            StoreError::Full => crate::ui::Msg::StorageFull,
+            StoreError::Other(_) => crate::ui::Msg::StorageFailed,
+        }
+    }
+}
+
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -251,7 +261,8 @@ impl Store {
     }
 
     /// Applies the server's answer to a batch in one transaction: accepted saves leave the outbox; refused ones move
-    /// from the outbox to `rejected` (unless a newer save of their page already replaced them).
+    /// from the outbox to `rejected`. A refusal that arrives after a newer save of its page is answered already:
+    /// `rejected` leaves it out.
     pub async fn settle(&self, accepted: &[String], rejected: &[(String, Rejected)]) -> Result<()> {
         if accepted.is_empty() && rejected.is_empty() {
             return Ok(());
@@ -267,10 +278,34 @@ impl Store {
         Ok(tx.commit().await?)
     }
 
-    /// The refused saves of one respondent, by key.
+    /// The refused saves of one respondent that still stand, by key. A refusal whose page has a newer save on this
+    /// device (the reply came back after the respondent saved the page again) is answered by that save: it is dropped
+    /// here, once and for all (revisions only grow), so it can neither take the respondent back nor keep a finished
+    /// respondent's data on a shared computer.
     pub async fn rejected(&self, respondent: Uuid) -> Result<Vec<Rejected>> {
         let rows = self.db.get_prefix(REJECTED, &format!("{respondent}/")).await?;
-        rows.iter().map(|(_, v)| from_json(v)).collect()
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let saved: std::collections::HashMap<String, u64> =
+            self.answers(respondent).await?.into_iter().map(|(page, local)| (page, local.revision)).collect();
+        let (mut standing, mut answered) = (Vec::new(), Vec::new());
+        for (key, value) in rows {
+            let r: Rejected = from_json(&value)?;
+            if saved.get(&r.save.page_id).is_some_and(|&rev| rev > r.save.revision) {
+                answered.push(key);
+            } else {
+                standing.push(r);
+            }
+        }
+        if !answered.is_empty() {
+            let mut tx = self.db.write(&[REJECTED])?;
+            for key in &answered {
+                tx.delete(REJECTED, key);
+            }
+            tx.commit().await?;
+        }
+        Ok(standing)
     }
 
     /// Deletes everything this browser holds for one respondent (after the server has their completed survey).

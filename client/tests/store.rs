@@ -166,6 +166,12 @@ async fn a_refused_save_leaves_the_outbox_for_rejected_and_a_new_save_of_its_pag
     store.save_page(&s, &save("p1", 3, "fixed")).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(store.rejected(rid).await, Ok(vec![]));
     assert_eq!(store.pending_count(rid).await, Ok(1));
+    // A refusal that comes back after the page was saved again (the request was in flight meanwhile) is answered by
+    // that newer save: it does not stand.
+    let late = Rejected { save: save("p1", 2, "in flight"), errors: vec![] };
+    let key = format!("{rid}/p1/{:016}", 2);
+    store.settle(&[], &[(key, late)]).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(store.rejected(rid).await, Ok(vec![]));
     store.close();
     let _ = idb::delete_database(&name).await;
 }
