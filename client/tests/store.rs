@@ -1,6 +1,9 @@
 //! The local database and its outbox, in headless Chromium against the browser's real IndexedDB. Each test opens a
 //! database of its own name and deletes it at the end.
 
+// Clippy does not see `#[wasm_bindgen_test]` functions as tests, so `allow-unwrap-in-tests` does not reach them.
+#![allow(clippy::unwrap_used)]
+
 use quire_client::idb;
 use quire_client::store::{respondent_of, LocalPage, Rejected, Session, Store};
 use quire_shared::{AnswerValue, PageAnswers, PageSave};
@@ -59,7 +62,7 @@ async fn a_page_save_writes_answers_outbox_and_session_together_and_survives_reo
     let mut s = session(rid);
     s.next_revision = 2;
     s.page = "p2".into();
-    store.save_page(&s, &save("p1", 1, "hello")).await.unwrap_or_else(|e| panic!("{e}"));
+    store.save_page(&s, &save("p1", 1, "hello")).await.unwrap();
     store.close();
 
     let store = open(&name).await;
@@ -83,13 +86,13 @@ async fn a_newer_save_replaces_the_older_one_and_an_old_ack_cannot_delete_it() {
     let store = open(&name).await;
     let rid = uuid();
     let s = session(rid);
-    store.save_page(&s, &save("p1", 1, "first")).await.unwrap_or_else(|e| panic!("{e}"));
-    store.save_page(&s, &save("p2", 2, "other page")).await.unwrap_or_else(|e| panic!("{e}"));
+    store.save_page(&s, &save("p1", 1, "first")).await.unwrap();
+    store.save_page(&s, &save("p2", 2, "other page")).await.unwrap();
     // The first save is in flight (its key was read) when the respondent changes the page again.
     let in_flight = store.pending().await.unwrap_or_default();
-    store.save_page(&s, &save("p1", 3, "second")).await.unwrap_or_else(|e| panic!("{e}"));
+    store.save_page(&s, &save("p1", 3, "second")).await.unwrap();
     // Revision 10 sorts after 9 only if keys are zero-padded.
-    store.save_page(&s, &save("p1", 10, "third")).await.unwrap_or_else(|e| panic!("{e}"));
+    store.save_page(&s, &save("p1", 10, "third")).await.unwrap();
 
     let pending = store.pending().await.unwrap_or_default();
     let revisions: Vec<(String, u64)> = pending.iter().map(|p| (p.save.page_id.clone(), p.save.revision)).collect();
@@ -97,12 +100,12 @@ async fn a_newer_save_replaces_the_older_one_and_an_old_ack_cannot_delete_it() {
 
     // The server acknowledges the batch that was in flight: p1 rev 1 and p2 rev 2.
     let keys: Vec<String> = in_flight.iter().map(|p| p.key.clone()).collect();
-    store.acknowledge(&keys).await.unwrap_or_else(|e| panic!("{e}"));
+    store.acknowledge(&keys).await.unwrap();
     let pending = store.pending().await.unwrap_or_default();
     assert_eq!(pending.len(), 1, "{pending:?}");
     assert_eq!(pending[0].save, save("p1", 10, "third"));
     assert_eq!(store.pending_count(rid).await, Ok(1));
-    store.acknowledge(&[pending[0].key.clone()]).await.unwrap_or_else(|e| panic!("{e}"));
+    store.acknowledge(&[pending[0].key.clone()]).await.unwrap();
     assert_eq!(store.pending_count(rid).await, Ok(0));
     // The answers stay: only the outbox empties.
     assert_eq!(store.answers(rid).await.unwrap_or_default().len(), 2);
@@ -115,13 +118,13 @@ async fn respondents_on_one_browser_are_kept_apart_and_forgetting_one_leaves_the
     let name = fresh_name();
     let store = open(&name).await;
     let (a, b) = (uuid(), uuid());
-    store.save_page(&session(a), &save("p1", 1, "a's answer")).await.unwrap_or_else(|e| panic!("{e}"));
-    store.save_page(&session(b), &save("p1", 1, "b's answer")).await.unwrap_or_else(|e| panic!("{e}"));
+    store.save_page(&session(a), &save("p1", 1, "a's answer")).await.unwrap();
+    store.save_page(&session(b), &save("p1", 1, "b's answer")).await.unwrap();
     assert_eq!(store.answers(b).await.unwrap_or_default()[0].1.answers, save("p1", 1, "b's answer").answers);
     assert_eq!(store.pending_count(a).await, Ok(1));
     assert_eq!(store.sessions().await.unwrap_or_default().len(), 2);
 
-    store.forget(a).await.unwrap_or_else(|e| panic!("{e}"));
+    store.forget(a).await.unwrap();
     assert_eq!(store.session(a).await, Ok(None));
     assert_eq!(store.answers(a).await, Ok(vec![]));
     assert_eq!(store.pending_count(a).await, Ok(0));
@@ -137,7 +140,7 @@ async fn surveys_are_kept_by_version() {
     let name = fresh_name();
     let store = open(&name).await;
     assert_eq!(store.survey("v1").await, Ok(None));
-    store.put_survey("v1", "{\"id\":\"s\"}").await.unwrap_or_else(|e| panic!("{e}"));
+    store.put_survey("v1", "{\"id\":\"s\"}").await.unwrap();
     assert_eq!(store.survey("v1").await, Ok(Some("{\"id\":\"s\"}".to_owned())));
     store.close();
     let _ = idb::delete_database(&name).await;
@@ -149,28 +152,25 @@ async fn a_refused_save_leaves_the_outbox_for_rejected_and_a_new_save_of_its_pag
     let store = open(&name).await;
     let rid = uuid();
     let s = session(rid);
-    store.save_page(&s, &save("p1", 1, "refused")).await.unwrap_or_else(|e| panic!("{e}"));
-    store.save_page(&s, &save("p2", 2, "fine")).await.unwrap_or_else(|e| panic!("{e}"));
+    store.save_page(&s, &save("p1", 1, "refused")).await.unwrap();
+    store.save_page(&s, &save("p2", 2, "fine")).await.unwrap();
     let pending = store.pending().await.unwrap_or_default();
     let errors = vec![quire_shared::AnswerError::new("answers.q", "bad")];
     let refused = Rejected { save: pending[0].save.clone(), errors };
-    store
-        .settle(&[pending[1].key.clone()], &[(pending[0].key.clone(), refused.clone())])
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    store.settle(&[pending[1].key.clone()], &[(pending[0].key.clone(), refused.clone())]).await.unwrap();
     // Nothing waits to be sent, and nothing is lost: the refused save is kept with its reasons.
     assert_eq!(store.pending_count(rid).await, Ok(0));
     assert_eq!(store.rejected(rid).await, Ok(vec![refused]));
     // Forgetting the respondent would lose it: the sync loop checks `rejected` first. A new save of the page answers
     // the refusal.
-    store.save_page(&s, &save("p1", 3, "fixed")).await.unwrap_or_else(|e| panic!("{e}"));
+    store.save_page(&s, &save("p1", 3, "fixed")).await.unwrap();
     assert_eq!(store.rejected(rid).await, Ok(vec![]));
     assert_eq!(store.pending_count(rid).await, Ok(1));
     // A refusal that comes back after the page was saved again (the request was in flight meanwhile) is answered by
     // that newer save: it does not stand.
     let late = Rejected { save: save("p1", 2, "in flight"), errors: vec![] };
     let key = format!("{rid}/p1/{:016}", 2);
-    store.settle(&[], &[(key, late)]).await.unwrap_or_else(|e| panic!("{e}"));
+    store.settle(&[], &[(key, late)]).await.unwrap();
     assert_eq!(store.rejected(rid).await, Ok(vec![]));
     store.close();
     let _ = idb::delete_database(&name).await;
@@ -186,14 +186,11 @@ async fn held_answers_are_kept_apart_from_what_was_sent() {
     let mut held = sent.answers.clone();
     held.insert("hidden".into(), AnswerValue::Text("kept on the device".into()));
     let local = LocalPage { revision: 1, answers: held.clone(), draft: true, sent: Some(sent.answers.clone()) };
-    store
-        .save_pages(&s, std::slice::from_ref(&sent), &[("p1".into(), local.clone())])
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    store.save_pages(&s, std::slice::from_ref(&sent), &[("p1".into(), local.clone())]).await.unwrap();
     // Typing after the save: held changes at once, the outbox does not.
     let mut typed = local.clone();
     typed.answers.insert("q".into(), AnswerValue::Text("typed".into()));
-    store.put_page(rid, "p1", &typed).await.unwrap_or_else(|e| panic!("{e}"));
+    store.put_page(rid, "p1", &typed).await.unwrap();
     let answers = store.answers(rid).await.unwrap_or_default();
     assert_eq!(answers, vec![("p1".to_owned(), typed.clone())]);
     assert_eq!(typed.last_saved(), Some((sent.answers.clone(), true)));

@@ -231,7 +231,7 @@ mod tests {
     use super::*;
 
     fn config() -> ServeConfig {
-        ServeConfig::new("127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")), Secret::new("x".repeat(40)))
+        ServeConfig::new("127.0.0.1:0".parse().unwrap(), Secret::new("x".repeat(40)))
     }
 
     #[test]
@@ -253,7 +253,7 @@ mod tests {
         refused(|c| c.committers = 100_000, "QUIRE_COMMITTERS");
         refused(
             |c| {
-                c.bind = "0.0.0.0:8080".parse().unwrap_or_else(|e| panic!("{e}"));
+                c.bind = "0.0.0.0:8080".parse().unwrap();
                 c.secure_cookies = false;
             },
             "QUIRE_SECURE_COOKIES",

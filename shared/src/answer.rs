@@ -242,7 +242,7 @@ mod tests {
       ]}"#;
 
     fn survey() -> ValidSurvey {
-        ValidSurvey::parse(SURVEY).unwrap_or_else(|e| panic!("{e:?}"))
+        ValidSurvey::parse(SURVEY).unwrap()
     }
 
     fn answers(json: &str) -> PageAnswers {

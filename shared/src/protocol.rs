@@ -151,8 +151,7 @@ mod tests {
             revision: None,
             status: AckStatus::Rejected { errors: vec![AnswerError::new("answers.q", "bad")] },
         };
-        let back: Ack = serde_json::from_str(&serde_json::to_string(&rejected).unwrap_or_default())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let back: Ack = serde_json::from_str(&serde_json::to_string(&rejected).unwrap_or_default()).unwrap();
         assert_eq!(back, rejected);
         assert!(!back.status.is_accepted());
     }
@@ -161,7 +160,7 @@ mod tests {
     fn page_save_round_trip_and_defaults() {
         let json =
             r#"{"page_id":"p1","revision":3,"answers":{"q1":{"choice":"2"}},"client_time":"2026-11-21T10:00:00Z"}"#;
-        let save: PageSave = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}"));
+        let save: PageSave = serde_json::from_str(json).unwrap();
         assert!(!save.finishes && !save.draft);
         assert_eq!(serde_json::to_string(&save).unwrap_or_default(), json);
         assert!(serde_json::from_str::<PageSave>(&json.replace("\"revision\"", "\"rev\"")).is_err());

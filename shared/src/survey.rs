@@ -239,7 +239,7 @@ mod tests {
 
     #[test]
     fn example_survey_is_valid_and_realistic() {
-        let s = ValidSurvey::parse(EXAMPLE).unwrap_or_else(|e| panic!("{e:?}"));
+        let s = ValidSurvey::parse(EXAMPLE).unwrap();
         let survey = s.survey();
         assert!(survey.pages.len() >= 50, "pages: {}", survey.pages.len());
         assert!(survey.languages.contains(&"es".to_owned()));
@@ -255,20 +255,20 @@ mod tests {
 
     #[test]
     fn version_ignores_formatting_and_key_order() {
-        let a = ValidSurvey::parse(EXAMPLE).unwrap_or_else(|e| panic!("{e:?}"));
+        let a = ValidSurvey::parse(EXAMPLE).unwrap();
         let value: serde_json::Value = serde_json::from_str(EXAMPLE).unwrap_or_default();
         let reformatted = serde_json::to_string_pretty(&value).unwrap_or_default();
-        let b = ValidSurvey::parse(&reformatted).unwrap_or_else(|e| panic!("{e:?}"));
+        let b = ValidSurvey::parse(&reformatted).unwrap();
         assert_eq!(a.version(), b.version());
         assert_eq!(a.version().len(), 32);
         // The canonical form parses back to the same version.
-        let c = ValidSurvey::parse(&a.canonical_json()).unwrap_or_else(|e| panic!("{e:?}"));
+        let c = ValidSurvey::parse(&a.canonical_json()).unwrap();
         assert_eq!(a.version(), c.version());
     }
 
     #[test]
     fn version_changes_with_content() {
-        let mut survey = ValidSurvey::parse(EXAMPLE).unwrap_or_else(|e| panic!("{e:?}")).survey().clone();
+        let mut survey = ValidSurvey::parse(EXAMPLE).unwrap().survey().clone();
         let before = content_hash(&survey);
         survey.pages[0].title.0.insert("en".into(), "Another title".into());
         assert_ne!(before, content_hash(&survey));
@@ -288,7 +288,7 @@ mod tests {
 
     #[test]
     fn lookups() {
-        let s = ValidSurvey::parse(EXAMPLE).unwrap_or_else(|e| panic!("{e:?}"));
+        let s = ValidSurvey::parse(EXAMPLE).unwrap();
         let first = &s.survey().pages[0];
         assert_eq!(s.page(&first.id).map(|p| &p.id), Some(&first.id));
         assert_eq!(s.page_of(&first.questions[0].id), Some(first.id.as_str()));

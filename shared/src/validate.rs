@@ -404,7 +404,7 @@ mod tests {
     fn missing_translations_are_listed_per_language_as_warnings() {
         // `es` is listed; the page title and the question have no Spanish text.
         let q = r#"{"id":"q","text":{"en":"Q"},"type":"number"}"#;
-        let survey = ValidSurvey::parse(&survey(q, "")).unwrap_or_else(|e| panic!("{e:?}"));
+        let survey = ValidSurvey::parse(&survey(q, "")).unwrap();
         let paths: Vec<&str> = survey.warnings().iter().map(|w| w.path.as_str()).collect();
         assert_eq!(paths, ["$.pages[0].title.es", "$.pages[0].questions[0].text.es"]);
         assert_eq!(survey.warnings()[0].message, "no `es` translation");
@@ -414,7 +414,7 @@ mod tests {
     fn a_language_the_app_does_not_speak_is_a_warning_per_language() {
         let q = r#"{"id":"q","text":{"en":"Q","fr":"Q","es":"Q"},"type":"number"}"#;
         let text = survey(q, "").replace(r#""languages":["es"]"#, r#""languages":["es","fr"]"#);
-        let survey = ValidSurvey::parse(&text).unwrap_or_else(|e| panic!("{e:?}"));
+        let survey = ValidSurvey::parse(&text).unwrap();
         let app: Vec<&str> =
             survey.warnings().iter().filter(|w| w.message.contains("app")).map(|w| w.path.as_str()).collect();
         assert_eq!(app, ["$.languages[1]"], "{:?}", survey.warnings());

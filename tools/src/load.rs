@@ -730,8 +730,7 @@ mod tests {
 
     #[test]
     fn a_student_path_follows_skip_logic() {
-        let survey = ValidSurvey::parse(include_str!("../../shared/fixtures/school-climate.json"))
-            .unwrap_or_else(|e| panic!("{e:?}"));
+        let survey = ValidSurvey::parse(include_str!("../../shared/fixtures/school-climate.json")).unwrap();
         let path = student_answers(&survey, 3);
         assert_eq!(path[0].0, "about");
         assert!(path.iter().all(|(p, _)| !p.starts_with("teacher_") && !p.starts_with("parent_")));
@@ -743,8 +742,7 @@ mod tests {
     /// batch the app would have sent, field for field.
     #[test]
     fn wire_body_is_the_shared_sync_batch() {
-        let survey = ValidSurvey::parse(include_str!("../../shared/fixtures/school-climate.json"))
-            .unwrap_or_else(|e| panic!("{e:?}"));
+        let survey = ValidSurvey::parse(include_str!("../../shared/fixtures/school-climate.json")).unwrap();
         let answers = student_answers(&survey, 7);
         let path: Vec<PathPage> = answers.iter().map(|(p, a)| PathPage::new(p.clone(), a)).collect();
         let login = LoginResponse {

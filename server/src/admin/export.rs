@@ -286,8 +286,7 @@ mod tests {
 
     #[test]
     fn columns_and_cells_follow_the_survey() {
-        let survey = ValidSurvey::parse(include_str!("../../../shared/fixtures/school-climate.json"))
-            .unwrap_or_else(|e| panic!("{e:?}"));
+        let survey = ValidSurvey::parse(include_str!("../../../shared/fixtures/school-climate.json")).unwrap();
         let cols = columns(&survey);
         let likert = survey
             .survey()

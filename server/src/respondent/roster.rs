@@ -223,8 +223,8 @@ mod tests {
 
     #[test]
     fn parses_a_good_roster() {
-        let rows = parse("school,class,role,external_id,name\nLincoln, 3A ,Student,S1,Ana\nLincoln,3A,parent,P1,\n")
-            .unwrap_or_else(|e| panic!("{e:?}"));
+        let rows =
+            parse("school,class,role,external_id,name\nLincoln, 3A ,Student,S1,Ana\nLincoln,3A,parent,P1,\n").unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].class, "3A");
         assert_eq!(rows[0].role, "student");

@@ -23,7 +23,7 @@ struct AdminSession {
 }
 
 fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_else(|e| panic!("{e}"))
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 async fn sign_in_form(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
@@ -32,13 +32,13 @@ async fn sign_in_form(app: &TestApp, email: &str, password: &str) -> reqwest::Re
         .form(&[("email", email), ("password", password)])
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
 }
 
 async fn admin(app: &TestApp, email: &str, role: Role, school: Option<&str>) -> AdminSession {
     // A coordinator is granted the example survey; administrators need no grant.
     let surveys = if role == Role::Coordinator { vec![SURVEY_ID.to_owned()] } else { Vec::new() };
-    create_admin(&app.pool, email, PASSWORD, role, school, &surveys).await.unwrap_or_else(|e| panic!("{e:?}"));
+    create_admin(&app.pool, email, PASSWORD, role, school, &surveys).await.unwrap();
     let res = sign_in_form(app, email, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let set = res.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
@@ -49,7 +49,7 @@ async fn admin(app: &TestApp, email: &str, role: Role, school: Option<&str>) -> 
         .header(COOKIE, &cookie)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
         .text()
         .await
         .unwrap_or_default();
@@ -71,7 +71,7 @@ impl AdminSession {
             .header(ACCEPT, "application/json")
             .send()
             .await
-            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap()
     }
 
     async fn post(&self, app: &TestApp, path: &str, content_type: &str, body: &str) -> reqwest::Response {
@@ -83,7 +83,7 @@ impl AdminSession {
             .body(body.to_owned())
             .send()
             .await
-            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap()
     }
 
     async fn csv(&self, app: &TestApp, path: &str) -> Vec<HashMap<String, String>> {
@@ -91,11 +91,11 @@ impl AdminSession {
         assert_eq!(res.status(), 200, "{path}");
         let text = res.text().await.unwrap_or_default();
         let mut reader = csv::Reader::from_reader(text.as_bytes());
-        let headers = reader.headers().unwrap_or_else(|e| panic!("{e}")).clone();
+        let headers = reader.headers().unwrap().clone();
         reader
             .records()
             .map(|r| {
-                let r = r.unwrap_or_else(|e| panic!("{e}"));
+                let r = r.unwrap();
                 headers.iter().map(str::to_owned).zip(r.iter().map(str::to_owned)).collect()
             })
             .collect()
@@ -103,7 +103,7 @@ impl AdminSession {
 }
 
 async fn json(res: reqwest::Response) -> serde_json::Value {
-    res.json().await.unwrap_or_else(|e| panic!("{e}"))
+    res.json().await.unwrap()
 }
 
 fn another_survey(id: &str) -> String {
@@ -113,11 +113,8 @@ fn another_survey(id: &str) -> String {
 #[sqlx::test(migrator = "quire_server::MIGRATOR")]
 async fn sign_in_uses_a_strict_cookie_and_limits_failures(pool: PgPool) {
     let app = spawn_app(pool).await;
-    create_admin(&app.pool, "Boss@Example.org", PASSWORD, Role::Administrator, None, &[])
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    let stored: (String,) =
-        sqlx::query_as("select password_hash from admins").fetch_one(&app.pool).await.unwrap_or_else(|e| panic!("{e}"));
+    create_admin(&app.pool, "Boss@Example.org", PASSWORD, Role::Administrator, None, &[]).await.unwrap();
+    let stored: (String,) = sqlx::query_as("select password_hash from admins").fetch_one(&app.pool).await.unwrap();
     assert!(stored.0.starts_with("$argon2id$") && !stored.0.contains(PASSWORD));
 
     let ok = sign_in_form(&app, "boss@example.org", PASSWORD).await;
@@ -143,7 +140,7 @@ async fn sign_in_uses_a_strict_cookie_and_limits_failures(pool: PgPool) {
         .form(&[("email", "nobody@example.org"), ("password", PASSWORD)])
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(cross.status(), StatusCode::FORBIDDEN);
 }
 
@@ -162,7 +159,7 @@ async fn state_changes_need_the_sessions_csrf_token(pool: PgPool) {
         if let Some(t) = token {
             req = req.header("x-csrf-token", t);
         }
-        let res = req.send().await.unwrap_or_else(|e| panic!("{e}"));
+        let res = req.send().await.unwrap();
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
         let body = json(res).await;
         assert_eq!(body["error"]["code"], "csrf");
@@ -188,13 +185,7 @@ async fn respondent_tokens_and_strangers_get_nothing(pool: PgPool) {
         "/admin/surveys/school-climate-2026/codes.csv",
         "/admin/audit",
     ] {
-        let res = app
-            .http
-            .get(format!("{}{path}", app.base))
-            .bearer_auth(&login.token)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let res = app.http.get(format!("{}{path}", app.base)).bearer_auth(&login.token).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
         assert_eq!(json(res).await["error"]["code"], "unauthorized");
     }
@@ -206,15 +197,10 @@ async fn respondent_tokens_and_strangers_get_nothing(pool: PgPool) {
         .body("school,class,role,external_id\nX,1,student,Z\n")
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     // A browser without a session is sent to the sign-in page.
-    let page = no_redirects()
-        .get(format!("{}/admin", app.base))
-        .header(ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let page = no_redirects().get(format!("{}/admin", app.base)).header(ACCEPT, "text/html").send().await.unwrap();
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
     assert_eq!(page.headers().get(LOCATION).and_then(|v| v.to_str().ok()), Some("/admin/login"));
 }
@@ -276,7 +262,7 @@ async fn survey_upload_errors_name_the_path_and_store_nothing(pool: PgPool) {
         sqlx::query_as("select current_version from surveys where survey_id = 'district-2027'")
             .fetch_one(&app.pool)
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
     assert_eq!(current.0, None);
     let published = app.static_dir.join(format!("surveys/{version}.json"));
     assert!(!published.exists());
@@ -289,7 +275,7 @@ async fn survey_upload_errors_name_the_path_and_store_nothing(pool: PgPool) {
         sqlx::query_as("select current_version from surveys where survey_id = 'district-2027'")
             .fetch_one(&app.pool)
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
     assert_eq!(current.0.as_deref(), Some(version.as_str()));
     // The served file is the survey, cacheable forever.
     let served = app.get(&format!("/static/surveys/{version}.json")).await;
@@ -310,7 +296,7 @@ async fn survey_upload_errors_name_the_path_and_store_nothing(pool: PgPool) {
         sqlx::query_as("select action from audit_log where admin_email = 'boss@example.org' order by id")
             .fetch_all(&app.pool)
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
     let actions: Vec<&str> = actions.iter().map(|a| a.0.as_str()).collect();
     assert_eq!(actions, ["sign_in", "survey.upload", "survey.upload", "survey.publish"]);
 }
@@ -369,8 +355,8 @@ async fn roster_upload_is_all_or_nothing_and_idempotent(pool: PgPool) {
     let progress: Progress = json(boss.get(&app, "/admin/surveys/school-climate-2026/progress?school=Adams").await)
         .await
         .as_object()
-        .map(|o| serde_json::from_value(serde_json::Value::Object(o.clone())).unwrap_or_else(|e| panic!("{e}")))
-        .unwrap_or_else(|| panic!("no progress"));
+        .map(|o| serde_json::from_value(serde_json::Value::Object(o.clone())).unwrap())
+        .expect("no progress");
     assert_eq!(progress.totals.total, 4, "re-uploading did not count people twice");
 
     let print = boss.get(&app, "/admin/surveys/school-climate-2026/codes/print?school=Adams&class=2").await;
@@ -386,7 +372,7 @@ async fn a_coordinator_sees_only_their_school(pool: PgPool) {
     let coord = admin(&app, "lincoln@example.org", Role::Coordinator, Some("Lincoln")).await;
     let mine: Progress =
         serde_json::from_value(json(coord.get(&app, "/admin/surveys/school-climate-2026/progress").await).await)
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
     assert_eq!(mine.school.as_deref(), Some("Lincoln"));
     assert_eq!(mine.rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["4A", "4B"]);
     for path in [
@@ -440,8 +426,7 @@ async fn the_dashboard_follows_saves_and_matches_a_recount(pool: PgPool) {
                 Some(s) => format!("/admin/surveys/school-climate-2026/progress?school={s}"),
                 None => "/admin/surveys/school-climate-2026/progress".to_owned(),
             };
-            let p: Progress =
-                serde_json::from_value(json(boss.get(app, &path).await).await).unwrap_or_else(|e| panic!("{e}"));
+            let p: Progress = serde_json::from_value(json(boss.get(app, &path).await).await).unwrap();
             p
         }
     };
@@ -459,11 +444,11 @@ async fn the_dashboard_follows_saves_and_matches_a_recount(pool: PgPool) {
     app.sync(&s1, journey).await;
 
     let p = progress(Some("Lincoln")).await;
-    let a = p.rows.iter().find(|r| r.name == "4A").cloned().unwrap_or_else(|| panic!("4A"));
+    let a = p.rows.iter().find(|r| r.name == "4A").cloned().expect("4A");
     assert_eq!((a.total, a.not_started, a.in_progress, a.completed), (2, 1, 0, 1));
     assert!((a.rate - 0.5).abs() < 1e-9);
     assert!(a.last_activity.is_some());
-    let b = p.rows.iter().find(|r| r.name == "4B").cloned().unwrap_or_else(|| panic!("4B"));
+    let b = p.rows.iter().find(|r| r.name == "4B").cloned().expect("4B");
     assert_eq!((b.total, b.in_progress, b.completed), (1, 1, 0));
     let all = progress(None).await;
     assert_eq!((all.totals.total, all.totals.not_started, all.totals.in_progress, all.totals.completed), (4, 2, 1, 1));
@@ -476,12 +461,12 @@ async fn the_dashboard_follows_saves_and_matches_a_recount(pool: PgPool) {
     )
     .fetch_all(&app.pool)
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     let kept: Vec<(String, String, i64, i64, i64)> =
         sqlx::query_as("select school, class, total, started, completed from group_progress order by 1, 2")
             .fetch_all(&app.pool)
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
     assert_eq!(kept, recount);
 }
 
@@ -498,7 +483,8 @@ async fn answers_hidden_by_a_later_change_are_not_exported(pool: PgPool) {
     let row =
         |rows: Vec<HashMap<String, String>>| rows.into_iter().find(|r| r["external_id"] == "S1").unwrap_or_default();
     let qid = student_page.answers.keys().next().cloned().unwrap_or_default();
-    let col = columns(&app.survey).into_iter().find(|c| c.question == qid).unwrap_or_else(|| panic!("{qid}"));
+    let col =
+        columns(&app.survey).into_iter().find(|c| c.question == qid).unwrap_or_else(|| panic!("no column for {qid}"));
     let before = row(boss.csv(&app, "/admin/surveys/school-climate-2026/export.csv").await);
     assert!(!before[&col.name].is_empty(), "a student's answer is exported while they are a student");
     // The respondent goes back and says they are a parent: the student pages are hidden from now on.
@@ -579,30 +565,28 @@ async fn export_round_trips_the_answers_given(pool: PgPool) {
     let exports: (i64,) = sqlx::query_as("select count(*) from audit_log where action like 'export.%'")
         .fetch_one(&app.pool)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(exports.0, 3);
 }
 
 #[sqlx::test(migrator = "quire_server::MIGRATOR")]
 async fn last_activity_reaches_the_dashboard_from_memory(pool: PgPool) {
     let app = spawn_app(pool).await;
-    let (s2,): (uuid::Uuid,) = sqlx::query_as("select id from respondents where external_id = 'S2'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (s2,): (uuid::Uuid,) =
+        sqlx::query_as("select id from respondents where external_id = 'S2'").fetch_one(&app.pool).await.unwrap();
     let activity = quire_server::ingest::activity::Activity::default();
     activity.touch(s2);
     activity.touch(s2);
-    activity.flush(&app.pool).await.unwrap_or_else(|e| panic!("{e}"));
+    activity.flush(&app.pool).await.unwrap();
     let last: Vec<(String, bool)> = sqlx::query_as(
         "select class, last_activity is not null from group_progress where school = 'Lincoln' order by 1",
     )
     .fetch_all(&app.pool)
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     assert_eq!(last, [("4A".to_owned(), true), ("4B".to_owned(), false)]);
     // Flushed marks are gone; nothing is written twice.
-    activity.flush(&app.pool).await.unwrap_or_else(|e| panic!("{e}"));
+    activity.flush(&app.pool).await.unwrap();
 }
 
 #[sqlx::test(migrator = "quire_server::MIGRATOR")]
@@ -610,22 +594,19 @@ async fn dashboard_reads_go_to_the_configured_replica(pool: PgPool) {
     // A second database stands in for the replica: the same schema and its own figures, so the answer shows which
     // database was read.
     let name = format!("quire_replica_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("create database {name}")).execute(&pool).await.unwrap_or_else(|e| panic!("{e}"));
+    sqlx::query(&format!("create database {name}")).execute(&pool).await.unwrap();
     let base = std::env::var("DATABASE_URL").unwrap_or_default();
     let url = format!("{}/{name}", base.rsplit_once('/').map_or(base.as_str(), |(head, _)| head));
-    let replica = PgPool::connect(&url).await.unwrap_or_else(|e| panic!("{e}"));
-    quire_server::MIGRATOR.run(&replica).await.unwrap_or_else(|e| panic!("{e}"));
-    sqlx::query("insert into surveys (survey_id) values ('school-climate-2026')")
-        .execute(&replica)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let replica = PgPool::connect(&url).await.unwrap();
+    quire_server::MIGRATOR.run(&replica).await.unwrap();
+    sqlx::query("insert into surveys (survey_id) values ('school-climate-2026')").execute(&replica).await.unwrap();
     sqlx::query(
         "insert into group_progress (survey_id, school, class, total, started, completed)
          values ('school-climate-2026', 'Replica School', 'R1', 7, 3, 1)",
     )
     .execute(&replica)
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
 
     let app = crate::helpers::spawn_app_with(pool, |c| {
         c.read_database_url = Some(quire_server::config::Secret::new(url.clone()));
@@ -634,16 +615,12 @@ async fn dashboard_reads_go_to_the_configured_replica(pool: PgPool) {
     let boss = admin(&app, "boss@example.org", Role::Administrator, None).await;
     let p: Progress =
         serde_json::from_value(json(boss.get(&app, "/admin/surveys/school-climate-2026/progress").await).await)
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
     assert_eq!(p.rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["Replica School"]);
     assert_eq!((p.totals.total, p.totals.in_progress, p.totals.completed), (7, 2, 1));
     // Writes still go to the primary: the sign-in above was audited there, not on the replica.
-    let (on_replica,): (i64,) =
-        sqlx::query_as("select count(*) from audit_log").fetch_one(&replica).await.unwrap_or_else(|e| panic!("{e}"));
+    let (on_replica,): (i64,) = sqlx::query_as("select count(*) from audit_log").fetch_one(&replica).await.unwrap();
     assert_eq!((on_replica, app.count("audit_log").await), (0, 1));
     replica.close().await;
-    sqlx::query(&format!("drop database {name} with (force)"))
-        .execute(&app.pool)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    sqlx::query(&format!("drop database {name} with (force)")).execute(&app.pool).await.unwrap();
 }

@@ -20,7 +20,7 @@ async fn raw_post(app: &TestApp, path: &str, body: &str, token: Option<&str>) ->
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
-    req.send().await.unwrap_or_else(|e| panic!("{e}"))
+    req.send().await.unwrap()
 }
 
 #[sqlx::test(migrator = "quire_server::MIGRATOR")]
@@ -55,7 +55,7 @@ async fn client_errors_have_status_and_json_body_and_change_nothing(pool: PgPool
         .body("x")
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     expect_error(res, 415, "unsupported_media_type").await;
 
     // Tokens: missing, garbage, signed with another key.

@@ -24,7 +24,7 @@ async fn insert_calls(app: &TestApp) -> i64 {
     )
     .fetch_one(&app.pool)
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     n.unwrap_or(0)
 }
 
@@ -32,12 +32,12 @@ async fn insert_calls(app: &TestApp) -> i64 {
 async fn admitted_and_turned_away(tasks: Vec<tokio::task::JoinHandle<reqwest::Response>>) -> (i64, i64) {
     let (mut ok, mut busy) = (0, 0);
     for t in tasks {
-        let res = t.await.unwrap_or_else(|e| panic!("{e}"));
+        let res = t.await.unwrap();
         match res.status().as_u16() {
             200 => ok += 1,
             503 => {
                 assert_eq!(res.headers()["retry-after"], "1");
-                let body: ErrorBody = res.json().await.unwrap_or_else(|e| panic!("{e}"));
+                let body: ErrorBody = res.json().await.unwrap();
                 assert_eq!(body.error.code, "overloaded");
                 busy += 1;
             }
@@ -49,10 +49,7 @@ async fn admitted_and_turned_away(tasks: Vec<tokio::task::JoinHandle<reqwest::Re
 
 #[sqlx::test(migrator = "quire_server::MIGRATOR")]
 async fn concurrent_requests_share_transactions(pool: PgPool) {
-    sqlx::query("create extension if not exists pg_stat_statements")
-        .execute(&pool)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    sqlx::query("create extension if not exists pg_stat_statements").execute(&pool).await.unwrap();
     // One committer that waits up to 300 ms for company: the 4 requests below land in one or two transactions.
     let app = Arc::new(
         spawn_app_with(pool, |c| {
@@ -74,7 +71,7 @@ async fn concurrent_requests_share_transactions(pool: PgPool) {
         })
         .collect();
     for t in tasks {
-        let reply = t.await.unwrap_or_else(|e| panic!("{e}"));
+        let reply = t.await.unwrap();
         assert!(reply.acks.iter().all(|a| a.status == AckStatus::Stored), "{reply:?}");
     }
     let statements = insert_calls(&app).await - before;
@@ -102,7 +99,7 @@ async fn the_same_revision_with_other_content_in_one_group_is_quarantined(pool: 
         .collect();
     let mut statuses = Vec::new();
     for t in tasks {
-        statuses.push(t.await.unwrap_or_else(|e| panic!("{e}")).acks[0].status.clone());
+        statuses.push(t.await.unwrap().acks[0].status.clone());
     }
     assert_eq!(statuses.iter().filter(|s| **s == AckStatus::Stored).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| !s.is_accepted()).count(), 1, "{statuses:?}");
@@ -217,7 +214,7 @@ async fn a_save_the_database_refuses_fails_no_other_save_of_its_group(pool: PgPo
     }
     assert_eq!(app.count("page_saves").await, 7);
     let (payload,): (serde_json::Value,) =
-        sqlx::query_as("select payload from quarantine").fetch_one(&app.pool).await.unwrap_or_else(|e| panic!("{e}"));
+        sqlx::query_as("select payload from quarantine").fetch_one(&app.pool).await.unwrap();
     assert!(payload.to_string().contains("nul\u{FFFD}here"), "{payload}");
     let rendered = metrics.render();
     assert!(rendered.contains("quire_commit_failures_total{kind=\"refused\"}"), "{rendered}");
@@ -274,7 +271,7 @@ async fn a_panic_in_a_commit_ends_that_write_not_the_committer_and_readyz_follow
     assert!(res.headers().contains_key("retry-after"), "{:?}", res.headers());
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 503);
-    let body: ErrorBody = ready.json().await.unwrap_or_else(|e| panic!("{e}"));
+    let body: ErrorBody = ready.json().await.unwrap();
     assert!(body.error.message.contains("cannot commit"), "{}", body.error.message);
     down.store(false, Ordering::SeqCst);
     app.sync(&login, vec![app.save(1, 2, 2)]).await;

@@ -48,23 +48,20 @@ async fn spawn_app_inner(pool: PgPool, configure: impl FnOnce(&mut ServeConfig),
     let dir = std::env::temp_dir().join(format!("quire-test-{}", uuid::Uuid::new_v4()));
     let static_dir = dir.join("static");
     let dist_dir = dir.join("dist");
-    std::fs::create_dir_all(&dist_dir).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(dist_dir.join("index.html"), "<!doctype html><title>Quire</title>")
-        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(&dist_dir).unwrap();
+    std::fs::write(dist_dir.join("index.html"), "<!doctype html><title>Quire</title>").unwrap();
 
-    let survey = ValidSurvey::parse(EXAMPLE).unwrap_or_else(|e| panic!("{e:?}"));
-    surveys::store_version(&pool, &survey, true, &static_dir).await.unwrap_or_else(|e| panic!("{e:?}"));
+    let survey = ValidSurvey::parse(EXAMPLE).unwrap();
+    surveys::store_version(&pool, &survey, true, &static_dir).await.unwrap();
     let rows = roster::parse(
         "school,class,role,external_id,name\n\
          Lincoln,4A,student,S1,Ana\nLincoln,4A,student,S2,Ben\nLincoln,4B,student,S3,Cy\nWashington,9A,teacher,T1,Dee\n",
     )
-    .unwrap_or_else(|e| panic!("{e:?}"));
-    let codes = roster::load(&pool, &survey.survey().id, &rows).await.unwrap_or_else(|e| panic!("{e:?}"));
+    .unwrap();
+    let codes = roster::load(&pool, &survey.survey().id, &rows).await.unwrap();
 
-    let mut config = ServeConfig::new(
-        "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
-        Secret::new("test-secret-test-secret-test-secret".into()),
-    );
+    let mut config =
+        ServeConfig::new("127.0.0.1:0".parse().unwrap(), Secret::new("test-secret-test-secret-test-secret".into()));
     config.token_ttl_hours = 1;
     config.dist_dir = dist_dir.clone();
     config.static_dir = static_dir.clone();
@@ -74,13 +71,13 @@ async fn spawn_app_inner(pool: PgPool, configure: impl FnOnce(&mut ServeConfig),
     config.login_per_minute = 1_000_000;
     config.login_failures_per_minute = 1_000_000;
     configure(&mut config);
-    let listener = tokio::net::TcpListener::bind(config.bind).await.unwrap_or_else(|e| panic!("{e}"));
-    let base = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
+    let listener = tokio::net::TcpListener::bind(config.bind).await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
     let state = match commit {
         Some(commit) => AppState::with_commit(pool.clone(), config, commit).await,
         None => AppState::new(pool.clone(), config).await,
     }
-    .unwrap_or_else(|e| panic!("{e:?}"));
+    .unwrap();
     tokio::spawn(launch(listener, state, std::future::pending()));
     TestApp { base, http: reqwest::Client::new(), pool, codes, survey, static_dir, dist_dir }
 }
@@ -91,7 +88,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(format!("{}{path}", self.base)).send().await.unwrap_or_else(|e| panic!("{e}"))
+        self.http.get(format!("{}{path}", self.base)).send().await.unwrap()
     }
 
     pub async fn get_text(&self, path: &str) -> String {
@@ -103,21 +100,21 @@ impl TestApp {
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        req.send().await.unwrap_or_else(|e| panic!("{e}"))
+        req.send().await.unwrap()
     }
 
     pub async fn login(&self, external_id: &str) -> LoginResponse {
         let res =
             self.post_json("/api/v1/login", &serde_json::json!({"access_code": self.code(external_id)}), None).await;
         assert_eq!(res.status(), 200);
-        res.json().await.unwrap_or_else(|e| panic!("{e}"))
+        res.json().await.unwrap()
     }
 
     pub async fn sync(&self, login: &LoginResponse, saves: Vec<PageSave>) -> SyncReply {
         let batch = SyncBatch { respondent_id: login.respondent_id, saves };
         let res = self.post_json("/api/v1/sync", &batch, Some(&login.token)).await;
         assert_eq!(res.status(), 200, "{:?}", res.text().await);
-        res.json().await.unwrap_or_else(|e| panic!("{e}"))
+        res.json().await.unwrap()
     }
 
     /// A valid save of page `page_index` (a student's path through the example survey).
@@ -163,10 +160,8 @@ impl TestApp {
     }
 
     pub async fn count(&self, table: &str) -> i64 {
-        let (n,): (i64,) = sqlx::query_as(&format!("select count(*) from {table}"))
-            .fetch_one(&self.pool)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let (n,): (i64,) =
+            sqlx::query_as(&format!("select count(*) from {table}")).fetch_one(&self.pool).await.unwrap();
         n
     }
 }

@@ -29,7 +29,7 @@ fn config(base: &str, mode: Mode) -> LoadConfig {
 async fn max_and_steady_runs_store_exactly_what_was_acknowledged(pool: PgPool) {
     let app = spawn_app_with(pool, |_| {}).await;
     for mode in [Mode::Max, Mode::Steady] {
-        let report = load::run(&app.pool, &config(&app.base, mode)).await.unwrap_or_else(|e| panic!("{e:?}"));
+        let report = load::run(&app.pool, &config(&app.base, mode)).await.unwrap();
         assert!(report.page_saves > 0, "{report}");
         assert!(report.verification.ok(), "{report}");
         assert_eq!(report.verification.acknowledged, report.page_saves, "{report}");
@@ -47,7 +47,7 @@ async fn a_reconnect_storm_against_a_tiny_queue_is_retried_until_everything_is_d
     .await;
     let mut cfg = config(&app.base, Mode::Storm);
     cfg.respondents = 40;
-    let report = load::run(&app.pool, &cfg).await.unwrap_or_else(|e| panic!("{e:?}"));
+    let report = load::run(&app.pool, &cfg).await.unwrap();
     assert!(report.verification.ok(), "{report}");
     assert_eq!(report.verification.unacknowledged_at_end, 0, "{report}");
     assert_eq!(report.page_saves, 40 * 12, "{report}");

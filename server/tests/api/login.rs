@@ -30,11 +30,9 @@ async fn respondents_stay_on_the_version_they_started(pool: PgPool) {
     // A new version is published.
     let mut changed: serde_json::Value = serde_json::from_str(EXAMPLE).unwrap_or_default();
     changed["title"]["en"] = "School Climate Survey 2026 (revised)".into();
-    let v2 = ValidSurvey::parse(&changed.to_string()).unwrap_or_else(|e| panic!("{e:?}"));
+    let v2 = ValidSurvey::parse(&changed.to_string()).unwrap();
     assert_ne!(v2.version(), app.survey.version());
-    quire_server::respondent::surveys::store_version(&app.pool, &v2, true, &app.static_dir)
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    quire_server::respondent::surveys::store_version(&app.pool, &v2, true, &app.static_dir).await.unwrap();
 
     let again = app.login("S1").await;
     assert_eq!(again.survey_version, started.survey_version);

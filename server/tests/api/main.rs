@@ -1,5 +1,8 @@
 //! Integration tests: the real server over real PostgreSQL. Needs DATABASE_URL (scripts/test.sh sets it up).
 
+// All of this crate is test code, but clippy counts only `#[test]` functions as tests, not their helpers.
+#![allow(clippy::unwrap_used)]
+
 mod admin;
 mod errors;
 mod group_commit;

@@ -37,12 +37,12 @@ async fn without_the_database_sync_is_not_acknowledged_and_readyz_fails(pool: Pg
     let batch = quire_shared::SyncBatch { respondent_id: login.respondent_id, saves: vec![app.save(1, 1, 1)] };
     let res = app.post_json("/api/v1/sync", &batch, Some(&login.token)).await;
     assert_eq!(res.status(), 500);
-    let body: quire_shared::ErrorBody = res.json().await.unwrap_or_else(|e| panic!("{e}"));
+    let body: quire_shared::ErrorBody = res.json().await.unwrap();
     assert_eq!((body.error.code.as_str(), body.error.message.as_str()), ("internal", "internal error"));
 
     let res = app.get("/readyz").await;
     assert_eq!(res.status(), 503);
-    let body: quire_shared::ErrorBody = res.json().await.unwrap_or_else(|e| panic!("{e}"));
+    let body: quire_shared::ErrorBody = res.json().await.unwrap();
     assert_eq!(body.error.code, "unavailable");
 }
 
@@ -50,14 +50,14 @@ async fn without_the_database_sync_is_not_acknowledged_and_readyz_fails(pool: Pg
 async fn hashed_files_are_immutable_and_precompressed_index_is_revalidated(pool: PgPool) {
     let app = spawn_app(pool).await;
     let url = format!("{}/static/surveys/{}.json", app.base, app.survey.version());
-    let res = app.http.get(&url).header("accept-encoding", "br").send().await.unwrap_or_else(|e| panic!("{e}"));
+    let res = app.http.get(&url).header("accept-encoding", "br").send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
     assert_eq!(res.headers()["content-encoding"], "br");
-    let res = app.http.get(&url).header("accept-encoding", "gzip").send().await.unwrap_or_else(|e| panic!("{e}"));
+    let res = app.http.get(&url).header("accept-encoding", "gzip").send().await.unwrap();
     assert_eq!(res.headers()["content-encoding"], "gzip");
 
-    std::fs::write(app.dist_dir.join("client-0123456789abcdef_bg.wasm"), b"\0asm").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(app.dist_dir.join("client-0123456789abcdef_bg.wasm"), b"\0asm").unwrap();
     let res = app.get("/client-0123456789abcdef_bg.wasm").await;
     assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
     for path in ["/", "/index.html", "/some/app/route"] {

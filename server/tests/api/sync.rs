@@ -26,7 +26,7 @@ async fn current(pool: &PgPool, page: &str) -> (i64, PageAnswers) {
     .bind(page)
     .fetch_one(pool)
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     (rev, answers.0)
 }
 
@@ -78,10 +78,7 @@ async fn out_of_order_revisions_leave_the_highest(pool: PgPool) {
 
     // Progress follows the highest revision, not the last request.
     let (last_page, last_rev): (String, i64) =
-        sqlx::query_as("select last_page, last_revision from respondent_progress")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        sqlx::query_as("select last_page, last_revision from respondent_progress").fetch_one(&app.pool).await.unwrap();
     assert_eq!((last_page.as_str(), last_rev), (page.as_str(), 7));
 }
 
@@ -101,7 +98,7 @@ async fn concurrent_batches_in_any_order_converge_on_the_highest(pool: PgPool) {
         }));
     }
     for t in tasks {
-        let reply = t.await.unwrap_or_else(|e| panic!("{e}"));
+        let reply = t.await.unwrap();
         assert!(reply.acks[0].status.is_accepted());
     }
     assert_eq!(app.count("page_saves").await, 40);
@@ -115,10 +112,7 @@ async fn concurrent_batches_in_any_order_converge_on_the_highest(pool: PgPool) {
 
 #[sqlx::test(migrator = "quire_server::MIGRATOR")]
 async fn a_500_save_batch_is_one_statement(pool: PgPool) {
-    sqlx::query("create extension if not exists pg_stat_statements")
-        .execute(&pool)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    sqlx::query("create extension if not exists pg_stat_statements").execute(&pool).await.unwrap();
     let app = spawn_app(pool).await;
     let login = app.login("S3").await;
     let pages = app.survey.survey().pages.len();
@@ -127,7 +121,7 @@ async fn a_500_save_batch_is_one_statement(pool: PgPool) {
     assert!(pages >= 30);
 
     // Reset only once the test database is set up; the counts below are filtered to this database.
-    sqlx::query("select pg_stat_statements_reset()").execute(&app.pool).await.unwrap_or_else(|e| panic!("{e}"));
+    sqlx::query("select pg_stat_statements_reset()").execute(&app.pool).await.unwrap();
     let reply = app.sync(&login, saves).await;
     assert_eq!(reply.acks.len(), 500);
     assert!(reply.acks.iter().all(|a| a.status.is_accepted()));
@@ -141,7 +135,7 @@ async fn a_500_save_batch_is_one_statement(pool: PgPool) {
     )
     .fetch_all(&app.pool)
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     // The whole batch is one statement, run once, that writes every table (the dashboard's per-class aggregate
     // included); no other write or conflict lookup ran.
     assert_eq!(counts.len(), 1, "{counts:#?}");
@@ -173,7 +167,7 @@ async fn invalid_saves_are_rejected_and_quarantined_without_blocking_others(pool
     });
     let res = app.post_json("/api/v1/sync", &body, Some(&login.token)).await;
     assert_eq!(res.status(), 200);
-    let reply: quire_shared::SyncReply = res.json().await.unwrap_or_else(|e| panic!("{e}"));
+    let reply: quire_shared::SyncReply = res.json().await.unwrap();
     assert_eq!(statuses(&reply), ["stored", "rejected", "rejected", "rejected"]);
     let AckStatus::Rejected { errors } = &reply.acks[1].status else { panic!("{reply:?}") };
     assert_eq!(errors[0].field, format!("answers.{first_q}"));
@@ -268,7 +262,7 @@ async fn finishing_marks_completion_and_login_resumes(pool: PgPool) {
     assert!(!app.login("S2").await.resume.completed);
     // The whole journey: completed.
     let journey = app.journey(4, 3);
-    let last = journey.last().cloned().unwrap_or_else(|| panic!("empty journey"));
+    let last = journey.last().cloned().expect("empty journey");
     let reply = app.sync(&login, journey.clone()).await;
     assert!(reply.acks.iter().all(|a| a.status.is_accepted()), "{reply:?}");
     // A second device signs in: it gets the same respondent and every page back.

@@ -127,7 +127,7 @@ fn client_from(ip: IpAddr) -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(60))
         .build()
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
 }
 
 fn free_port() -> u16 {
@@ -138,18 +138,17 @@ impl Server {
     /// A fresh database, set up with the binary's own commands, and the server on a free loopback port.
     pub async fn start() -> Option<Server> {
         let base_url = std::env::var("DATABASE_URL").ok()?;
-        let admin_pool = PgPool::connect(&base_url).await.unwrap_or_else(|e| panic!("{e}"));
+        let admin_pool = PgPool::connect(&base_url).await.unwrap();
         let db_name = format!("quire_hostile_{}", uuid::Uuid::new_v4().simple());
-        sqlx::query(&format!("create database {db_name}")).execute(&admin_pool).await.unwrap_or_else(|e| panic!("{e}"));
+        sqlx::query(&format!("create database {db_name}")).execute(&admin_pool).await.unwrap();
         let db_url = match base_url.rsplit_once('/') {
             Some((head, _)) => format!("{head}/{db_name}"),
             None => panic!("DATABASE_URL has no database name"),
         };
         let dir = std::env::temp_dir().join(&db_name);
         let (static_dir, dist_dir) = (dir.join("static"), dir.join("dist"));
-        std::fs::create_dir_all(&dist_dir).unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(dist_dir.join("index.html"), "<!doctype html><title>Quire</title>")
-            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::create_dir_all(&dist_dir).unwrap();
+        std::fs::write(dist_dir.join("index.html"), "<!doctype html><title>Quire</title>").unwrap();
         let bin =
             std::env::var_os("QUIRE_HOSTILE_BIN").map_or(PathBuf::from(env!("CARGO_BIN_EXE_quire")), PathBuf::from);
         let port = free_port();
@@ -170,7 +169,7 @@ impl Server {
         let run = |args: Vec<String>| {
             let (bin, env) = (bin.clone(), env.clone());
             async move {
-                let out = Command::new(&bin).args(&args).envs(env).output().await.unwrap_or_else(|e| panic!("{e}"));
+                let out = Command::new(&bin).args(&args).envs(env).output().await.unwrap();
                 (
                     out.status.success(),
                     String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -186,8 +185,7 @@ impl Server {
             assert!(ok, "quire {args:?}: {err}");
         }
         let other = dir.join("other-survey.json");
-        std::fs::write(&other, EXAMPLE.replacen("school-climate-2026", "other-survey", 1))
-            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&other, EXAMPLE.replacen("school-climate-2026", "other-survey", 1)).unwrap();
         let (ok, _, err) = run(s(&["survey", &other.to_string_lossy(), "--static-dir", &static_arg])).await;
         assert!(ok, "other survey: {err}");
         let mut roster = String::from("school,class,role,external_id,name\n");
@@ -196,7 +194,7 @@ impl Server {
         }
         roster.push_str("Lincoln,@SUM(1),student,F1,\"=HYPERLINK(\"\"http://x\"\")\"\nWashington,9A,teacher,T1,Dee\n");
         let roster_file = dir.join("roster.csv");
-        std::fs::write(&roster_file, roster).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&roster_file, roster).unwrap();
         let (ok, codes_csv, err) =
             run(s(&["roster", &roster_file.to_string_lossy(), "--survey", "school-climate-2026"])).await;
         assert!(ok, "roster: {err}");
@@ -216,7 +214,7 @@ impl Server {
             let (ok, _, err) = run(coord).await;
             assert!(ok, "create coordinator: {err}");
         }
-        let log = std::fs::File::create(dir.join("server.log")).unwrap_or_else(|e| panic!("{e}"));
+        let log = std::fs::File::create(dir.join("server.log")).unwrap();
         let child = Command::new(&bin)
             .arg("serve")
             .envs(env.clone())
@@ -224,11 +222,11 @@ impl Server {
             .stderr(log)
             .kill_on_drop(true)
             .spawn()
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         let pid = child.id().unwrap_or(0);
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap_or_else(|e| panic!("{e}"));
-        let pool = PgPool::connect(&db_url).await.unwrap_or_else(|e| panic!("{e}"));
-        let survey = ValidSurvey::parse(EXAMPLE).unwrap_or_else(|e| panic!("{e:?}"));
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let pool = PgPool::connect(&db_url).await.unwrap();
+        let survey = ValidSurvey::parse(EXAMPLE).unwrap();
         let server = Server {
             child: tokio::sync::Mutex::new(child),
             pid,

@@ -7,6 +7,9 @@
 //! Every request goes to 127.0.0.1, from source addresses 127.0.0.x chosen per case so that per-address limits of
 //! one case do not bleed into another.
 
+// All of this crate is test code, but clippy counts only `#[test]` functions as tests, not their helpers.
+#![allow(clippy::unwrap_used)]
+
 mod harness;
 
 use std::collections::BTreeSet;
