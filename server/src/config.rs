@@ -169,15 +169,6 @@ impl ServeConfig {
         }
     }
 
-    pub fn group_commit_config(&self) -> crate::ingest::group_commit::GroupCommitConfig {
-        crate::ingest::group_commit::GroupCommitConfig {
-            max_wait: std::time::Duration::from_micros(self.group_commit_wait_us),
-            max_saves: self.group_commit_max_saves,
-            queue: self.ingest_queue,
-            committers: self.committers,
-        }
-    }
-
     /// Refuses, at start, settings that would fail later or weaken a guarantee, naming the setting.
     pub fn check(&self) -> anyhow::Result<()> {
         let secret = self.token_secret.expose();

@@ -1,190 +1,217 @@
-//! Prometheus metrics, rendered by hand in the text exposition format: a few counters and histograms do not need a
-//! metrics framework. Counted per route template (`/api/v1/sync`), never per raw path, so cardinality stays fixed.
+//! Prometheus metrics through `prometheus-client`: counters are atomics, label sets are created once, and `/metrics`
+//! encodes the registry in the OpenMetrics text format. Requests are counted per route template (`/api/v1/sync`),
+//! never per raw path, so the number of series stays fixed.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 use quire_shared::{Ack, AckStatus};
-
-use crate::AppState;
 
 const LATENCY_BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 const BATCH_BUCKETS: [f64; 8] = [1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 500.0];
 
-#[derive(Default)]
-struct Histogram {
-    counts: Vec<u64>,
-    sum: f64,
-    count: u64,
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteStatus {
+    route: String,
+    status: u16,
 }
 
-impl Histogram {
-    fn observe(&mut self, buckets: &[f64], v: f64) {
-        if self.counts.is_empty() {
-            self.counts = vec![0; buckets.len()];
-        }
-        for (i, b) in buckets.iter().enumerate() {
-            if v <= *b {
-                self.counts[i] += 1;
-            }
-        }
-        self.sum += v;
-        self.count += 1;
-    }
-
-    fn render(&self, out: &mut String, name: &str, labels: &str, buckets: &[f64]) {
-        let sep = if labels.is_empty() { "" } else { "," };
-        for (i, b) in buckets.iter().enumerate() {
-            let n = self.counts.get(i).copied().unwrap_or(0);
-            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {n}");
-        }
-        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", self.count);
-        let braces = if labels.is_empty() { String::new() } else { format!("{{{labels}}}") };
-        let _ = writeln!(out, "{name}_sum{braces} {}", self.sum);
-        let _ = writeln!(out, "{name}_count{braces} {}", self.count);
-    }
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Route {
+    route: String,
 }
 
-#[derive(Default)]
-pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
-    batch_sizes: Mutex<Histogram>,
-    /// Indexed as stored, duplicate, superseded, rejected.
-    saves: [AtomicU64; 4],
-    logins: AtomicU64,
-    /// Group transactions that failed, indexed as `CommitFailure`.
-    commit_failures: [AtomicU64; 3],
-    committer_restarts: AtomicU64,
-    /// Sign-in attempts turned away by a limit, indexed as respondent, administrator.
-    throttled: [AtomicU64; 2],
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Status {
+    status: &'static str,
 }
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Table {
+    table: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Kind {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Who {
+    who: &'static str,
+}
+
+type Latency = Family<Route, Histogram, fn() -> Histogram>;
 
 /// Why a group transaction failed (`quire_commit_failures_total{kind}`).
 #[derive(Debug, Clone, Copy)]
 pub enum CommitFailure {
     /// The database was unreachable, busy or shut down: every request of the group is answered 5xx and retried.
-    Transient = 0,
+    Transient,
     /// A save the database refused: the group is split until the offender is alone, and only it is rejected.
-    Refused = 1,
+    Refused,
     /// The write panicked: handled like a refused save.
-    Panic = 2,
+    Panic,
 }
 
-const COMMIT_FAILURES: [&str; 3] = ["transient", "refused", "panic"];
+impl CommitFailure {
+    fn label(self) -> &'static str {
+        match self {
+            CommitFailure::Transient => "transient",
+            CommitFailure::Refused => "refused",
+            CommitFailure::Panic => "panic",
+        }
+    }
+}
 
-const SAVE_STATUSES: [&str; 4] = ["stored", "duplicate", "superseded", "rejected"];
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RouteStatus, Counter>,
+    latency: Latency,
+    batch_sizes: Histogram,
+    saves: Family<Status, Counter>,
+    /// Stored and superseded saves are history rows; stored ones also write current answers; rejected ones quarantine.
+    rows: Family<Table, Counter>,
+    logins: Counter,
+    commit_failures: Family<Kind, Counter>,
+    committer_restarts: Counter,
+    throttled: Family<Who, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let m = Metrics {
+            registry: Registry::default(),
+            requests: Family::default(),
+            latency: Family::new_with_constructor(|| Histogram::new(LATENCY_BUCKETS)),
+            batch_sizes: Histogram::new(BATCH_BUCKETS),
+            saves: Family::default(),
+            rows: Family::default(),
+            logins: Counter::default(),
+            commit_failures: Family::default(),
+            committer_restarts: Counter::default(),
+            throttled: Family::default(),
+        };
+        m.with_registry()
+    }
+}
 
 impl Metrics {
-    pub fn record_batch(&self, acks: &[Ack]) {
-        for ack in acks {
-            let i = match ack.status {
-                AckStatus::Stored => 0,
-                AckStatus::Duplicate => 1,
-                AckStatus::Superseded => 2,
-                AckStatus::Rejected { .. } => 3,
-            };
-            self.saves[i].fetch_add(1, Ordering::Relaxed);
+    /// Registers every metric, and creates each fixed label set so that a series reads 0 before its first event.
+    fn with_registry(mut self) -> Self {
+        let r = &mut self.registry;
+        r.register("quire_http_requests", "HTTP requests by route template and status", self.requests.clone());
+        r.register("quire_http_request_duration_seconds", "Time to answer a request", self.latency.clone());
+        r.register("quire_sync_batch_saves", "Page-saves per sync batch", self.batch_sizes.clone());
+        r.register("quire_page_saves", "Page-saves received, by outcome", self.saves.clone());
+        r.register("quire_rows_written", "Rows inserted or updated by ingest, by table", self.rows.clone());
+        r.register("quire_logins", "Successful respondent logins", self.logins.clone());
+        r.register("quire_commit_failures", "Group transactions that failed, by kind", self.commit_failures.clone());
+        r.register(
+            "quire_committer_restarts",
+            "Committer tasks restarted after they stopped",
+            self.committer_restarts.clone(),
+        );
+        r.register("quire_sign_ins_throttled", "Sign-in attempts turned away by a rate limit", self.throttled.clone());
+        for status in ["stored", "duplicate", "superseded", "rejected"] {
+            self.saves.get_or_create(&Status { status }).inc_by(0);
         }
-        self.batch_sizes.lock().unwrap_or_else(|e| e.into_inner()).observe(&BATCH_BUCKETS, acks.len() as f64);
+        for table in ["page_saves", "current_answers", "quarantine"] {
+            self.rows.get_or_create(&Table { table }).inc_by(0);
+        }
+        for kind in [CommitFailure::Transient, CommitFailure::Refused, CommitFailure::Panic] {
+            self.commit_failures.get_or_create(&Kind { kind: kind.label() }).inc_by(0);
+        }
+        for who in ["respondent", "administrator"] {
+            self.throttled.get_or_create(&Who { who }).inc_by(0);
+        }
+        self
+    }
+
+    pub fn record_batch(&self, acks: &[Ack]) {
+        let (mut stored, mut superseded, mut rejected) = (0, 0, 0);
+        for ack in acks {
+            let status = match ack.status {
+                AckStatus::Stored => {
+                    stored += 1;
+                    "stored"
+                }
+                AckStatus::Duplicate => "duplicate",
+                AckStatus::Superseded => {
+                    superseded += 1;
+                    "superseded"
+                }
+                AckStatus::Rejected { .. } => {
+                    rejected += 1;
+                    "rejected"
+                }
+            };
+            self.saves.get_or_create(&Status { status }).inc();
+        }
+        self.rows.get_or_create(&Table { table: "page_saves" }).inc_by(stored + superseded);
+        self.rows.get_or_create(&Table { table: "current_answers" }).inc_by(stored);
+        self.rows.get_or_create(&Table { table: "quarantine" }).inc_by(rejected);
+        self.batch_sizes.observe(acks.len() as f64);
     }
 
     pub fn count_login(&self) {
-        self.logins.fetch_add(1, Ordering::Relaxed);
+        self.logins.inc();
     }
 
     pub fn count_commit_failure(&self, kind: CommitFailure) {
-        self.commit_failures[kind as usize].fetch_add(1, Ordering::Relaxed);
+        self.commit_failures.get_or_create(&Kind { kind: kind.label() }).inc();
     }
 
     pub fn count_committer_restart(&self) {
-        self.committer_restarts.fetch_add(1, Ordering::Relaxed);
+        self.committer_restarts.inc();
     }
 
     /// `admin`: an administrator sign-in; otherwise a respondent's.
     pub fn count_throttled(&self, admin: bool) {
-        self.throttled[usize::from(admin)].fetch_add(1, Ordering::Relaxed);
+        let who = if admin { "administrator" } else { "respondent" };
+        self.throttled.get_or_create(&Who { who }).inc();
     }
 
     fn record_request(&self, route: &str, status: u16, seconds: f64) {
-        *self.requests.lock().unwrap_or_else(|e| e.into_inner()).entry((route.to_owned(), status)).or_insert(0) += 1;
-        self.latency
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(route.to_owned())
-            .or_default()
-            .observe(&LATENCY_BUCKETS, seconds);
+        self.requests.get_or_create(&RouteStatus { route: route.to_owned(), status }).inc();
+        self.latency.get_or_create(&Route { route: route.to_owned() }).observe(seconds);
     }
 
-    pub fn render(&self) -> String {
+    /// The registry in the OpenMetrics text format.
+    pub fn render(&self) -> Result<String, std::fmt::Error> {
         let mut out = String::new();
-        out.push_str("# HELP quire_http_requests_total HTTP requests by route template and status.\n");
-        out.push_str("# TYPE quire_http_requests_total counter\n");
-        for ((route, status), n) in self.requests.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-            let _ = writeln!(out, "quire_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
-        }
-        out.push_str("# HELP quire_http_request_duration_seconds Time to answer a request.\n");
-        out.push_str("# TYPE quire_http_request_duration_seconds histogram\n");
-        for (route, h) in self.latency.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-            h.render(&mut out, "quire_http_request_duration_seconds", &format!("route=\"{route}\""), &LATENCY_BUCKETS);
-        }
-        out.push_str("# HELP quire_sync_batch_saves Page-saves per sync batch.\n");
-        out.push_str("# TYPE quire_sync_batch_saves histogram\n");
-        self.batch_sizes.lock().unwrap_or_else(|e| e.into_inner()).render(
-            &mut out,
-            "quire_sync_batch_saves",
-            "",
-            &BATCH_BUCKETS,
-        );
-        out.push_str("# HELP quire_page_saves_total Page-saves received, by outcome.\n");
-        out.push_str("# TYPE quire_page_saves_total counter\n");
-        for (name, n) in SAVE_STATUSES.iter().zip(&self.saves) {
-            let _ = writeln!(out, "quire_page_saves_total{{status=\"{name}\"}} {}", n.load(Ordering::Relaxed));
-        }
-        // Stored and superseded saves are history rows; stored ones also wrote current_answers; rejected ones quarantine.
-        let [stored, _, superseded, rejected] = self.saves.each_ref().map(|a| a.load(Ordering::Relaxed));
-        out.push_str("# HELP quire_rows_written_total Rows inserted or updated by ingest, by table.\n");
-        out.push_str("# TYPE quire_rows_written_total counter\n");
-        for (table, n) in [("page_saves", stored + superseded), ("current_answers", stored), ("quarantine", rejected)] {
-            let _ = writeln!(out, "quire_rows_written_total{{table=\"{table}\"}} {n}");
-        }
-        out.push_str("# HELP quire_logins_total Successful respondent logins.\n");
-        out.push_str("# TYPE quire_logins_total counter\n");
-        let _ = writeln!(out, "quire_logins_total {}", self.logins.load(Ordering::Relaxed));
-        out.push_str("# HELP quire_commit_failures_total Group transactions that failed, by kind.\n");
-        out.push_str("# TYPE quire_commit_failures_total counter\n");
-        for (name, n) in COMMIT_FAILURES.iter().zip(&self.commit_failures) {
-            let _ = writeln!(out, "quire_commit_failures_total{{kind=\"{name}\"}} {}", n.load(Ordering::Relaxed));
-        }
-        out.push_str("# HELP quire_committer_restarts_total Committer tasks restarted after they stopped.\n");
-        out.push_str("# TYPE quire_committer_restarts_total counter\n");
-        let _ = writeln!(out, "quire_committer_restarts_total {}", self.committer_restarts.load(Ordering::Relaxed));
-        out.push_str("# HELP quire_sign_ins_throttled_total Sign-in attempts turned away by a rate limit.\n");
-        out.push_str("# TYPE quire_sign_ins_throttled_total counter\n");
-        for (who, n) in ["respondent", "administrator"].iter().zip(&self.throttled) {
-            let _ = writeln!(out, "quire_sign_ins_throttled_total{{who=\"{who}\"}} {}", n.load(Ordering::Relaxed));
-        }
-        out
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
+        Ok(out)
     }
 }
 
 /// Middleware: counts and times every API request by its route template.
-pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
     let Some(route) = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()) else {
         return next.run(req).await;
     };
     let start = Instant::now();
     let response = next.run(req).await;
-    state.metrics.record_request(&route, response.status().as_u16(), start.elapsed().as_secs_f64());
+    metrics.record_request(&route, response.status().as_u16(), start.elapsed().as_secs_f64());
     response
 }
 
-pub async fn handler(State(state): State<AppState>) -> impl IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+/// `GET /metrics`.
+pub async fn handler(State(metrics): State<Arc<Metrics>>) -> Response {
+    match metrics.render() {
+        Ok(text) => {
+            ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::auth::Admin;
 use super::html::{self, esc};
 use crate::http::error::ApiError;
-use crate::AppState;
+use crate::state::AppState;
 
 pub async fn record(
     pool: &PgPool,

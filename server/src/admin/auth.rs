@@ -24,7 +24,7 @@ use uuid::Uuid;
 use super::{audit, html};
 use crate::http::error::ApiError;
 use crate::http::sign_in_limits::ClientIp;
-use crate::AppState;
+use crate::state::AppState;
 
 pub const COOKIE_NAME: &str = "quire_admin";
 pub const CSRF_HEADER: &str = "x-csrf-token";

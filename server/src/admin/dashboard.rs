@@ -16,7 +16,7 @@ use super::auth::Admin;
 use super::html::{self, esc, url_param};
 use super::rosters::survey_exists;
 use crate::http::error::ApiError;
-use crate::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ProgressRow {

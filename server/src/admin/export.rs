@@ -18,7 +18,7 @@ use super::auth::Admin;
 use super::csv_stream::{stream_csv, FORMULA_NOTE};
 use super::rosters::survey_exists;
 use crate::http::error::ApiError;
-use crate::AppState;
+use crate::state::AppState;
 
 /// One column of the responses file: a question, or one statement of a Likert question.
 #[derive(Debug, Clone, PartialEq)]

@@ -19,7 +19,7 @@ use axum::Router;
 use time::OffsetDateTime;
 
 use crate::http::error::ApiError;
-use crate::AppState;
+use crate::state::AppState;
 
 /// Largest roster upload: a state-wide roster of two million lines is about 80 MB; one district's is far less.
 pub const MAX_ROSTER_BYTES: usize = 128 * 1024 * 1024;

@@ -13,7 +13,7 @@ use super::html::{self, esc};
 use super::{audit, read_body, require_content_type, MAX_ROSTER_BYTES};
 use crate::http::error::ApiError;
 use crate::respondent::roster::{self, format_code, CodeRow, RowError};
-use crate::AppState;
+use crate::state::AppState;
 
 /// `POST /admin/surveys/{id}/roster` (body: CSV). All or nothing: every bad row is reported with its line and
 /// nothing is loaded from a file with errors. A coordinator may load only their own school's people.

@@ -14,7 +14,7 @@ use super::html::{self, esc, url_param};
 use super::{audit, fmt_time, read_body, require_content_type, MAX_SURVEY_BYTES};
 use crate::http::error::ApiError;
 use crate::respondent::surveys;
-use crate::AppState;
+use crate::state::AppState;
 
 /// `GET /admin`: every survey with its current version and how many people its rosters hold. A coordinator sees
 /// the surveys their school takes part in.

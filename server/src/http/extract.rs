@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use crate::http::error::ApiError;
 use crate::respondent::token::Claims;
-use crate::AppState;
+use crate::state::AppState;
 
 /// A JSON body, read up to `max_body_bytes` and parsed with the path of the first bad field.
 pub struct JsonBody<T>(pub T);
@@ -57,7 +57,7 @@ impl FromRequestParts<AppState> for Respondent {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        // Already checked by the sync route's admission (`ingest::admit`), which verifies before reading the body.
+        // Already checked by the sync route's admission (`ingest::sync::admit`), which verifies before reading the body.
         if let Some(claims) = parts.extensions.remove::<Claims>() {
             return Ok(Respondent(claims));
         }

@@ -20,29 +20,32 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use crate::config::ServeConfig;
 use crate::http::error::ApiError;
 use crate::http::in_flight::{InFlight, Slot};
-use crate::AppState;
 
 /// The client's address: the TCP peer, or with `QUIRE_TRUST_FORWARDED_FOR` the last `X-Forwarded-For` entry (the
 /// one the load balancer appended; entries before it are whatever the client sent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClientIp(pub IpAddr);
 
-impl FromRequestParts<AppState> for ClientIp {
+impl<S> FromRequestParts<S> for ClientIp
+where
+    S: Send + Sync,
+    Arc<ServeConfig>: FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let forwarded = state
-            .config
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let forwarded = Arc::<ServeConfig>::from_ref(state)
             .trust_forwarded_for
             .then(|| parts.headers.get_all("x-forwarded-for").iter().next_back())
             .flatten()

@@ -32,9 +32,10 @@ use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio::time::Instant;
 
+use crate::config::ServeConfig;
 use crate::http::error::ApiError;
+use crate::ingest::check::Checked;
 use crate::ingest::store::{self, Job};
-use crate::ingest::Checked;
 use crate::metrics::{CommitFailure, Metrics};
 
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +48,17 @@ pub struct GroupCommitConfig {
     pub queue: usize,
     /// Transactions in flight at once.
     pub committers: usize,
+}
+
+impl From<&ServeConfig> for GroupCommitConfig {
+    fn from(c: &ServeConfig) -> Self {
+        GroupCommitConfig {
+            max_wait: Duration::from_micros(c.group_commit_wait_us),
+            max_saves: c.group_commit_max_saves,
+            queue: c.ingest_queue,
+            committers: c.committers,
+        }
+    }
 }
 
 /// Writes a group of jobs in one transaction and returns each job's acks. `store::commit` in service; tests put a

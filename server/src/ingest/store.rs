@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::ingest::Checked;
+use crate::ingest::check::Checked;
 
 /// The checked saves of one request.
 #[derive(Debug)]
@@ -162,145 +162,177 @@ select false, respondent_id, revision from cur";
 /// and returns each job's acks, in its own order. Nothing is acknowledged unless everything it reports was
 /// committed: on any error, every job of the group gets the error, and the client's retry is a safe replay.
 pub async fn commit(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Vec<Ack>>, sqlx::Error> {
-    let mut status: HashMap<(usize, usize), AckStatus> = HashMap::new();
-    let mut quarantine: Vec<Quarantined> = Vec::new();
-    for job in jobs {
-        for c in &job.checked {
-            if let Checked::Invalid { raw, errors, .. } = c {
-                quarantine.push((job.respondent, raw.clone(), errors.clone()));
-            }
-        }
-    }
-
-    // Valid saves, with repeats across the group's requests settled here: the database sees each key once.
-    let mut rows: Vec<Row<'_>> = Vec::new();
-    let mut first_of: HashMap<Key, usize> = HashMap::new();
-    for (j, job) in jobs.iter().enumerate() {
-        for (index, c) in job.checked.iter().enumerate() {
-            let Checked::Valid(save) = c else { continue };
-            let row = Row { job: j, index, respondent: job.respondent, save };
-            match first_of.get(&key(&row)) {
-                Some(&f) if rows[f].save.page_id == save.page_id && rows[f].save.answers == save.answers => {
-                    status.insert((j, index), AckStatus::Duplicate);
-                }
-                Some(_) => {
-                    let errors = conflict_error(save.revision);
-                    quarantine.push((job.respondent, serde_json::to_value(save).unwrap_or_default(), errors.clone()));
-                    status.insert((j, index), AckStatus::Rejected { errors });
-                }
-                None => {
-                    first_of.insert(key(&row), rows.len());
-                    rows.push(row);
-                }
-            }
-        }
-    }
-    rows.sort_by_key(key);
-
-    // One statement: every table's rows and this group's quarantine, committed together in one round trip (none
-    // when every save was a repeat within the batch).
-    let quarantined_now = quarantine.len();
-    let written: Vec<(bool, Uuid, i64)> = if rows.is_empty() && quarantine.is_empty() {
-        Vec::new()
-    } else {
-        sqlx::query_as(COMMIT_SQL)
-            .bind(rows.iter().map(|r| r.respondent).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.save.revision as i64).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.save.page_id.clone()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| Json(&r.save.answers)).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.save.client_time).collect::<Vec<OffsetDateTime>>())
-            .bind(rows.iter().map(|r| r.save.finishes).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.save.draft).collect::<Vec<_>>())
-            .bind(quarantine_ids(&quarantine))
-            .bind(quarantine_payloads(&quarantine))
-            .bind(quarantine_errors(&quarantine))
-            .bind(MAX_REVISION_STEP as i64)
-            .fetch_all(pool)
-            .await?
-    };
+    let mut plan = Plan::of(jobs);
+    let quarantined_now = plan.quarantine.len();
+    let written = write(pool, &plan).await?;
     let inserted: HashSet<Key> = written.iter().filter(|w| w.0).map(|w| (w.1, w.2)).collect();
     // `current` holds the revisions that became their page's current answers.
     let current: HashSet<Key> = written.iter().filter(|w| !w.0).map(|w| (w.1, w.2)).collect();
-
-    // Keys that were already stored: a true replay is a duplicate; the same key with other content is a client bug
-    // whose data must not be dropped, so it goes to quarantine. Stored saves never change, so reading them after the
-    // commit above is as good as inside it. This runs only when there are such keys (replays after a lost answer).
-    let conflicts: Vec<&Row<'_>> = rows.iter().filter(|r| !inserted.contains(&key(r))).collect();
+    let conflicts: Vec<&Row<'_>> = plan.rows.iter().filter(|r| !inserted.contains(&key(r))).collect();
     if !conflicts.is_empty() {
-        let stored: Vec<(Uuid, i64, String, sqlx::types::Json<PageAnswers>)> = sqlx::query_as(
-            "select p.respondent_id, p.revision, p.page_id, p.answers
-             from page_saves p
-             join unnest($1::uuid[], $2::int8[]) as t(respondent_id, revision) using (respondent_id, revision)",
-        )
-        .bind(conflicts.iter().map(|r| r.respondent).collect::<Vec<_>>())
-        .bind(conflicts.iter().map(|r| r.save.revision as i64).collect::<Vec<_>>())
-        .fetch_all(pool)
-        .await?;
-        let stored: HashMap<Key, (String, PageAnswers)> =
-            stored.into_iter().map(|(id, rev, page, answers)| ((id, rev), (page, answers.0))).collect();
-        for r in conflicts {
-            match stored.get(&key(r)) {
-                Some((page, answers)) if *page == r.save.page_id && *answers == r.save.answers => {
-                    status.insert((r.job, r.index), AckStatus::Duplicate);
-                }
-                stored_other => {
-                    let errors = match stored_other {
-                        Some(_) => conflict_error(r.save.revision),
-                        // Not stored at all: the statement's revision bound held it back.
-                        None => step_error(r.save.revision),
-                    };
-                    quarantine.push((r.respondent, serde_json::to_value(r.save).unwrap_or_default(), errors.clone()));
-                    status.insert((r.job, r.index), AckStatus::Rejected { errors });
+        let (status, quarantine) = settle_conflicts(pool, &conflicts).await?;
+        plan.status.extend(status);
+        plan.quarantine.extend(quarantine);
+        quarantine_late(pool, &plan.quarantine[quarantined_now..]).await?;
+    }
+    // Acks, only now that the transaction is committed.
+    Ok(acks(jobs, plan.status, &current))
+}
+
+/// What a group writes: its valid saves, each key once, and what goes to quarantine. Saves settled without the
+/// database (repeats within the group) already have their status.
+struct Plan<'a> {
+    rows: Vec<Row<'a>>,
+    status: HashMap<(usize, usize), AckStatus>,
+    quarantine: Vec<Quarantined>,
+}
+
+impl<'a> Plan<'a> {
+    fn of(jobs: &'a [Job]) -> Self {
+        let mut plan = Plan { rows: Vec::new(), status: HashMap::new(), quarantine: Vec::new() };
+        for job in jobs {
+            for c in &job.checked {
+                if let Checked::Invalid { raw, errors, .. } = c {
+                    plan.quarantine.push((job.respondent, raw.clone(), errors.clone()));
                 }
             }
         }
-        let late = &quarantine[quarantined_now..];
-        if !late.is_empty() {
-            sqlx::query(
-                "insert into quarantine (respondent_id, payload, errors)
-                 select * from unnest($1::uuid[], $2::jsonb[], $3::jsonb[])
-                 on conflict do nothing",
-            )
-            .bind(quarantine_ids(late))
-            .bind(quarantine_payloads(late))
-            .bind(quarantine_errors(late))
-            .execute(pool)
-            .await?;
+        // Valid saves, with repeats across the group's requests settled here: the database sees each key once.
+        let mut first_of: HashMap<Key, usize> = HashMap::new();
+        for (j, job) in jobs.iter().enumerate() {
+            for (index, c) in job.checked.iter().enumerate() {
+                let Checked::Valid(save) = c else { continue };
+                let row = Row { job: j, index, respondent: job.respondent, save };
+                match first_of.get(&key(&row)) {
+                    Some(&f)
+                        if plan.rows[f].save.page_id == save.page_id && plan.rows[f].save.answers == save.answers =>
+                    {
+                        plan.status.insert((j, index), AckStatus::Duplicate);
+                    }
+                    Some(_) => {
+                        let errors = conflict_error(save.revision);
+                        plan.quarantine.push((
+                            job.respondent,
+                            serde_json::to_value(save).unwrap_or_default(),
+                            errors.clone(),
+                        ));
+                        plan.status.insert((j, index), AckStatus::Rejected { errors });
+                    }
+                    None => {
+                        first_of.insert(key(&row), plan.rows.len());
+                        plan.rows.push(row);
+                    }
+                }
+            }
+        }
+        plan.rows.sort_by_key(key);
+        plan
+    }
+}
+
+/// One statement: every table's rows and this group's quarantine, committed together in one round trip (none when
+/// every save was a repeat within the batch). Returns (inserted into history, respondent, revision) rows.
+async fn write(pool: &PgPool, plan: &Plan<'_>) -> Result<Vec<(bool, Uuid, i64)>, sqlx::Error> {
+    let (rows, quarantine) = (&plan.rows, &plan.quarantine);
+    if rows.is_empty() && quarantine.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(COMMIT_SQL)
+        .bind(rows.iter().map(|r| r.respondent).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.save.revision as i64).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.save.page_id.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| Json(&r.save.answers)).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.save.client_time).collect::<Vec<OffsetDateTime>>())
+        .bind(rows.iter().map(|r| r.save.finishes).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.save.draft).collect::<Vec<_>>())
+        .bind(quarantine_ids(quarantine))
+        .bind(quarantine_payloads(quarantine))
+        .bind(quarantine_errors(quarantine))
+        .bind(MAX_REVISION_STEP as i64)
+        .fetch_all(pool)
+        .await
+}
+
+type Settled = (HashMap<(usize, usize), AckStatus>, Vec<Quarantined>);
+
+/// Keys that were already stored: a true replay is a duplicate; the same key with other content is a client bug whose
+/// data must not be dropped, so it goes to quarantine. Stored saves never change, so reading them after the commit is
+/// as good as inside it. Runs only when there are such keys (replays after a lost answer).
+async fn settle_conflicts(pool: &PgPool, conflicts: &[&Row<'_>]) -> Result<Settled, sqlx::Error> {
+    let stored: Vec<(Uuid, i64, String, sqlx::types::Json<PageAnswers>)> = sqlx::query_as(
+        "select p.respondent_id, p.revision, p.page_id, p.answers
+         from page_saves p
+         join unnest($1::uuid[], $2::int8[]) as t(respondent_id, revision) using (respondent_id, revision)",
+    )
+    .bind(conflicts.iter().map(|r| r.respondent).collect::<Vec<_>>())
+    .bind(conflicts.iter().map(|r| r.save.revision as i64).collect::<Vec<_>>())
+    .fetch_all(pool)
+    .await?;
+    let stored: HashMap<Key, (String, PageAnswers)> =
+        stored.into_iter().map(|(id, rev, page, answers)| ((id, rev), (page, answers.0))).collect();
+    let (mut status, mut quarantine) = (HashMap::new(), Vec::new());
+    for r in conflicts {
+        match stored.get(&key(r)) {
+            Some((page, answers)) if *page == r.save.page_id && *answers == r.save.answers => {
+                status.insert((r.job, r.index), AckStatus::Duplicate);
+            }
+            stored_other => {
+                let errors = match stored_other {
+                    Some(_) => conflict_error(r.save.revision),
+                    // Not stored at all: the statement's revision bound held it back.
+                    None => step_error(r.save.revision),
+                };
+                quarantine.push((r.respondent, serde_json::to_value(r.save).unwrap_or_default(), errors.clone()));
+                status.insert((r.job, r.index), AckStatus::Rejected { errors });
+            }
         }
     }
+    Ok((status, quarantine))
+}
 
-    // Acks, only now that the transaction is committed.
-    let acks = jobs
-        .iter()
+async fn quarantine_late(pool: &PgPool, late: &[Quarantined]) -> Result<(), sqlx::Error> {
+    if late.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "insert into quarantine (respondent_id, payload, errors)
+         select * from unnest($1::uuid[], $2::jsonb[], $3::jsonb[])
+         on conflict do nothing",
+    )
+    .bind(quarantine_ids(late))
+    .bind(quarantine_payloads(late))
+    .bind(quarantine_errors(late))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Each job's acks in its own order: a valid save without a settled status was stored, or superseded by a higher
+/// revision of its page.
+fn acks(jobs: &[Job], mut status: HashMap<(usize, usize), AckStatus>, current: &HashSet<Key>) -> Vec<Vec<Ack>> {
+    let ack = |j: usize, respondent: Uuid, index: usize, c: &Checked, status: &mut HashMap<_, _>| {
+        let (page_id, revision, st) = match c {
+            Checked::Valid(s) => {
+                let st = status.remove(&(j, index)).unwrap_or_else(|| {
+                    if current.contains(&(respondent, s.revision as i64)) {
+                        AckStatus::Stored
+                    } else {
+                        AckStatus::Superseded
+                    }
+                });
+                (Some(s.page_id.clone()), Some(s.revision), st)
+            }
+            Checked::Repeat { page_id, revision } => (Some(page_id.clone()), Some(*revision), AckStatus::Duplicate),
+            Checked::Invalid { page_id, revision, errors, .. } => {
+                (page_id.clone(), *revision, AckStatus::Rejected { errors: errors.clone() })
+            }
+        };
+        Ack { index, page_id, revision, status: st }
+    };
+    jobs.iter()
         .enumerate()
         .map(|(j, job)| {
-            let respondent = job.respondent;
-            job.checked
-                .iter()
-                .enumerate()
-                .map(|(index, c)| {
-                    let (page_id, revision, st) = match c {
-                        Checked::Valid(s) => {
-                            let st = status.remove(&(j, index)).unwrap_or_else(|| {
-                                if current.contains(&(respondent, s.revision as i64)) {
-                                    AckStatus::Stored
-                                } else {
-                                    AckStatus::Superseded
-                                }
-                            });
-                            (Some(s.page_id.clone()), Some(s.revision), st)
-                        }
-                        Checked::Repeat { page_id, revision } => {
-                            (Some(page_id.clone()), Some(*revision), AckStatus::Duplicate)
-                        }
-                        Checked::Invalid { page_id, revision, errors, .. } => {
-                            (page_id.clone(), *revision, AckStatus::Rejected { errors: errors.clone() })
-                        }
-                    };
-                    Ack { index, page_id, revision, status: st }
-                })
-                .collect()
+            job.checked.iter().enumerate().map(|(i, c)| ack(j, job.respondent, i, c, &mut status)).collect()
         })
-        .collect();
-    Ok(acks)
+        .collect()
 }

@@ -12,7 +12,7 @@ use crate::http::extract::{parse_json, require_json};
 use crate::http::sign_in_limits::ClientIp;
 use crate::respondent::roster::normalize_code;
 use crate::respondent::surveys::survey_url;
-use crate::AppState;
+use crate::state::AppState;
 
 /// A sign-in body is an access code: anything larger is not one.
 pub const LOGIN_BODY_BYTES: usize = 4096;

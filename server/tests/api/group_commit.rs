@@ -4,9 +4,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use quire_server::ingest::check::Checked;
 use quire_server::ingest::group_commit::{store_commit, CommitFn, Writer};
 use quire_server::ingest::store::{self, Job};
-use quire_server::ingest::Checked;
 use quire_server::metrics::Metrics;
 use quire_shared::{AckStatus, AnswerValue, ErrorBody, SyncBatch};
 use sqlx::PgPool;
@@ -216,7 +216,7 @@ async fn a_save_the_database_refuses_fails_no_other_save_of_its_group(pool: PgPo
     let (payload,): (serde_json::Value,) =
         sqlx::query_as("select payload from quarantine").fetch_one(&app.pool).await.unwrap();
     assert!(payload.to_string().contains("nul\u{FFFD}here"), "{payload}");
-    let rendered = metrics.render();
+    let rendered = metrics.render().unwrap();
     assert!(rendered.contains("quire_commit_failures_total{kind=\"refused\"}"), "{rendered}");
     assert!(!rendered.contains("quire_commit_failures_total{kind=\"refused\"} 0\n"), "{rendered}");
     assert!(writer.health.check(false).is_ok(), "a refused save is not an outage");
