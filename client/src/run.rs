@@ -16,9 +16,10 @@ use quire_shared::app_text::Problem;
 use quire_shared::visibility::{self, AllAnswers, LastSaved};
 use quire_shared::{AnswerError, AnswerValue, PageSave, Question, ValidSurvey};
 
-use crate::app::Ctx;
 use crate::browser;
-use crate::store::{LocalPage, Rejected, Session, StoreError};
+use crate::ctx::Ctx;
+use crate::storage::error::StoreError;
+use crate::storage::records::{LocalPage, Rejected, Session};
 use crate::ui::Msg;
 
 /// How long typing or clicking may go on before the page's answers are queued for the server as a draft. (They are

@@ -4,8 +4,12 @@
 // Clippy does not see `#[wasm_bindgen_test]` functions as tests, so `allow-unwrap-in-tests` does not reach them.
 #![allow(clippy::unwrap_used)]
 
-use quire_client::idb;
-use quire_client::store::{respondent_of, LocalPage, Rejected, Session, Store};
+use ::idb::Database;
+use quire_client::storage::db::{self, Tx};
+use quire_client::storage::error::StoreError;
+use quire_client::storage::records::{outbox_key, respondent_of, to_json, LocalPage, Rejected, Session};
+use quire_client::storage::schema::{self, create_store, Step, ANSWERS, OUTBOX, SESSIONS, STEPS, VERSION};
+use quire_client::storage::store::Store;
 use quire_shared::{AnswerValue, PageAnswers, PageSave};
 use uuid::Uuid;
 use wasm_bindgen_test::*;
@@ -77,7 +81,7 @@ async fn a_page_save_writes_answers_outbox_and_session_together_and_survives_reo
     assert_eq!(pending[0].save, save("p1", 1, "hello"));
     assert_eq!(respondent_of(&pending[0].key), Some(rid));
     store.close();
-    let _ = idb::delete_database(&name).await;
+    let _ = db::delete_database(&name).await;
 }
 
 #[wasm_bindgen_test]
@@ -110,7 +114,7 @@ async fn a_newer_save_replaces_the_older_one_and_an_old_ack_cannot_delete_it() {
     // The answers stay: only the outbox empties.
     assert_eq!(store.answers(rid).await.unwrap_or_default().len(), 2);
     store.close();
-    let _ = idb::delete_database(&name).await;
+    let _ = db::delete_database(&name).await;
 }
 
 #[wasm_bindgen_test]
@@ -132,7 +136,7 @@ async fn respondents_on_one_browser_are_kept_apart_and_forgetting_one_leaves_the
     assert_eq!(store.pending_count(b).await, Ok(1));
     assert_eq!(store.answers(b).await.unwrap_or_default().len(), 1);
     store.close();
-    let _ = idb::delete_database(&name).await;
+    let _ = db::delete_database(&name).await;
 }
 
 #[wasm_bindgen_test]
@@ -143,7 +147,7 @@ async fn surveys_are_kept_by_version() {
     store.put_survey("v1", "{\"id\":\"s\"}").await.unwrap();
     assert_eq!(store.survey("v1").await, Ok(Some("{\"id\":\"s\"}".to_owned())));
     store.close();
-    let _ = idb::delete_database(&name).await;
+    let _ = db::delete_database(&name).await;
 }
 
 #[wasm_bindgen_test]
@@ -173,7 +177,7 @@ async fn a_refused_save_leaves_the_outbox_for_rejected_and_a_new_save_of_its_pag
     store.settle(&[], &[(key, late)]).await.unwrap();
     assert_eq!(store.rejected(rid).await, Ok(vec![]));
     store.close();
-    let _ = idb::delete_database(&name).await;
+    let _ = db::delete_database(&name).await;
 }
 
 #[wasm_bindgen_test]
@@ -196,5 +200,93 @@ async fn held_answers_are_kept_apart_from_what_was_sent() {
     assert_eq!(typed.last_saved(), Some((sent.answers.clone(), true)));
     assert_eq!(store.pending().await.unwrap_or_default()[0].save, sent);
     store.close();
-    let _ = idb::delete_database(&name).await;
+    let _ = db::delete_database(&name).await;
+}
+
+// Schema upgrades: a device may hold any older version with unsent answers in it.
+
+/// The schema as the first release wrote it (no `rejected` store).
+static SCHEMA_1: [Step; 1] = [STEPS[0]];
+
+fn next_step(db: &Database) -> Result<(), StoreError> {
+    create_store(db, "next")
+}
+
+fn failing_step(_: &Database) -> Result<(), StoreError> {
+    Err(StoreError::Other("this step fails".into()))
+}
+
+/// The schema after this one: every step of today's, and one more.
+static NEXT: [Step; 3] = [STEPS[0], STEPS[1], next_step];
+static BROKEN_NEXT: [Step; 3] = [STEPS[0], STEPS[1], failing_step];
+
+#[wasm_bindgen_test]
+async fn a_device_on_the_first_schema_keeps_its_unsent_saves_when_the_app_upgrades() {
+    assert_eq!(VERSION, 2);
+    let name = fresh_name();
+    let rid = uuid();
+    // What the first release wrote: a session, held answers and an outbox entry, in its own key and value formats.
+    let old = db::open(&name, 1, |db, from, to| schema::upgrade(&SCHEMA_1, db, from, to)).await.unwrap();
+    let mut tx: Tx = old.write(&[SESSIONS, ANSWERS, OUTBOX]).unwrap();
+    let page = LocalPage { revision: 1, answers: save("p1", 1, "unsent").answers, draft: true, sent: None };
+    tx.put(SESSIONS, &rid.to_string(), &to_json(&session(rid)).unwrap());
+    tx.put(ANSWERS, &format!("{rid}/p1"), &to_json(&page).unwrap());
+    tx.put(OUTBOX, &outbox_key(rid, "p1", 1), &to_json(&save("p1", 1, "unsent")).unwrap());
+    tx.commit().await.unwrap();
+    old.close();
+
+    let store = open(&name).await;
+    let pending = store.pending().await.unwrap();
+    assert_eq!(pending.iter().map(|p| &p.save).collect::<Vec<_>>(), [&save("p1", 1, "unsent")]);
+    assert_eq!(store.answers(rid).await.unwrap(), vec![("p1".to_owned(), page)]);
+    assert_eq!(store.session(rid).await.unwrap(), Some(session(rid)));
+    // The store the upgrade added works.
+    assert_eq!(store.rejected(rid).await.unwrap(), vec![]);
+    store.close();
+    let _ = db::delete_database(&name).await;
+}
+
+/// Today's schema writes saves of every kind (unsent, refused, held answers); the next schema finds all of them.
+async fn written_by_this_schema(name: &str, rid: Uuid) {
+    let store = open(name).await;
+    let mut s = session(rid);
+    s.next_revision = 4;
+    store.save_page(&s, &save("p1", 1, "one")).await.unwrap();
+    store.save_page(&s, &save("p2", 2, "two")).await.unwrap();
+    store.save_page(&s, &save("p3", 3, "refused")).await.unwrap();
+    let refused = Rejected { save: save("p3", 3, "refused"), errors: vec![] };
+    store.settle(&[], &[(outbox_key(rid, "p3", 3), refused)]).await.unwrap();
+    store.close();
+}
+
+async fn finds_everything(store: &Store, rid: Uuid) {
+    let pending: Vec<PageSave> = store.pending().await.unwrap().into_iter().map(|p| p.save).collect();
+    assert_eq!(pending, vec![save("p1", 1, "one"), save("p2", 2, "two")]);
+    assert_eq!(store.answers(rid).await.unwrap().len(), 3);
+    assert_eq!(store.rejected(rid).await.unwrap().len(), 1);
+    assert_eq!(store.session(rid).await.unwrap().map(|s| s.next_revision), Some(4));
+}
+
+#[wasm_bindgen_test]
+async fn the_next_schema_opens_this_one_and_finds_every_unsent_answer() {
+    let name = fresh_name();
+    let rid = uuid();
+    written_by_this_schema(&name, rid).await;
+    let store = Store::open_with(&name, &NEXT).await.unwrap();
+    finds_everything(&store, rid).await;
+    store.close();
+    let _ = db::delete_database(&name).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_upgrade_changes_nothing() {
+    let name = fresh_name();
+    let rid = uuid();
+    written_by_this_schema(&name, rid).await;
+    assert!(Store::open_with(&name, &BROKEN_NEXT).await.is_err());
+    // Still at today's version, with everything in it.
+    let store = open(&name).await;
+    finds_everything(&store, rid).await;
+    store.close();
+    let _ = db::delete_database(&name).await;
 }

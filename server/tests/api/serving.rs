@@ -26,7 +26,10 @@ async fn health_ready_and_metrics(pool: PgPool) {
         assert!(text.lines().any(|l| l == line), "missing `{line}` in\n{text}");
     }
     // prometheus-client writes the bucket bound before the family's labels; the order of labels carries no meaning.
-    assert!(text.contains("quire_http_request_duration_seconds_bucket{le=\"+Inf\",route=\"/api/v1/sync\"} 1"), "{text}");
+    assert!(
+        text.contains("quire_http_request_duration_seconds_bucket{le=\"+Inf\",route=\"/api/v1/sync\"} 1"),
+        "{text}"
+    );
     assert!(text.ends_with("# EOF\n"), "an OpenMetrics exposition ends with # EOF");
 }
 

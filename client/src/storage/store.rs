@@ -1,146 +1,20 @@
-//! Quire's local database: sessions, answers, the outbox of page-saves waiting for the server, and survey files.
-//!
-//! Keys are strings that start with the respondent id, so one respondent's data is one key range: it can be read,
-//! synced and deleted without touching anyone else's (shared classroom computers).
+//! Quire's local database as the app uses it: sessions, answers, the outbox of page-saves waiting for the server,
+//! refused saves, and survey files.
 //!
 //! The outbox keeps at most one save per page: `<respondent>/<page>/<revision, 16 digits>`. Writing a new save of a
 //! page deletes the older ones of that page *in the same transaction* (a key-range delete, no read), and an
 //! acknowledgement deletes exactly the key it acknowledges. So an ack for an old revision can never delete a newer
 //! save, and whatever is in the outbox is always the latest state of its page, safe to send again and again.
 
-use quire_shared::{AnswerError, PageAnswers, PageSave};
-use serde::{Deserialize, Serialize};
+use quire_shared::PageSave;
 use uuid::Uuid;
 
-use crate::idb::{self, Db, IdbError};
+use crate::storage::db::{self, Db, Tx};
+use crate::storage::error::Result;
+use crate::storage::records::{from_json, outbox_key, page_key, to_json, LocalPage, Pending, Rejected, Session};
+use crate::storage::schema::{self, Step, ANSWERS, OUTBOX, REJECTED, SESSIONS, SURVEYS};
 
 pub const DB_NAME: &str = "quire";
-const SESSIONS: &str = "sessions";
-const ANSWERS: &str = "answers";
-const OUTBOX: &str = "outbox";
-const SURVEYS: &str = "surveys";
-/// Saves the server refused, with its reasons, keyed like the outbox: kept, shown, never sent again.
-const REJECTED: &str = "rejected";
-const STORES: &[&str] = &[SESSIONS, ANSWERS, OUTBOX, SURVEYS, REJECTED];
-/// Version 2 added `rejected`; opening creates the stores a device lacks and keeps everything else.
-const VERSION: u32 = 2;
-
-/// One respondent on this browser.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Session {
-    pub respondent_id: Uuid,
-    pub token: String,
-    pub survey_id: String,
-    pub survey_version: String,
-    pub survey_url: String,
-    /// Salted SHA-256 of the access code: lets the respondent back in offline without keeping the code itself.
-    pub code_hash: String,
-    pub salt: String,
-    /// The page on screen.
-    pub page: String,
-    pub language: String,
-    /// The revision the next save gets (unique and increasing per respondent).
-    pub next_revision: u64,
-    /// Finished on this browser (the finishing save may still be in the outbox).
-    pub finished: bool,
-}
-
-/// One page on this browser: every answer the respondent gave on it (what the screen shows, hidden ones included),
-/// and what its latest save sent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct LocalPage {
-    /// Revision of the latest save; 0 if never saved.
-    pub revision: u64,
-    /// The answers held: written within moments of every change.
-    pub answers: PageAnswers,
-    /// The latest save was a draft (the respondent had not left the page with Next).
-    #[serde(default)]
-    pub draft: bool,
-    /// The answers of the latest save (the active ones); `None` in data from before hidden answers were kept, where
-    /// they equal `answers`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sent: Option<PageAnswers>,
-}
-
-impl LocalPage {
-    /// What the latest save sent, if the page was ever saved.
-    pub fn last_saved(&self) -> Option<(PageAnswers, bool)> {
-        (self.revision > 0).then(|| (self.sent.clone().unwrap_or_else(|| self.answers.clone()), self.draft))
-    }
-}
-
-/// A save the server refused, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Rejected {
-    pub save: PageSave,
-    pub errors: Vec<AnswerError>,
-}
-
-/// A save waiting in the outbox, with the key that acknowledges it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pending {
-    pub key: String,
-    pub save: PageSave,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum StoreError {
-    /// The browser's storage for this site is full.
-    Full,
-    Other(String),
-}
-
-impl From<IdbError> for StoreError {
-    fn from(e: IdbError) -> Self {
-        if e.is_quota() {
-            StoreError::Full
-        } else {
-            StoreError::Other(e.to_string())
-        }
-    }
-}
-
-impl StoreError {
-    /// What to tell the respondent.
-    pub fn msg(&self) -> crate::ui::Msg {
-        match self {
-            StoreError::Full => crate::ui::Msg::StorageFull,
-            StoreError::Other(_) => crate::ui::Msg::StorageFailed,
-        }
-    }
-}
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StoreError::Full => f.write_str("this browser's storage is full"),
-            StoreError::Other(m) => f.write_str(m),
-        }
-    }
-}
-
-pub type Result<T> = std::result::Result<T, StoreError>;
-
-fn to_json<T: Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Other(e.to_string()))
-}
-
-fn from_json<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|e| StoreError::Other(e.to_string()))
-}
-
-fn page_key(respondent: Uuid, page: &str) -> String {
-    format!("{respondent}/{page}")
-}
-
-fn outbox_key(respondent: Uuid, page: &str, revision: u64) -> String {
-    format!("{respondent}/{page}/{revision:016}")
-}
-
-/// The respondent an outbox key belongs to.
-pub fn respondent_of(key: &str) -> Option<Uuid> {
-    key.split('/').next().and_then(|s| s.parse().ok())
-}
 
 #[derive(Clone)]
 pub struct Store {
@@ -149,7 +23,14 @@ pub struct Store {
 
 impl Store {
     pub async fn open(name: &str) -> Result<Store> {
-        Ok(Store { db: idb::open(name, VERSION, STORES).await? })
+        Self::open_with(name, &schema::STEPS).await
+    }
+
+    /// Opens with the schema of `steps` (tests open with the next schema, to prove an upgrade keeps what is unsent).
+    pub async fn open_with(name: &str, steps: &'static [Step]) -> Result<Store> {
+        let version = steps.len() as u32;
+        let db = db::open(name, version, move |db, from, to| schema::upgrade(steps, db, from, to)).await?;
+        Ok(Store { db })
     }
 
     pub fn close(&self) {
@@ -167,7 +48,7 @@ impl Store {
     pub async fn put_session(&self, session: &Session) -> Result<()> {
         let mut tx = self.db.write(&[SESSIONS])?;
         tx.put(SESSIONS, &session.respondent_id.to_string(), &to_json(session)?);
-        Ok(tx.commit().await?)
+        tx.commit().await
     }
 
     /// Stores a session together with answers that came from the server (resume on a new device).
@@ -177,7 +58,7 @@ impl Store {
         for (page, local) in pages {
             tx.put(ANSWERS, &page_key(session.respondent_id, page), &to_json(local)?);
         }
-        Ok(tx.commit().await?)
+        tx.commit().await
     }
 
     /// Every page's local answers of one respondent, by page id.
@@ -209,11 +90,11 @@ impl Store {
         saves: &[PageSave],
         pages: &[(String, LocalPage)],
     ) -> impl std::future::Future<Output = Result<()>> + 'static {
-        let commit = self.queue_pages(session, saves, pages).map(idb::Tx::commit);
-        async move { Ok(commit?.await?) }
+        let commit = self.queue_pages(session, saves, pages).map(Tx::commit);
+        async move { commit?.await }
     }
 
-    fn queue_pages(&self, session: &Session, saves: &[PageSave], pages: &[(String, LocalPage)]) -> Result<idb::Tx> {
+    fn queue_pages(&self, session: &Session, saves: &[PageSave], pages: &[(String, LocalPage)]) -> Result<Tx> {
         let rid = session.respondent_id;
         let mut tx = self.db.write(&[SESSIONS, ANSWERS, OUTBOX, REJECTED])?;
         for (page, local) in pages {
@@ -237,11 +118,11 @@ impl Store {
         page: &str,
         local: &LocalPage,
     ) -> impl std::future::Future<Output = Result<()>> + 'static {
-        let commit = self.db.write(&[ANSWERS]).map_err(StoreError::from).and_then(|mut tx| {
+        let commit = self.db.write(&[ANSWERS]).and_then(|mut tx| {
             tx.put(ANSWERS, &page_key(respondent, page), &to_json(local)?);
             Ok(tx.commit())
         });
-        async move { Ok(commit?.await?) }
+        async move { commit?.await }
     }
 
     /// Everything waiting to be sent, of every respondent on this browser, in key order (respondent, page, revision).
@@ -275,7 +156,7 @@ impl Store {
             tx.delete(OUTBOX, key);
             tx.put(REJECTED, key, &to_json(r)?);
         }
-        Ok(tx.commit().await?)
+        tx.commit().await
     }
 
     /// The refused saves of one respondent that still stand, by key. A refusal whose page has a newer save on this
@@ -316,39 +197,16 @@ impl Store {
         tx.delete_prefix(ANSWERS, &prefix);
         tx.delete_prefix(OUTBOX, &prefix);
         tx.delete_prefix(REJECTED, &prefix);
-        Ok(tx.commit().await?)
+        tx.commit().await
     }
 
     pub async fn survey(&self, version: &str) -> Result<Option<String>> {
-        Ok(self.db.get(SURVEYS, version).await?)
+        self.db.get(SURVEYS, version).await
     }
 
     pub async fn put_survey(&self, version: &str, text: &str) -> Result<()> {
         let mut tx = self.db.write(&[SURVEYS])?;
         tx.put(SURVEYS, version, text);
-        Ok(tx.commit().await?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_full_quota_is_told_apart_from_other_failures() {
-        let quota = IdbError { name: "QuotaExceededError".into(), message: "full".into() };
-        assert_eq!(StoreError::from(quota), StoreError::Full);
-        let other = IdbError { name: "AbortError".into(), message: "aborted".into() };
-        assert!(matches!(StoreError::from(other), StoreError::Other(m) if m.contains("AbortError")));
-    }
-
-    #[test]
-    fn outbox_keys_sort_by_respondent_page_revision() {
-        let rid = Uuid::from_u128(7);
-        let (k9, k10) = (outbox_key(rid, "p1", 9), outbox_key(rid, "p1", 10));
-        assert!(k9 < k10, "{k9} < {k10}");
-        assert!(outbox_key(rid, "p1", u64::MAX / 4096) > k10);
-        assert_eq!(respondent_of(&k10), Some(rid));
-        assert_eq!(respondent_of("not-a-key/p1/1"), None);
+        tx.commit().await
     }
 }
