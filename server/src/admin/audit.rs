@@ -7,8 +7,8 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::auth::Admin;
-use super::html::{self, esc};
+use super::html::{self, esc, fmt_time};
+use super::session::Admin;
 use crate::http::error::ApiError;
 use crate::AppState;
 
@@ -70,7 +70,7 @@ pub async fn page(State(state): State<AppState>, admin: Admin) -> Result<Respons
     for (at, email, action, survey, detail) in rows {
         body.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-            esc(&super::fmt_time(Some(at))),
+            esc(&fmt_time(Some(at))),
             esc(&email),
             esc(&action),
             esc(survey.as_deref().unwrap_or("")),

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use super::auth::Admin;
 use super::html::{self, esc, url_param};
 use super::rosters::survey_exists;
+use super::session::Admin;
 use crate::http::error::ApiError;
 use crate::AppState;
 

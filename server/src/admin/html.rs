@@ -4,8 +4,10 @@
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use time::OffsetDateTime;
 
-use super::auth::{Admin, Role};
+use super::auth::Role;
+use super::session::Admin;
 
 pub const ADMIN_JS: &str = include_str!("../../assets/admin.js");
 pub const ADMIN_CSS: &str = include_str!("../../assets/admin.css");
@@ -37,6 +39,12 @@ pub fn url_param(s: &str) -> String {
         }
     }
     out
+}
+
+/// `2026-11-22 14:03:07` (UTC), or empty. The exports write times the same way, so a page and a file agree.
+pub fn fmt_time(t: Option<OffsetDateTime>) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    t.and_then(|t| t.to_offset(time::UtcOffset::UTC).format(&format).ok()).unwrap_or_default()
 }
 
 /// A whole page for a signed-in administrator: header with who is signed in, the CSRF token for `admin.js`, body.

@@ -7,10 +7,12 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
-use super::auth::{Admin, AdminWrite};
+use super::audit;
+use super::csrf::AdminWrite;
 use super::csv_stream::stream_csv;
 use super::html::{self, esc};
-use super::{audit, read_body, require_content_type, MAX_ROSTER_BYTES};
+use super::session::Admin;
+use super::upload::{read_body, require_content_type, MAX_ROSTER_BYTES};
 use crate::http::error::ApiError;
 use crate::respondent::roster::{self, format_code, CodeRow, RowError};
 use crate::AppState;

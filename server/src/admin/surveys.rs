@@ -9,9 +9,11 @@ use quire_shared::{Question, QuestionKind, ValidSurvey};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::auth::{Admin, AdminWrite};
-use super::html::{self, esc, url_param};
-use super::{audit, fmt_time, read_body, require_content_type, MAX_SURVEY_BYTES};
+use super::audit;
+use super::csrf::AdminWrite;
+use super::html::{self, esc, fmt_time, url_param};
+use super::session::Admin;
+use super::upload::{read_body, require_content_type, MAX_SURVEY_BYTES};
 use crate::http::error::ApiError;
 use crate::respondent::surveys;
 use crate::AppState;
