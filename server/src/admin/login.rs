@@ -1,9 +1,10 @@
 //! Signing in and out: the sign-in page and form, the password check behind it, and sign-out.
 
 use axum::extract::State;
-use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -66,11 +67,7 @@ pub async fn login(
     match outcome {
         Ok(Some(cookie)) => {
             attempt.succeeded();
-            let mut res = (StatusCode::SEE_OTHER, [(LOCATION, "/admin")]).into_response();
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                res.headers_mut().insert(SET_COOKIE, v);
-            }
-            res
+            (StatusCode::SEE_OTHER, CookieJar::new().add(cookie), [(LOCATION, "/admin")]).into_response()
         }
         Ok(None) => {
             attempt.failed();
@@ -107,7 +104,7 @@ async fn audit_failed_sign_in(state: &AppState, email: &str, ip: std::net::IpAdd
 
 /// Checks the password (off the async threads: argon2 takes tens of milliseconds by design) and opens a session;
 /// returns its cookie.
-async fn sign_in(state: &AppState, email: &str, password: String) -> Result<Option<String>, ApiError> {
+async fn sign_in(state: &AppState, email: &str, password: String) -> Result<Option<Cookie<'static>>, ApiError> {
     let row: Option<(Uuid, String)> = sqlx::query_as("select id, password_hash from admins where email = $1")
         .bind(email)
         .fetch_optional(&state.pool)
@@ -132,7 +129,7 @@ async fn sign_in(state: &AppState, email: &str, password: String) -> Result<Opti
     let hours = state.config.admin_session_hours;
     let token = session::open(&state.pool, id, hours).await?;
     audit::record_by(&state.pool, id, email, "sign_in", None, serde_json::json!({})).await?;
-    Ok(Some(session::cookie(&token, hours, state.config.secure_cookies)))
+    Ok(Some(session::cookie(token, hours, state.config.secure_cookies)))
 }
 
 fn same_origin(headers: &HeaderMap) -> bool {
@@ -144,14 +141,13 @@ fn same_origin(headers: &HeaderMap) -> bool {
 }
 
 /// `POST /admin/logout`: ends the session in the database, so the cookie is useless even if it was copied.
-pub async fn logout(State(state): State<AppState>, AdminWrite(admin): AdminWrite, headers: HeaderMap) -> Response {
-    if let Some(token) = session::token(&headers) {
+pub async fn logout(State(state): State<AppState>, AdminWrite(admin): AdminWrite, jar: CookieJar) -> Response {
+    if let Some(token) = session::token(&jar) {
         if let Err(e) = session::close(&state.pool, token).await {
             return ApiError::from(e).into_response();
         }
     }
     tracing::info!(admin = %admin.email, "signed out");
-    let mut res = axum::Json(serde_json::json!({"message": "signed out", "redirect": "/admin/login"})).into_response();
-    res.headers_mut().insert(SET_COOKIE, HeaderValue::from_static(session::EXPIRED_COOKIE));
-    res
+    let body = axum::Json(serde_json::json!({"message": "signed out", "redirect": "/admin/login"}));
+    (jar.add(session::expired_cookie()), body).into_response()
 }

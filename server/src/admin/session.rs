@@ -6,10 +6,11 @@
 //! effect at once.
 
 use axum::extract::FromRequestParts;
-use axum::http::header::{COOKIE, LOCATION};
+use axum::http::header::LOCATION;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
@@ -105,29 +106,35 @@ fn random_token() -> String {
 }
 
 /// The session token the browser sent, if any.
-pub fn token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE_NAME)
-        .map(|(_, v)| v)
+pub fn token(jar: &CookieJar) -> Option<&str> {
+    jar.get(COOKIE_NAME).map(Cookie::value)
 }
 
-/// The `Set-Cookie` value that carries a new session for `hours`; `Secure` when `secure` (only a server on
-/// loopback may turn that off).
-pub fn cookie(token: &str, hours: u32, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!(
-        "{COOKIE_NAME}={token}; Path={COOKIE_PATH}; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        i64::from(hours) * 3600
-    )
+/// The cookie that carries a new session for `hours`; `Secure` when `secure` (only a server on loopback may turn that
+/// off).
+pub fn cookie(token: String, hours: u32, secure: bool) -> Cookie<'static> {
+    let mut cookie = Cookie::build((COOKIE_NAME, token))
+        .path(COOKIE_PATH)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .max_age(time::Duration::hours(hours.into()))
+        .build();
+    if secure {
+        cookie.set_secure(true);
+    }
+    cookie
 }
 
-/// The `Set-Cookie` value that makes the browser forget its session.
-pub const EXPIRED_COOKIE: &str = "quire_admin=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0";
+/// The cookie that makes the browser forget its session. Built rather than `CookieJar::remove`d so that it carries
+/// the same attributes as ever (and no `Expires`), whatever the request sent.
+pub fn expired_cookie() -> Cookie<'static> {
+    Cookie::build((COOKIE_NAME, ""))
+        .path(COOKIE_PATH)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .max_age(time::Duration::ZERO)
+        .build()
+}
 
 /// Opens a session for `hours` (and drops the expired ones); returns the token for the cookie.
 pub async fn open(pool: &PgPool, admin_id: Uuid, hours: u32) -> Result<String, sqlx::Error> {
@@ -163,7 +170,8 @@ impl FromRequestParts<AppState> for Admin {
                 AuthRejection::Api(ApiError::Unauthorized("sign in as an administrator"))
             }
         };
-        let Some(token) = token(&parts.headers) else {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(token) = token(&jar) else {
             return Err(refuse(parts));
         };
         type Row = (Uuid, String, String, Option<String>, String, Vec<String>);
@@ -207,5 +215,13 @@ mod tests {
         let a = Admin { role: Role::Administrator, school: None, surveys: Vec::new(), ..c };
         assert!(a.require_survey("s2").is_ok());
         assert_eq!(a.scope_school(Some("Washington".into())).ok().flatten().as_deref(), Some("Washington"));
+    }
+
+    #[test]
+    fn cookies_keep_their_attributes() {
+        let set = cookie("t0k".into(), 12, true).to_string();
+        assert_eq!(set, "quire_admin=t0k; HttpOnly; SameSite=Strict; Secure; Path=/admin; Max-Age=43200");
+        assert!(!cookie("t0k".into(), 1, false).to_string().contains("Secure"));
+        assert_eq!(expired_cookie().to_string(), "quire_admin=; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=0");
     }
 }
