@@ -3,15 +3,15 @@
 use axum::extract::State;
 use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar};
+use maud::{html, DOCTYPE};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::audit;
 use super::auth::{verify_password, DUMMY_HASH};
 use super::csrf::AdminWrite;
-use super::html;
 use super::session;
 use crate::http::error::ApiError;
 use crate::http::sign_in_limits::ClientIp;
@@ -31,7 +31,39 @@ const ARGON2_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(30
 
 /// `GET /admin/login`.
 pub async fn login_page() -> Response {
-    html::login_page(None, StatusCode::OK)
+    sign_in_page(None, StatusCode::OK)
+}
+
+/// The sign-in form, after `message` when the last attempt failed.
+fn sign_in_page(message: Option<&str>, status: StatusCode) -> Response {
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "Sign in · Quire admin" }
+                link rel="stylesheet" href="/admin/assets/admin.css";
+            }
+            body {
+                main class="narrow" {
+                    h1 { "Quire admin" }
+                    @if let Some(message) = message {
+                        p class="error" role="alert" { (message) }
+                    }
+                    form method="post" action="/admin/login" {
+                        label { "Email " input name="email" type="email" autocomplete="username" required; }
+                        label {
+                            "Password "
+                            input name="password" type="password" autocomplete="current-password" required;
+                        }
+                        button { "Sign in" }
+                    }
+                }
+            }
+        }
+    };
+    (status, Html(page.into_string())).into_response()
 }
 
 /// `POST /admin/login` (an HTML form). A cross-site form cannot sign someone in: the Origin, when the browser sends
@@ -43,12 +75,12 @@ pub async fn login(
     body: axum::body::Body,
 ) -> Response {
     if !same_origin(&headers) {
-        return html::login_page(Some("This sign-in did not come from this site."), StatusCode::FORBIDDEN);
+        return sign_in_page(Some("This sign-in did not come from this site."), StatusCode::FORBIDDEN);
     }
     let form: SignInForm = match crate::http::body::read(body, SIGN_IN_BODY_BYTES, state.config.body_timeout()).await {
         Ok(bytes) => match serde_urlencoded::from_bytes(&bytes) {
             Ok(form) => form,
-            Err(_) => return html::login_page(Some("Enter an email address and a password."), StatusCode::BAD_REQUEST),
+            Err(_) => return sign_in_page(Some("Enter an email address and a password."), StatusCode::BAD_REQUEST),
         },
         Err(e) => return e.into_response(),
     };
@@ -72,7 +104,7 @@ pub async fn login(
         Ok(None) => {
             attempt.failed();
             audit_failed_sign_in(&state, &email, ip).await;
-            html::login_page(Some("That email and password do not match."), StatusCode::UNAUTHORIZED)
+            sign_in_page(Some("That email and password do not match."), StatusCode::UNAUTHORIZED)
         }
         Err(e) => {
             attempt.abandon();
@@ -83,7 +115,7 @@ pub async fn login(
 
 /// The sign-in page for an account or address over its limit, with how long to wait.
 fn throttled(e: ApiError) -> Response {
-    let mut res = html::login_page(
+    let mut res = sign_in_page(
         Some("Too many failed sign-ins for this account. Wait a few minutes and try again."),
         StatusCode::TOO_MANY_REQUESTS,
     );

@@ -10,8 +10,10 @@ pub mod dashboard;
 pub mod export;
 pub mod html;
 pub mod login;
+pub mod preview;
 pub mod rosters;
 pub mod session;
+pub mod survey_page;
 pub mod surveys;
 pub mod upload;
 
@@ -35,9 +37,9 @@ pub fn router() -> Router<AppState> {
         .route("/admin/assets/admin.css", get(|| async { asset("text/css; charset=utf-8", html::ADMIN_CSS) }))
         // Uploads read their bodies with `read_body` and their own limits; everything else keeps axum's 2 MB.
         .route("/admin/surveys", post(surveys::upload).layer(DefaultBodyLimit::disable()))
-        .route("/admin/surveys/{id}", get(surveys::show))
+        .route("/admin/surveys/{id}", get(survey_page::show))
         .route("/admin/surveys/{id}/versions/{version}/publish", post(surveys::publish))
-        .route("/admin/surveys/{id}/versions/{version}/preview", get(surveys::preview))
+        .route("/admin/surveys/{id}/versions/{version}/preview", get(preview::preview))
         .route("/admin/surveys/{id}/roster", post(rosters::upload).layer(DefaultBodyLimit::disable()))
         .route("/admin/surveys/{id}/codes.csv", get(rosters::codes_csv))
         .route("/admin/surveys/{id}/codes/print", get(rosters::print))
