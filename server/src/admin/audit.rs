@@ -3,12 +3,13 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use maud::html;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::auth::Admin;
-use super::html::{self, esc};
+use super::html::{self, fmt_time};
+use super::session::Admin;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -64,19 +65,21 @@ pub async fn page(State(state): State<AppState>, admin: Admin) -> Result<Respons
         sqlx::query_as("select at, admin_email, action, survey_id, detail from audit_log order by id desc limit 500")
             .fetch_all(&state.read_pool)
             .await?;
-    let mut body = String::from(
-        "<table class=\"list\"><thead><tr><th>When (UTC)</th><th>Who</th><th>Action</th><th>Survey</th><th>Detail</th></tr></thead><tbody>",
-    );
-    for (at, email, action, survey, detail) in rows {
-        body.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-            esc(&super::fmt_time(Some(at))),
-            esc(&email),
-            esc(&action),
-            esc(survey.as_deref().unwrap_or("")),
-            esc(&detail.to_string())
-        ));
-    }
-    body.push_str("</tbody></table>");
-    Ok(html::page(&admin, "Audit log", &body))
+    let body = html! {
+        table class="list" {
+            thead { tr { th { "When (UTC)" } th { "Who" } th { "Action" } th { "Survey" } th { "Detail" } } }
+            tbody {
+                @for (at, email, action, survey, detail) in &rows {
+                    tr {
+                        td { (fmt_time(Some(*at))) }
+                        td { (email) }
+                        td { (action) }
+                        td { (survey.as_deref().unwrap_or("")) }
+                        td { code { (detail.to_string()) } }
+                    }
+                }
+            }
+        }
+    };
+    Ok(html::page(&admin, "Audit log", body))
 }

@@ -8,13 +8,14 @@
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::Json;
+use maud::html;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use super::auth::Admin;
-use super::html::{self, esc, url_param};
+use super::html::{self, url_param};
 use super::rosters::survey_exists;
+use super::session::Admin;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -112,26 +113,35 @@ pub async fn page(
         Some(s) => format!("/admin/surveys/{eid}/progress?school={}", url_param(s)),
         None => format!("/admin/surveys/{eid}/progress"),
     };
-    let (title, up) = match (&school, &admin.school) {
-        (Some(s), None) => {
-            (format!("{id}: {s}"), format!(r#"<p><a href="/admin/surveys/{eid}/dashboard">All schools</a></p>"#))
-        }
-        (Some(s), Some(_)) => (format!("{id}: {s}"), String::new()),
-        (None, _) => (format!("{id}: all schools"), String::new()),
+    let title = match &school {
+        Some(s) => format!("{id}: {s}"),
+        None => format!("{id}: all schools"),
     };
+    // An administrator looking at one school may go back to all; a coordinator has only theirs.
+    let up = school.is_some() && admin.school.is_none();
     let drill = if school.is_none() { format!("/admin/surveys/{eid}/dashboard?school=") } else { String::new() };
-    let body = format!(
-        r#"{up}<div id="dashboard" data-url="{url}" data-drill="{drill}">
-<p class="summary" aria-live="polite">Loading…</p>
-<table class="list progress"><thead><tr>
-<th><button data-sort="name">{level}</button></th><th><button data-sort="total">Respondents</button></th>
-<th><button data-sort="not_started">Not started</button></th><th><button data-sort="in_progress">In progress</button></th>
-<th><button data-sort="completed">Completed</button></th><th><button data-sort="rate">Completion</button></th>
-<th><button data-sort="last_activity">Last activity</button></th></tr></thead><tbody></tbody></table>
-<p class="note">Refreshes every 5 seconds. <span class="updated"></span></p></div>"#,
-        url = esc(&url),
-        drill = esc(&drill),
-        level = if school.is_none() { "School" } else { "Class" },
-    );
-    Ok(html::page(&admin, &title, &body))
+    let level = if school.is_none() { "School" } else { "Class" };
+    let sorts = [
+        ("name", level),
+        ("total", "Respondents"),
+        ("not_started", "Not started"),
+        ("in_progress", "In progress"),
+        ("completed", "Completed"),
+        ("rate", "Completion"),
+        ("last_activity", "Last activity"),
+    ];
+    let body = html! {
+        @if up {
+            p { a href={ "/admin/surveys/" (eid) "/dashboard" } { "All schools" } }
+        }
+        div id="dashboard" data-url=(url) data-drill=(drill) {
+            p class="summary" aria-live="polite" { "Loading…" }
+            table class="list progress" {
+                thead { tr { @for (key, label) in sorts { th { button data-sort=(key) { (label) } } } } }
+                tbody {}
+            }
+            p class="note" { "Refreshes every 5 seconds. " span class="updated" {} }
+        }
+    };
+    Ok(html::page(&admin, &title, body))
 }

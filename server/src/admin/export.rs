@@ -14,9 +14,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::audit;
-use super::auth::Admin;
 use super::csv_stream::{stream_csv, FORMULA_NOTE};
+use super::html::fmt_time;
 use super::rosters::survey_exists;
+use super::session::Admin;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -181,8 +182,8 @@ pub async fn answers(
                 ext,
                 version.unwrap_or_default(),
                 status.to_owned(),
-                super::fmt_time(last),
-                super::fmt_time(completed),
+                fmt_time(last),
+                fmt_time(completed),
             ]);
             record.extend(columns.iter().map(|c| cell(c, &by_question)));
             sink.write(&record)?;
@@ -270,7 +271,7 @@ pub async fn quarantine(
                 school,
                 class,
                 ext,
-                super::fmt_time(Some(at)),
+                fmt_time(Some(at)),
                 errors.to_string(),
                 payload.to_string(),
             ])?;

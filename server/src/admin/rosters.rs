@@ -5,12 +5,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::auth::{Admin, AdminWrite};
+use super::audit;
+use super::csrf::AdminWrite;
 use super::csv_stream::stream_csv;
-use super::html::{self, esc};
-use super::{audit, read_body, require_content_type, MAX_ROSTER_BYTES};
+use super::html;
+use super::session::Admin;
+use super::upload::{read_body, require_content_type, MAX_ROSTER_BYTES};
 use crate::http::error::ApiError;
 use crate::respondent::roster::{self, format_code, CodeRow, RowError};
 use crate::state::AppState;
@@ -144,32 +147,30 @@ pub async fn print(
     audit::record(&state.pool, &admin, "codes.print", Some(&id), serde_json::json!({"school": school, "class": class}))
         .await?;
     let site = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("this site");
-    let mut body = format!(
-        "<p class=\"no-print\">{} slip(s). Use the browser's Print; each class starts on a new sheet.</p>",
-        rows.len()
-    );
-    let mut current_class: Option<&str> = None;
-    for r in &rows {
-        if current_class != Some(r.class.as_str()) {
-            if current_class.is_some() {
-                body.push_str("</div>");
+    // Rows come ordered by class: each run of one class is a sheet.
+    let sheets = rows.chunk_by(|a, b| a.class == b.class);
+    let body = html! {
+        p class="no-print" { (rows.len()) " slip(s). Use the browser's Print; each class starts on a new sheet." }
+        @for sheet in sheets {
+            div class="sheet" {
+                @if let Some(first) = sheet.first() {
+                    h2 { (first.school) " · class " (first.class) }
+                }
+                @for r in sheet { (slip(r, site)) }
             }
-            body.push_str(&format!("<div class=\"sheet\"><h2>{} · class {}</h2>", esc(&r.school), esc(&r.class)));
-            current_class = Some(&r.class);
         }
-        body.push_str(&format!(
-            "<div class=\"slip\"><div class=\"who\">{}</div><div>{} · {} · {}</div><div class=\"code\">{}</div>\
-             <div class=\"how\">Go to <strong>{}</strong> and enter this code.</div></div>",
-            esc(r.name.as_deref().unwrap_or(&r.external_id)),
-            esc(&r.school),
-            esc(&r.class),
-            esc(&r.role),
-            esc(&format_code(&r.access_code)),
-            esc(site)
-        ));
+    };
+    Ok(html::page(&admin, &format!("Access codes: {school}"), body))
+}
+
+/// One respondent's slip: who, where, their code, and where to enter it.
+fn slip(r: &CodeRow, site: &str) -> Markup {
+    html! {
+        div class="slip" {
+            div class="who" { (r.name.as_deref().unwrap_or(&r.external_id)) }
+            div { (r.school) " · " (r.class) " · " (r.role) }
+            div class="code" { (format_code(&r.access_code)) }
+            div class="how" { "Go to " strong { (site) } " and enter this code." }
+        }
     }
-    if current_class.is_some() {
-        body.push_str("</div>");
-    }
-    Ok(html::page(&admin, &format!("Access codes: {school}"), &body))
 }

@@ -1,0 +1,125 @@
+//! One survey's page: its versions (publish, preview), the roster upload, access codes, the dashboard and exports.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use maud::{html, Markup};
+use time::OffsetDateTime;
+
+use super::html::{self, fmt_time, url_param};
+use super::session::Admin;
+use crate::http::error::ApiError;
+use crate::state::AppState;
+
+/// `GET /admin/surveys/{id}`: versions (publish, preview), roster upload, access codes, dashboard and exports.
+pub async fn show(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Result<Response, ApiError> {
+    admin.require_survey(&id)?;
+    let current: Option<(Option<String>,)> = sqlx::query_as("select current_version from surveys where survey_id = $1")
+        .bind(&id)
+        .fetch_optional(&state.read_pool)
+        .await?;
+    let Some((current,)) = current else { return Err(ApiError::NotFound("no such survey")) };
+    let schools: Vec<(String, Vec<String>)> = sqlx::query_as(
+        "select school, array_agg(class order by class) from group_progress
+         where survey_id = $1 and ($2::text is null or school = $2) group by school order by school",
+    )
+    .bind(&id)
+    .bind(&admin.school)
+    .fetch_all(&state.read_pool)
+    .await?;
+    let versions: Option<Vec<(String, OffsetDateTime)>> = if admin.require_administrator().is_ok() {
+        let sql = "select version, created_at from survey_versions where survey_id = $1 order by created_at desc";
+        Some(sqlx::query_as(sql).bind(&id).fetch_all(&state.read_pool).await?)
+    } else {
+        None
+    };
+    let eid = url_param(&id);
+    let body = html! {
+        p { a class="button" href={ "/admin/surveys/" (eid) "/dashboard" } { "Completion dashboard" } }
+        @if let Some(versions) = &versions {
+            (versions_table(&eid, current.as_deref(), versions))
+        }
+        h2 { "Roster" }
+        p {
+            "A CSV file with the header " code { "school,class,role,external_id,name" } " (role: student, teacher or \
+             parent; name optional). Every bad row is reported; nothing is loaded from a file with errors. People \
+             already loaded keep their codes."
+        }
+        (html::api_form(&format!("/admin/surveys/{eid}/roster"), "Roster file", Some((".csv,text/csv", "text/csv"))))
+        h2 { "Access codes" }
+        (codes_table(&eid, &schools))
+        @if admin.require_administrator().is_ok() {
+            (exports(&eid))
+        }
+    };
+    Ok(html::page(&admin, &format!("Survey {id}"), body))
+}
+
+/// Every version of a survey, newest first: the published one marked, the others with a button that publishes them.
+fn versions_table(eid: &str, current: Option<&str>, versions: &[(String, OffsetDateTime)]) -> Markup {
+    html! {
+        h2 { "Versions" }
+        table class="list" {
+            thead { tr { th { "Version" } th { "Uploaded (UTC)" } th {} th {} } }
+            tbody {
+                @for (version, created) in versions {
+                    tr {
+                        td { code { (&version[..version.len().min(16)]) } }
+                        td { (fmt_time(Some(*created))) }
+                        td {
+                            @if current == Some(version.as_str()) {
+                                strong { "published: new respondents get this version" }
+                            } @else {
+                                @let action = format!("/admin/surveys/{eid}/versions/{version}/publish");
+                                (html::api_form(&action, "Publish", None))
+                            }
+                        }
+                        td { a href={ "/admin/surveys/" (eid) "/versions/" (version) "/preview" } { "Preview" } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Per school: its codes as CSV, and printed slips for the whole school or one class.
+fn codes_table(eid: &str, schools: &[(String, Vec<String>)]) -> Markup {
+    html! {
+        table class="list" {
+            thead { tr { th { "School" } th { "Codes" } th { "Print a slip per respondent" } } }
+            tbody {
+                @for (school, classes) in schools {
+                    @let es = url_param(school);
+                    @let print = format!("/admin/surveys/{eid}/codes/print?school={es}");
+                    tr {
+                        td { (school) }
+                        td { a href={ "/admin/surveys/" (eid) "/codes.csv?school=" (es) } { "CSV" } }
+                        td {
+                            a href=(print) { "whole school" }
+                            @for class in classes {
+                                " · "
+                                a href={ (print) "&class=" (url_param(class)) } { (class) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The administrator's downloads: all codes, the responses (all schools or one), the codebook and quarantine.
+fn exports(eid: &str) -> Markup {
+    html! {
+        p { a href={ "/admin/surveys/" (eid) "/codes.csv" } { "All codes (CSV)" } }
+        h2 { "Export" }
+        form method="get" action={ "/admin/surveys/" (eid) "/export.csv" } class="inline" {
+            label { "School (empty for all) " input name="school"; }
+            button { "Responses (CSV)" }
+        }
+        p {
+            a href={ "/admin/surveys/" (eid) "/codebook.csv" } { "Codebook (CSV)" }
+            " · "
+            a href={ "/admin/surveys/" (eid) "/quarantine.csv" } { "Quarantined saves (CSV)" }
+        }
+    }
+}
