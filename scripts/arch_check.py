@@ -136,10 +136,12 @@ def edges(mod, code, modules):
     for child in (m for m in modules if len(m) == len(mod) + 1 and m[: len(mod)] == mod):
         if re.search(rf"(?<![\w:])(self::)?{child[-1]}::", code):
             out.add(child)
-    # `use` groups: `use crate::{a, b::c}` — each member
-    for m in re.finditer(r"\buse\s+crate::\{([^;]*)\};", code):
-        for item in re.findall(r"(?:^|[{,\s])(\w+(?:::\w+)*)", m.group(1)):
-            path = item.split("::")
+    # `use` groups: `use crate::{a, b::c}`, `use super::{a, b}` — each member
+    for m in re.finditer(r"\buse\s+(crate|super(?:::super)*)::\{([^;]*)\};", code):
+        ups = m.group(1).count("super")
+        base = [] if m.group(1) == "crate" else list(mod[: len(mod) - ups])
+        for item in re.findall(r"(?:^|[{,\s])(\w+(?:::\w+)*)", m.group(2)):
+            path = base + item.split("::")
             for cut in range(len(path), 0, -1):
                 if tuple(path[:cut]) in modules:
                     if tuple(path[:cut]) != mod:

@@ -63,7 +63,7 @@ pub async fn survey(url: &str, version: &str) -> Result<(ValidSurvey, String), A
         return Err(refusal(response).await);
     }
     let text = response.text().await.map_err(|_| ApiError::Network)?;
-    let survey = ValidSurvey::parse(&text)
+    let survey = ValidSurvey::parse_published(&text)
         .map_err(|e| ApiError::Refused { status: 200, message: format!("the survey file is damaged: {e:?}") })?;
     if survey.version() != version {
         return Err(ApiError::Refused { status: 200, message: "the survey file does not match its version".into() });

@@ -1,45 +1,15 @@
 //! Answer values and their validation against a survey. The client runs `validate_page_answers` before it lets a
 //! respondent leave a page; the server runs it again on every page-save it receives.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
 use crate::app_text::Problem;
 use crate::condition::{AnswerSource, Lookup};
-use crate::survey::{QuestionKind, ValidSurvey};
-
-/// One answer. Externally tagged, so the JSON says what it is: `{"choice":"3"}`, `{"choices":["a","b"]}`,
-/// `{"matrix":{"s1":"4"}}`, `{"text":"…"}`, `{"number":12}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum AnswerValue {
-    /// Single choice or dropdown.
-    Choice(String),
-    /// Multiple choice.
-    Choices(Vec<String>),
-    /// Likert matrix: statement id to scale code.
-    Matrix(BTreeMap<String, String>),
-    Text(String),
-    Number(f64),
-}
-
-impl AnswerValue {
-    /// An empty answer counts as no answer (a cleared text box, every box unticked).
-    pub fn is_empty(&self) -> bool {
-        match self {
-            AnswerValue::Choice(c) => c.is_empty(),
-            AnswerValue::Choices(cs) => cs.is_empty(),
-            AnswerValue::Matrix(m) => m.is_empty(),
-            AnswerValue::Text(t) => t.trim().is_empty(),
-            AnswerValue::Number(_) => false,
-        }
-    }
-}
-
-/// The answers given on one page, by question id.
-pub type PageAnswers = BTreeMap<String, AnswerValue>;
+use crate::survey::{Choice, QuestionKind};
+use crate::valid::ValidSurvey;
+use crate::value::{AnswerValue, PageAnswers};
 
 /// A problem with one answer: `field` is the path inside the page-save (`answers.q12`, `answers.q12.s3`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,7 +112,7 @@ pub fn validate_page_answers(
 /// `errors`, named by `field`.
 pub(crate) fn check_value(kind: &QuestionKind, value: &AnswerValue, field: &str, errors: &mut Vec<AnswerError>) {
     let mut err = |f: String, p: Problem| errors.push(AnswerError::of(f, p));
-    let known = |choices: &[crate::Choice], code: &str| choices.iter().any(|c| c.code == code);
+    let known = |choices: &[Choice], code: &str| choices.iter().any(|c| c.code == code);
     match (kind, value) {
         (QuestionKind::SingleChoice { choices } | QuestionKind::Dropdown { choices }, AnswerValue::Choice(c)) => {
             if !c.is_empty() && !known(choices, c) {

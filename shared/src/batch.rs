@@ -7,11 +7,12 @@
 
 use std::collections::HashMap;
 
-use crate::answer::{validate_page_answers, AnswerError, PageAnswers};
+use crate::answer::{validate_page_answers, AnswerError};
 use crate::condition::{AnswerSource, Lookup};
 use crate::protocol::PageSave;
 use crate::storable::check_finish;
-use crate::survey::ValidSurvey;
+use crate::valid::ValidSurvey;
+use crate::value::PageAnswers;
 
 /// Answers of the batch's saves with a lower revision than the one being checked.
 struct Earlier<'a> {

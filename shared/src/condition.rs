@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::answer::AnswerValue;
+use crate::value::AnswerValue;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

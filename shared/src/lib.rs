@@ -14,16 +14,20 @@ pub mod sample;
 pub mod storable;
 pub mod survey;
 pub mod text;
+pub mod valid;
 pub mod validate;
+pub mod value;
 pub mod visibility;
 
-pub use answer::{validate_page_answers, AnswerError, AnswerValue, PageAnswers};
+pub use answer::{validate_page_answers, AnswerError};
 pub use condition::{AnswerSource, Condition, Lookup, NothingKnown};
 pub use protocol::*;
 pub use storable::{check_finish, check_storable, clamp_client_time};
-pub use survey::{Choice, Page, Question, QuestionKind, Statement, Survey, ValidSurvey};
+pub use survey::{Choice, Page, Question, QuestionKind, Statement, Survey};
 pub use text::Text;
+pub use valid::ValidSurvey;
 pub use validate::SurveyError;
+pub use value::{AnswerValue, PageAnswers};
 pub use visibility::{active_answers, AllAnswers, Known};
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::answer::{AnswerError, PageAnswers};
+use crate::answer::AnswerError;
+use crate::value::PageAnswers;
 
 /// A batch may hold at least this many page-saves; the server refuses larger ones with 413.
 pub const MAX_BATCH_SAVES: usize = 1000;

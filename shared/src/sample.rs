@@ -1,8 +1,8 @@
 //! Deterministic sample answers: a valid answer to every question of a page, varied by a seed. Used by tests, the
 //! demo and load generation, so that what they send is what a respondent could have sent.
 
-use crate::answer::{AnswerValue, PageAnswers};
 use crate::survey::{Page, QuestionKind};
+use crate::value::{AnswerValue, PageAnswers};
 
 /// A small, fast, reproducible mixer (splitmix64); no `rand` needed in the wasm build.
 fn mix(mut x: u64) -> u64 {
@@ -56,7 +56,7 @@ mod tests {
     use super::*;
     use crate::answer::validate_page_answers;
     use crate::condition::NothingKnown;
-    use crate::survey::ValidSurvey;
+    use crate::valid::ValidSurvey;
 
     #[test]
     fn sample_answers_are_valid_for_every_page() {

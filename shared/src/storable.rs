@@ -15,10 +15,11 @@
 use time::macros::datetime;
 use time::OffsetDateTime;
 
-use crate::answer::{AnswerError, AnswerValue};
+use crate::answer::AnswerError;
 use crate::condition::AnswerSource;
 use crate::protocol::{PageSave, MAX_REVISION};
-use crate::survey::ValidSurvey;
+use crate::valid::ValidSurvey;
+use crate::value::AnswerValue;
 
 /// The earliest `client_time` accepted (UTC).
 pub const CLIENT_TIME_EARLIEST: OffsetDateTime = datetime!(2000-01-01 00:00:00 UTC);
@@ -123,7 +124,7 @@ pub fn check_finish(survey: &ValidSurvey, page_id: &str, answers: &dyn AnswerSou
 mod tests {
     use super::*;
     use crate::condition::NothingKnown;
-    use crate::PageAnswers;
+    use crate::value::PageAnswers;
 
     fn save(page_id: &str, answers: PageAnswers, client_time: OffsetDateTime) -> PageSave {
         PageSave { page_id: page_id.into(), revision: 1, answers, client_time, finishes: false, draft: false }

@@ -289,7 +289,7 @@ fn check_lists(cond: &Condition, path: &str, errors: &mut Vec<SurveyError>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::survey::ValidSurvey;
+    use crate::valid::ValidSurvey;
 
     fn errors(json: &str) -> Vec<(String, String)> {
         match ValidSurvey::parse(json) {

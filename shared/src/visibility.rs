@@ -12,10 +12,12 @@
 
 use std::collections::HashMap;
 
-use crate::answer::{check_value, AnswerError, AnswerValue, PageAnswers};
+use crate::answer::{check_value, AnswerError};
 use crate::app_text::Problem;
 use crate::condition::{AnswerSource, Condition, Lookup};
-use crate::survey::{Question, QuestionKind, ValidSurvey};
+use crate::survey::{Question, QuestionKind};
+use crate::valid::ValidSurvey;
+use crate::value::{AnswerValue, PageAnswers};
 
 /// All of one respondent's answers, by page id.
 pub type AllAnswers = HashMap<String, PageAnswers>;

@@ -25,7 +25,7 @@ pub fn storage_problem(e: StoreError) -> Msg {
 pub async fn open(ctx: Ctx, mut session: Session, from_server: bool) -> Result<Run, Msg> {
     let store = ctx.store();
     let text = store.survey(&session.survey_version).await.map_err(storage_problem)?.ok_or(Msg::SurveyMissing)?;
-    let survey = ValidSurvey::parse(&text).map_err(|e| {
+    let survey = ValidSurvey::parse_published(&text).map_err(|e| {
         web_sys::console::error_1(&format!("quire: the stored survey does not parse: {e:?}").into());
         Msg::SurveyDamaged
     })?;

@@ -11,6 +11,7 @@ use crate::form;
 use crate::run::Run;
 use crate::screens::done::done_view;
 use crate::screens::screen::{Screen, TAB_RESPONDENT};
+use crate::sync::status::SyncStatus;
 use crate::ui::{self, t, Msg};
 
 pub fn survey_view(ctx: Ctx, screen: RwSignal<Screen>, run: Run) -> impl IntoView {
@@ -22,40 +23,9 @@ pub fn survey_view(ctx: Ctx, screen: RwSignal<Screen>, run: Run) -> impl IntoVie
         let (t, d) = (s.title.clone(), default.clone());
         move || t.get(&lang.get(), &d).to_owned()
     };
-    let languages: Vec<String> = std::iter::once(default.clone()).chain(s.languages.iter().cloned()).collect();
-    let switcher = (languages.len() > 1).then(|| {
-        let options = languages
-            .into_iter()
-            .map(|l| {
-                let selected = {
-                    let l = l.clone();
-                    move || lang.get() == l
-                };
-                view! { <option value=l.clone() prop:selected=selected>{ui::language_name(&l).to_owned()}</option> }
-            })
-            .collect_view();
-        view! {
-            <span class="lang">
-                <label for="language">{move || t(&lang.get(), Msg::Language)}</label>
-                <select id="language" on:change=move |ev| run.set_language(event_target_value(&ev))>{options}</select>
-            </span>
-        }
-    });
+    let switcher = language_switcher(run);
     let status = ctx.status;
-    let status_text = move || {
-        let l = lang.get();
-        if status.rejected.with(|r| !r.is_empty()) {
-            t(&l, Msg::NotAccepted)
-        } else if status.pending.get() == 0 {
-            t(&l, Msg::AllSaved)
-        } else if status.signed_out.get() {
-            t(&l, Msg::SignInAgain)
-        } else if status.failing.get() {
-            t(&l, Msg::SavedLocally)
-        } else {
-            t(&l, Msg::Saving)
-        }
-    };
+    let status_text = move || status_text(status, &lang.get());
     let sign_out = move |_| {
         run.flush();
         tab::remove(TAB_RESPONDENT);
@@ -152,5 +122,46 @@ fn keep_enter_in_inputs(ev: leptos::ev::KeyboardEvent) {
         .is_some_and(|e| e.tag_name().eq_ignore_ascii_case("input"));
     if ev.key() == "Enter" && in_input {
         ev.prevent_default();
+    }
+}
+
+/// The survey's languages to choose from, when it has more than one.
+fn language_switcher(run: Run) -> Option<impl IntoView> {
+    let (lang, survey) = (run.lang, run.survey());
+    let s = survey.survey();
+    let languages: Vec<String> =
+        std::iter::once(s.default_language.clone()).chain(s.languages.iter().cloned()).collect();
+    (languages.len() > 1).then(|| {
+        let options = languages
+            .into_iter()
+            .map(|l| {
+                let selected = {
+                    let l = l.clone();
+                    move || lang.get() == l
+                };
+                view! { <option value=l.clone() prop:selected=selected>{ui::language_name(&l).to_owned()}</option> }
+            })
+            .collect_view();
+        view! {
+            <span class="lang">
+                <label for="language">{move || t(&lang.get(), Msg::Language)}</label>
+                <select id="language" on:change=move |ev| run.set_language(event_target_value(&ev))>{options}</select>
+            </span>
+        }
+    })
+}
+
+/// What the status line says of the respondent's saves.
+fn status_text(status: SyncStatus, l: &str) -> &'static str {
+    if status.rejected.with(|r| !r.is_empty()) {
+        t(l, Msg::NotAccepted)
+    } else if status.pending.get() == 0 {
+        t(l, Msg::AllSaved)
+    } else if status.signed_out.get() {
+        t(l, Msg::SignInAgain)
+    } else if status.failing.get() {
+        t(l, Msg::SavedLocally)
+    } else {
+        t(l, Msg::Saving)
     }
 }
