@@ -19,6 +19,8 @@ trap cleanup EXIT
 step cargo fmt --all --check
 step cargo clippy --workspace --all-targets --locked -- -D warnings
 step cargo clippy -p quire-client --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+# The shape ARCHITECTURE.md promises: no import circles, no function over 80 lines, median file at most 150 lines.
+step python3 scripts/arch_check.py
 
 # Unit and integration tests; #[sqlx::test] makes a fresh database per test in the private cluster.
 step cargo test --workspace --locked
