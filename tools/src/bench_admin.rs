@@ -64,12 +64,27 @@ pub async fn seed(pool: &PgPool, cfg: &BenchConfig) -> anyhow::Result<Option<f64
         return Ok(None);
     }
     let started = Instant::now();
+    let survey = publish_survey(pool, cfg).await?;
+    clear(pool).await?;
+    insert_respondents(pool, cfg, survey.version()).await?;
+    insert_progress_and_answers(pool, &survey).await?;
+    count_groups(pool).await?;
+    sqlx::query("analyze").execute(pool).await?;
+    Ok(Some(started.elapsed().as_secs_f64()))
+}
+
+/// Publishes the example survey under the bench's own id.
+async fn publish_survey(pool: &PgPool, cfg: &BenchConfig) -> anyhow::Result<ValidSurvey> {
     let example = include_str!("../../shared/fixtures/school-climate.json");
     let mut doc: serde_json::Value = serde_json::from_str(example)?;
     doc["id"] = SURVEY_ID.into();
     let survey = ValidSurvey::parse(&doc.to_string()).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     surveys::store_version(pool, &survey, true, &cfg.static_dir).await?;
-    let version = survey.version().to_owned();
+    Ok(survey)
+}
+
+/// Removes whatever an earlier seeding of the bench survey left.
+async fn clear(pool: &PgPool) -> anyhow::Result<()> {
     for table in ["current_answers", "page_saves", "respondent_progress"] {
         sqlx::query(&format!(
             "delete from {table} t using respondents r where r.id = t.respondent_id and r.survey_id = $1"
@@ -80,10 +95,11 @@ pub async fn seed(pool: &PgPool, cfg: &BenchConfig) -> anyhow::Result<Option<f64
     }
     sqlx::query("delete from respondents where survey_id = $1").bind(SURVEY_ID).execute(pool).await?;
     sqlx::query("delete from group_progress where survey_id = $1").bind(SURVEY_ID).execute(pool).await?;
+    Ok(())
+}
 
-    // Respondent i: school i / per_school, class (i % per_school) / 25. Progress: 70 % started, 45 % completed,
-    // last activity within the past hour. Answers: the first two pages of everyone who started (the export then has
-    // the survey's full width of columns, most of them empty).
+/// Respondent i: school i / per_school, class (i % per_school) / 25.
+async fn insert_respondents(pool: &PgPool, cfg: &BenchConfig, version: &str) -> anyhow::Result<()> {
     let chunk = 250_000i64;
     let mut from = 0i64;
     while from < cfg.respondents {
@@ -99,12 +115,18 @@ pub async fn seed(pool: &PgPool, cfg: &BenchConfig) -> anyhow::Result<Option<f64
         .bind(from)
         .bind(to)
         .bind(cfg.per_school)
-        .bind(&version)
+        .bind(version)
         .execute(pool)
         .await?;
         from = to;
         tracing::info!(respondents = to, "seeded");
     }
+    Ok(())
+}
+
+/// Progress: 70 % started, 45 % completed, last activity within the past hour. Answers: the first two pages of
+/// everyone who started (the export then has the survey's full width of columns, most of them empty).
+async fn insert_progress_and_answers(pool: &PgPool, survey: &ValidSurvey) -> anyhow::Result<()> {
     sqlx::query(
         "insert into respondent_progress (respondent_id, last_page, last_revision, last_activity, completed_at)
          select id, 'student_05', 2, now() - random() * interval '1 hour',
@@ -133,7 +155,11 @@ pub async fn seed(pool: &PgPool, cfg: &BenchConfig) -> anyhow::Result<Option<f64
         .execute(pool)
         .await?;
     }
-    // The aggregates, counted once from scratch (ingest and roster loads keep them from here on).
+    Ok(())
+}
+
+/// The aggregates, counted once from scratch (ingest and roster loads keep them from here on).
+async fn count_groups(pool: &PgPool) -> anyhow::Result<()> {
     sqlx::query(
         "insert into group_progress (survey_id, school, class, total, started, completed, last_activity)
          select r.survey_id, r.school, r.class, count(*), count(p.respondent_id), count(p.completed_at), max(p.last_activity)
@@ -143,8 +169,7 @@ pub async fn seed(pool: &PgPool, cfg: &BenchConfig) -> anyhow::Result<Option<f64
     .bind(SURVEY_ID)
     .execute(pool)
     .await?;
-    sqlx::query("analyze").execute(pool).await?;
-    Ok(Some(started.elapsed().as_secs_f64()))
+    Ok(())
 }
 
 /// The naive refresh: the survey-level figures counted from the respondents on every refresh.
