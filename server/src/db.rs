@@ -15,3 +15,39 @@ pub async fn connect(db: &DbConfig) -> anyhow::Result<PgPool> {
         .await?;
     Ok(pool)
 }
+
+/// The database cannot take this request now, but will soon: no connection within the pool's timeout, a connection
+/// lost, a server shutting down or starting up, or a former primary that became read-only in a failover (SQLSTATE
+/// 25006 right after a promotion). Nothing was committed that the client was told about, and a retry on another
+/// connection succeeds once the new primary is reached, so these answer 503 with `Retry-After`, never 500.
+pub fn unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| unavailable_code(&c)),
+        _ => false,
+    }
+}
+
+/// Connection exceptions (class 08), read-only transaction (25006), operator intervention (57P01 admin shutdown,
+/// 57P02 crash shutdown, 57P03 cannot connect now).
+fn unavailable_code(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "25006" | "57P01" | "57P02" | "57P03")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failover_is_unavailable_and_a_refused_value_is_not() {
+        for code in ["08006", "08001", "25006", "57P01", "57P03"] {
+            assert!(unavailable_code(code), "{code}");
+        }
+        for code in ["23505", "22P02", "40001", "42P01"] {
+            assert!(!unavailable_code(code), "{code}");
+        }
+        assert!(unavailable(&sqlx::Error::PoolTimedOut));
+        assert!(unavailable(&sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::UnexpectedEof))));
+        assert!(!unavailable(&sqlx::Error::RowNotFound));
+    }
+}

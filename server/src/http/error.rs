@@ -77,9 +77,18 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        // No connection free within the pool's acquire timeout: the database is behind; ask the client to come back.
+        // No connection free within the pool's acquire timeout, or the database out of reach or failing over: ask the
+        // client to come back (sign-in, the dashboard, anything that reads or writes outside ingest).
         let err = match self {
             ApiError::Database(sqlx::Error::PoolTimedOut) => ApiError::Overloaded("the server is busy; retry shortly"),
+            ApiError::Database(e) if crate::db::unavailable(&e) => {
+                tracing::warn!(error = %e, "the database is unavailable");
+                ApiError::Unavailable("the database is unavailable for a moment; retry shortly")
+            }
+            ApiError::Internal(e) if e.downcast_ref::<sqlx::Error>().is_some_and(crate::db::unavailable) => {
+                tracing::warn!(error = %e, "the database is unavailable");
+                ApiError::Unavailable("the database is unavailable for a moment; retry shortly")
+            }
             other => other,
         };
         let (status, code) = err.status_and_code();

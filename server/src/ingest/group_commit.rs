@@ -123,7 +123,7 @@ pub struct Writer {
 /// Why a write did not happen, kept as a kind all the way to the HTTP edge (not flattened into a string).
 #[derive(Debug, Clone)]
 pub enum WriteError {
-    /// The database is busy (no connection within the pool's timeout) or out of reach: 503 with `Retry-After`.
+    /// The database is busy, out of reach or failing over (`db::unavailable`): 503 with `Retry-After`.
     Unavailable(String),
     /// Anything else: 500. Either way nothing was acknowledged and the device sends the saves again.
     Failed(String),
@@ -132,7 +132,7 @@ pub enum WriteError {
 impl WriteError {
     fn of(e: &sqlx::Error) -> Self {
         match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => WriteError::Unavailable(e.to_string()),
+            e if crate::db::unavailable(e) => WriteError::Unavailable(e.to_string()),
             _ => WriteError::Failed(e.to_string()),
         }
     }

@@ -103,3 +103,45 @@ async fn client_errors_have_status_and_json_body_and_change_nothing(pool: PgPool
         assert_eq!(app.count(table).await, 0, "{table} changed");
     }
 }
+
+/// What a former primary does right after a failover: every write fails with SQLSTATE 25006 (read-only). The save is
+/// not acknowledged, and the answer is 503 with `Retry-After` (the device tries again and reaches the new primary),
+/// not a 500 (found by scripts/failover.sh: the load generator's sign-in got a 500 during a failover).
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn a_database_gone_read_only_answers_503_with_retry_after(pool: PgPool) {
+    use sqlx::Connection;
+    let app = spawn_app(pool.clone()).await;
+    let login = app.login("S1").await;
+    let mut admin = sqlx::PgConnection::connect_with(&pool.connect_options()).await.unwrap();
+    let db: String = sqlx::query_scalar("select current_database()").fetch_one(&mut admin).await.unwrap();
+    sqlx::query(&format!("alter database \"{db}\" set default_transaction_read_only = on"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    // The app's connections were opened before: end them, so that it reconnects to a read-only database.
+    sqlx::query(
+        "select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()",
+    )
+    .bind(&db)
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let body = serde_json::json!({"respondent_id": login.respondent_id, "saves": [app.save(1, 1, 1)]});
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let res = app.post_json("/api/v1/sync", &body, Some(&login.token)).await;
+        let status = res.status().as_u16();
+        if status == 503 {
+            assert!(res.headers().get("retry-after").is_some());
+        }
+        statuses.push(status);
+    }
+    // The first attempt may meet a connection that was cut (also 503); none is a 500, none is acknowledged.
+    assert!(statuses.iter().all(|&s| s == 503), "{statuses:?}");
+    sqlx::query(&format!("alter database \"{db}\" reset default_transaction_read_only"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let stored: i64 = sqlx::query_scalar("select count(*) from page_saves").fetch_one(&mut admin).await.unwrap();
+    assert_eq!(stored, 0);
+}
