@@ -171,6 +171,10 @@ frontend quire_http
     bind 127.0.0.1:$HTTP
     timeout client 60s
     option forwardfor
+    # While no node is ready (the database is failing over, every /readyz is red), send to the live nodes anyway:
+    # they answer 503 with Retry-After themselves, and the first commit after the failover makes them ready again,
+    # instead of HAProxy waiting out their red /readyz.
+    use_backend quire_live if { nbsrv(quire_nodes) eq 0 }
     default_backend quire_nodes
 backend quire_nodes
     mode http
@@ -179,6 +183,16 @@ backend quire_nodes
     # A node answers /readyz 200 only while it can commit; retry-on conn-failure replays only requests that never
     # reached a node (a save that did reach one is retried by its client, which is safe: saves are idempotent).
     option httpchk GET /readyz
+    http-check expect status 200
+    option redispatch
+    retry-on conn-failure empty-response
+    default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 1
+$(for k in $(seq 1 "$1"); do echo "    server quire$k 127.0.0.1:$((NODE_PORT0 + k)) check"; done)
+backend quire_live
+    mode http
+    balance roundrobin
+    timeout server 60s
+    option httpchk GET /healthz
     http-check expect status 200
     option redispatch
     retry-on conn-failure empty-response

@@ -4,17 +4,37 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use quire_shared::{LoginResponse, ValidSurvey};
+use quire_shared::{retry, LoginResponse, ValidSurvey};
+use rand::Rng;
 
 use crate::load::respondent::Respondent;
 use crate::load::walk::student_path;
 
+/// Signs in, trying again like a patient respondent while the server is unreachable or answers 429/503 (a failover
+/// or a busy moment), by the app's own rule (`quire_shared::retry`); gives up after `SIGN_IN_PATIENCE`.
 pub(crate) async fn sign_in(http: &reqwest::Client, base: &str, code: &str) -> anyhow::Result<LoginResponse> {
-    let res =
-        http.post(format!("{base}/api/v1/login")).json(&serde_json::json!({ "access_code": code })).send().await?;
-    anyhow::ensure!(res.status() == 200, "login answered {}", res.status());
-    Ok(res.json().await?)
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        let sent =
+            http.post(format!("{base}/api/v1/login")).json(&serde_json::json!({ "access_code": code })).send().await;
+        let retry_after = match sent {
+            Ok(res) if res.status() == 200 => return Ok(res.json().await?),
+            Ok(res) if matches!(res.status().as_u16(), 429 | 503) => {
+                retry::retry_after_ms(res.headers().get("retry-after").and_then(|v| v.to_str().ok()))
+            }
+            Ok(res) => anyhow::bail!("login answered {}", res.status()),
+            Err(e) if started.elapsed() > SIGN_IN_PATIENCE => return Err(e.into()),
+            Err(_) => None,
+        };
+        anyhow::ensure!(started.elapsed() < SIGN_IN_PATIENCE, "login kept failing for {SIGN_IN_PATIENCE:?}");
+        attempt += 1;
+        let wait = retry::delay_ms(attempt, retry_after, rand::thread_rng().gen());
+        tokio::time::sleep(Duration::from_secs_f64(wait / 1000.0)).await;
+    }
 }
+
+const SIGN_IN_PATIENCE: Duration = Duration::from_secs(120);
 
 /// The survey file a signed-in respondent is sent to.
 pub(crate) async fn fetch_survey(
