@@ -123,7 +123,9 @@ pub struct Writer {
 /// Why a write did not happen, kept as a kind all the way to the HTTP edge (not flattened into a string).
 #[derive(Debug, Clone)]
 pub enum WriteError {
-    /// The database is busy, out of reach or failing over (`db::unavailable`): 503 with `Retry-After`.
+    /// No connection free within the pool's timeout: 503 `overloaded` with `Retry-After`.
+    Busy(String),
+    /// The database is out of reach or failing over (`db::unavailable`): 503 `unavailable` with `Retry-After`.
     Unavailable(String),
     /// Anything else: 500. Either way nothing was acknowledged and the device sends the saves again.
     Failed(String),
@@ -132,6 +134,7 @@ pub enum WriteError {
 impl WriteError {
     fn of(e: &sqlx::Error) -> Self {
         match e {
+            sqlx::Error::PoolTimedOut => WriteError::Busy(e.to_string()),
             e if crate::db::unavailable(e) => WriteError::Unavailable(e.to_string()),
             _ => WriteError::Failed(e.to_string()),
         }
@@ -141,7 +144,7 @@ impl WriteError {
 impl std::fmt::Display for WriteError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            WriteError::Unavailable(e) | WriteError::Failed(e) => f.write_str(e),
+            WriteError::Busy(e) | WriteError::Unavailable(e) | WriteError::Failed(e) => f.write_str(e),
         }
     }
 }
@@ -149,9 +152,13 @@ impl std::fmt::Display for WriteError {
 impl From<WriteError> for ApiError {
     fn from(e: WriteError) -> Self {
         match e {
+            WriteError::Busy(e) => {
+                tracing::warn!(error = %e, "ingest found no free connection");
+                ApiError::Overloaded("the server is busy; retry shortly")
+            }
             WriteError::Unavailable(e) => {
                 tracing::warn!(error = %e, "ingest cannot reach the database");
-                ApiError::Overloaded("the server is busy; retry shortly")
+                ApiError::Unavailable("the database is unavailable for a moment; retry shortly")
             }
             WriteError::Failed(e) => ApiError::Internal(anyhow::anyhow!("commit failed: {e}")),
         }

@@ -38,12 +38,15 @@ async fn without_the_database_sync_is_not_acknowledged_and_readyz_fails(pool: Pg
     let app = spawn_app(pool).await;
     let login = app.login("S1").await;
     app.pool.close().await;
-    // A save that cannot be committed is not acknowledged: a 500 that tells the client to retry, and leaks nothing.
+    // A save that cannot be committed is not acknowledged: a 503 that tells the client to retry (this node is going
+    // away; another, or this one later, will take it), and leaks nothing. (It was a 500 before the cluster work.)
     let batch = quire_shared::SyncBatch { respondent_id: login.respondent_id, saves: vec![app.save(1, 1, 1)] };
     let res = app.post_json("/api/v1/sync", &batch, Some(&login.token)).await;
-    assert_eq!(res.status(), 500);
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers()["retry-after"], "1");
     let body: quire_shared::ErrorBody = res.json().await.unwrap();
-    assert_eq!((body.error.code.as_str(), body.error.message.as_str()), ("internal", "internal error"));
+    assert_eq!(body.error.code, "unavailable");
+    assert!(!body.error.message.contains("pool"), "{}", body.error.message);
 
     let res = app.get("/readyz").await;
     assert_eq!(res.status(), 503);
