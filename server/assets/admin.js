@@ -127,7 +127,12 @@
       const t = data.totals;
       summary.textContent = `${t.completed.toLocaleString()} of ${t.total.toLocaleString()} completed (${pct(t.rate)}), `
         + `${t.in_progress.toLocaleString()} in progress, ${t.not_started.toLocaleString()} not started.`;
-      updated.textContent = `Updated ${new Date().toLocaleTimeString()}.`;
+      // Figures read from a replica say so, and how far behind the primary it was.
+      const lag = data.replica_lag_seconds;
+      const source = lag == null ? ''
+        : lag < 1 ? ' Read from a replica, up to date.'
+        : ` Read from a replica ${Math.round(lag)} s behind the primary: the last ${Math.round(lag)} s are missing.`;
+      updated.textContent = `Updated ${new Date().toLocaleTimeString()}.${source}`;
       render();
     } catch {
       updated.textContent = 'Could not refresh; trying again.';

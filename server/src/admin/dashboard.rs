@@ -40,6 +40,10 @@ pub struct Progress {
     pub school: Option<String>,
     pub totals: ProgressRow,
     pub rows: Vec<ProgressRow>,
+    /// Read from a replica (`QUIRE_READ_DATABASE_URL`): how far behind the primary it was, in seconds (0: caught
+    /// up). `None`: read from the primary, so the figures are current.
+    #[serde(default)]
+    pub replica_lag_seconds: Option<f64>,
 }
 
 fn row(name: String, total: i64, started: i64, completed: i64, last: Option<OffsetDateTime>) -> ProgressRow {
@@ -63,12 +67,23 @@ pub const SURVEY_SQL: &str =
 pub const SCHOOL_SQL: &str = "select class, total, started, completed, last_activity
      from group_progress where survey_id = $1 and school = $2 order by class";
 
-/// The dashboard's one query: a range of `group_progress`'s primary key.
+/// How far behind the primary the server answering is: NULL on a primary, 0 on a replica that has replayed all it
+/// received, else the age of the last transaction it replayed.
+const LAG_SQL: &str = "select case
+        when not pg_is_in_recovery() then null
+        when pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() then 0
+        else extract(epoch from now() - pg_last_xact_replay_timestamp())
+    end::float8";
+
+/// The dashboard's query, a range of `group_progress`'s primary key, and the lag of the server that answered it (one
+/// connection, so both come from the same server behind a load balancer).
 pub async fn query(pool: &PgPool, survey_id: &str, school: Option<&str>) -> Result<Progress, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
     let rows: Vec<(String, i64, i64, i64, Option<OffsetDateTime>)> = match school {
-        None => sqlx::query_as(SURVEY_SQL).bind(survey_id).fetch_all(pool).await?,
-        Some(school) => sqlx::query_as(SCHOOL_SQL).bind(survey_id).bind(school).fetch_all(pool).await?,
+        None => sqlx::query_as(SURVEY_SQL).bind(survey_id).fetch_all(&mut *conn).await?,
+        Some(school) => sqlx::query_as(SCHOOL_SQL).bind(survey_id).bind(school).fetch_all(&mut *conn).await?,
     };
+    let replica_lag_seconds: Option<f64> = sqlx::query_scalar(LAG_SQL).fetch_one(&mut *conn).await?;
     let (mut t, mut s, mut c, mut last) = (0, 0, 0, None);
     for r in &rows {
         (t, s, c) = (t + r.1, s + r.2, c + r.3);
@@ -79,6 +94,7 @@ pub async fn query(pool: &PgPool, survey_id: &str, school: Option<&str>) -> Resu
         school: school.map(str::to_owned),
         totals: row("total".into(), t, s, c, last),
         rows: rows.into_iter().map(|(n, t, s, c, l)| row(n, t, s, c, l)).collect(),
+        replica_lag_seconds,
     })
 }
 
