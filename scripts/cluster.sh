@@ -180,8 +180,9 @@ backend quire_nodes
     mode http
     balance roundrobin
     timeout server 60s
-    # A node answers /readyz 200 only while it can commit; retry-on conn-failure replays only requests that never
-    # reached a node (a save that did reach one is retried by its client, which is safe: saves are idempotent).
+    # A node answers /readyz 200 only while it can commit. A request whose connection failed, or whose node died
+    # without answering, is replayed on another node: for a save the dead node had committed, that is a duplicate,
+    # which is safe because saves are idempotent by (respondent, revision).
     option httpchk GET /readyz
     http-check expect status 200
     option redispatch
@@ -313,10 +314,11 @@ case "${1:-}" in
   kill-node) kill -9 "$(cat "$R/quire$2.pid")"; rm -f "$R/quire$2.pid" ;;
   start-node) start_node "$2" ;;
   kill-primary) # the primary's machine is lost: its Patroni and its PostgreSQL die at once
-    l="$(leader)"; pp="$(head -1 "$H/$l/data/postmaster.pid")"
+    l="$(leader || true)"; [ -n "$l" ] || { echo "no primary to kill" >&2; exit 1; }
+    pp="$(head -1 "$H/$l/data/postmaster.pid")"
     kill -9 "$(cat "$R/$l.pid")" "$pp"; rm -f "$R/$l.pid"; echo "$l" ;;
   switchover)
-    l="$(leader)"
+    l="$(leader || true)"; [ -n "$l" ] || { echo "no primary to switch over from" >&2; exit 1; }
     runuser -u postgres -- patronictl -c "$H/pg1.yml" switchover --leader "$l" --force >/dev/null; echo "$l" ;;
   restart-member) start_member "${2#pg}" ;;
   leader) leader ;;

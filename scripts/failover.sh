@@ -40,6 +40,8 @@ for run in $(seq 1 "$RUNS"); do
   T0=$(date +%s.%N)
   python3 scripts/failover_probe.py "$BASE" "$CODE" "$PAGE" "$SECS" >"$PROBE" &
   probe=$!
+  # An event that fails stops the run: take the traffic down with it.
+  trap 'kill "$probe" "${load:-}" 2>/dev/null || true' EXIT
   target/release/quire-load --base "$BASE" --mode steady --rate-per-hour 36000 --pages 10 --think-ms 500 \
     --duration "$((SECS - 10))" --drain-timeout 120 --json "$OUT/load-$run.json" >"$LOAD" 2>&1 &
   load=$!
@@ -86,8 +88,11 @@ for line in load.splitlines():
     if "page-saves/s" in line or "errors" in line or "verification" in line:
         print("quire-load:", line.strip())
 lost = acked - int(stored)
-print(f"probe: acknowledged saves lost {lost}, duplicated 0 (one row per (respondent, revision) by primary key)")
-sys.exit(0 if lost == 0 and "verification PASSED" in load else 1)
+# A save the server refused (an ack other than stored) would mean a failover error was taken for bad data.
+refused = sum(1 for _, _, s in probe if s.endswith("-refused"))
+print(f"probe: acknowledged saves lost {lost}, duplicated 0 (one row per (respondent, revision) by primary key), "
+      f"refused {refused}")
+sys.exit(0 if lost == 0 and refused == 0 and "verification PASSED" in load else 1)
 PY
   [ "$load_ok" = 0 ] || failed=1
   scripts/cluster.sh status | grep -E "Leader|Sync|Replica" || true

@@ -5,8 +5,9 @@
 //! when any part fails, e.g. on a full quota. It asks the browser to commit *in the caller's task*, before the future
 //! is awaited: otherwise the browser commits only after the page's event loop has seen every request succeed, and a
 //! tab closed in between aborts the transaction (measured: text typed 0 ms before closing the tab was lost,
-//! `e2e/tests/loss-window.spec.ts`). `idb::Transaction::commit` is synchronous, which is why this crate was chosen
-//! over `indexed_db_futures`, whose `commit` starts only when first polled and whose transactions borrow the database.
+//! `e2e/tests/loss-window.spec.ts`). `idb`'s transactions own their handle (no borrow of the database), which is why
+//! this crate was chosen over `indexed_db_futures`, whose transactions borrow the database and whose `commit` starts
+//! only when first polled; the commit and its outcome are asked of the browser directly (`request_commit`).
 
 use std::future::{Future, IntoFuture};
 use std::rc::Rc;
@@ -14,8 +15,9 @@ use std::rc::Rc;
 use idb::{
     Database, DatabaseEvent, Event, Factory, KeyRange, ObjectStore, Query, Request, Transaction, TransactionMode,
 };
-use idb::{TransactionFuture, TransactionResult};
+use js_sys::{Function, Promise};
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::IdbTransaction;
 
 use crate::storage::error::{Result, StoreError};
@@ -161,17 +163,17 @@ impl Tx {
     pub fn commit(self) -> impl Future<Output = Result<()>> + 'static {
         let Tx { tx, error } = self;
         let sys: IdbTransaction = tx.into();
-        let started = match error {
+        let done = match error {
             Some(e) => {
                 let _ = sys.abort();
                 Err(e)
             }
-            None => request_commit(&sys),
+            None => Ok(request_commit(&sys)),
         };
         async move {
-            match started?.await {
-                Ok(TransactionResult::Committed) => Ok(()),
-                Ok(TransactionResult::Aborted) | Err(_) => Err(sys
+            match JsFuture::from(done?).await {
+                Ok(_) => Ok(()),
+                Err(_) => Err(sys
                     .error()
                     .map(|d| StoreError::dom(&d.name(), &d.message()))
                     .unwrap_or_else(|| StoreError::Other("the browser aborted the transaction".into()))),
@@ -180,10 +182,22 @@ impl Tx {
     }
 }
 
-fn request_commit(sys: &IdbTransaction) -> Result<TransactionFuture> {
-    let tx = Transaction::from(sys.clone());
-    // A browser without `IDBTransaction.commit` (before Chrome 76 / Safari 15) commits once the requests are done.
-    let has_commit = js_sys::Reflect::has(sys, &"commit".into()).unwrap_or(false);
-    let tx = if has_commit { tx.commit()? } else { tx };
-    Ok(tx.into_future())
+/// A promise of the transaction's end: `complete`, or `abort` (whose reason, `QuotaExceededError` included, is then
+/// on the transaction). Not `idb`'s own transaction future: it settles on the first failed request's `error` event,
+/// before the abort, and looks for the reason on the request instead of the transaction, so a full disk would be
+/// reported as an unknown failure; its freed callbacks would also be called by the abort that follows. The promise's
+/// own `resolve`/`reject` functions are the handlers, so nothing on the Rust side can be dropped too early.
+fn request_commit(sys: &IdbTransaction) -> Promise {
+    let promise = Promise::new(&mut |resolve: Function, reject: Function| {
+        sys.set_oncomplete(Some(&resolve));
+        sys.set_onabort(Some(&reject));
+    });
+    // A browser without `IDBTransaction.commit` (before Chrome 76 / Safari 15) commits once the requests are done; a
+    // `commit` that throws (the transaction is already finishing) changes nothing either: the outcome is awaited the
+    // same way, never assumed.
+    if js_sys::Reflect::has(sys, &"commit".into()).unwrap_or(false) {
+        #[allow(deprecated)]
+        let _ = sys.commit();
+    }
+    promise
 }
