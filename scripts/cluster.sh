@@ -49,6 +49,7 @@ wait_for() { # seconds, description, command...
 ha_up() { curl -s "http://127.0.0.1:$HA_STATS/;csv" | awk -F, -v px="$1" '$1 == px && $18 == "UP" && $2 != "BACKEND" {print $2}'; }
 write_port_settled() { [ "$(ha_up pg_write)" = "$1" ]; }
 leader() { local i; for i in 1 2 3; do rest_ok "$i" primary && { echo "pg$i"; return; }; done; }
+any_member() { local i; for i in 1 2 3; do rest_ok "$i" "$1" && return 0; done; return 1; }
 
 cluster_install() {
   local pkgs=()
@@ -126,6 +127,42 @@ tags: {nofailover: false, noloadbalance: false, clonefrom: false, nosync: false}
 YML
 }
 
+# A TCP listener over the three members, each checked on its Patroni REST `uri`.
+pg_listen() { # name, port, Patroni URI, comment
+  cat <<CFG
+# $4
+listen $1
+    mode tcp
+    bind 127.0.0.1:$2
+    timeout client 30m
+    timeout server 30m
+    balance roundrobin
+    option httpchk
+    http-check send meth OPTIONS uri $3
+    http-check expect status 200
+    default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 1 on-marked-down shutdown-sessions
+$(for i in 1 2 3; do echo "    server pg$i 127.0.0.1:$((PG_PORT0 + i)) check port $((REST_PORT0 + i))"; done)
+CFG
+}
+
+# An HTTP backend over the quire nodes, each checked on `path`. A request whose connection failed, or whose node died
+# without answering, is replayed on another node: for a save the dead node had committed, that is a duplicate, which
+# is safe because saves are idempotent by (respondent, revision).
+node_backend() { # name, check path, number of nodes
+  cat <<CFG
+backend $1
+    mode http
+    balance roundrobin
+    timeout server 60s
+    option httpchk GET $2
+    http-check expect status 200
+    option redispatch
+    retry-on conn-failure empty-response
+    default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 1
+$(for k in $(seq 1 "$3"); do echo "    server quire$k 127.0.0.1:$((NODE_PORT0 + k)) check"; done)
+CFG
+}
+
 haproxy_config() { # number of quire nodes
   cat <<CFG
 global
@@ -141,31 +178,10 @@ listen stats
     bind 127.0.0.1:$HA_STATS
     stats enable
     stats uri /
-# Writes and sign-in: whichever member Patroni says is the primary. A member marked down has its sessions cut, so
-# no client stays on a demoted primary.
-listen pg_write
-    mode tcp
-    bind 127.0.0.1:$HA_WRITE
-    timeout client 30m
-    timeout server 30m
-    option httpchk
-    http-check send meth OPTIONS uri /primary
-    http-check expect status 200
-    default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 1 on-marked-down shutdown-sessions
-$(for i in 1 2 3; do echo "    server pg$i 127.0.0.1:$((PG_PORT0 + i)) check port $((REST_PORT0 + i))"; done)
-# Dashboard reads: the replicas (/replica). With three members there are two; while none is up this port has no
-# server and the dashboard answers 503.
-listen pg_read
-    mode tcp
-    bind 127.0.0.1:$HA_READ
-    timeout client 30m
-    timeout server 30m
-    balance roundrobin
-    option httpchk
-    http-check send meth OPTIONS uri /replica
-    http-check expect status 200
-    default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 1 on-marked-down shutdown-sessions
-$(for i in 1 2 3; do echo "    server pg$i 127.0.0.1:$((PG_PORT0 + i)) check port $((REST_PORT0 + i))"; done)
+$(pg_listen pg_write "$HA_WRITE" /primary "Writes and sign-in: whichever member Patroni says is the primary (one at a time, so
+# balancing has nothing to choose). A member marked down has its sessions cut: no client stays on a demoted primary.")
+$(pg_listen pg_read "$HA_READ" /replica "Dashboard reads: the replicas. With three members there are two; while none is up this
+# port has no server and the dashboard answers 503.")
 frontend quire_http
     mode http
     bind 127.0.0.1:$HTTP
@@ -176,29 +192,8 @@ frontend quire_http
     # instead of HAProxy waiting out their red /readyz.
     use_backend quire_live if { nbsrv(quire_nodes) eq 0 }
     default_backend quire_nodes
-backend quire_nodes
-    mode http
-    balance roundrobin
-    timeout server 60s
-    # A node answers /readyz 200 only while it can commit. A request whose connection failed, or whose node died
-    # without answering, is replayed on another node: for a save the dead node had committed, that is a duplicate,
-    # which is safe because saves are idempotent by (respondent, revision).
-    option httpchk GET /readyz
-    http-check expect status 200
-    option redispatch
-    retry-on conn-failure empty-response
-    default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 1
-$(for k in $(seq 1 "$1"); do echo "    server quire$k 127.0.0.1:$((NODE_PORT0 + k)) check"; done)
-backend quire_live
-    mode http
-    balance roundrobin
-    timeout server 60s
-    option httpchk GET /healthz
-    http-check expect status 200
-    option redispatch
-    retry-on conn-failure empty-response
-    default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 1
-$(for k in $(seq 1 "$1"); do echo "    server quire$k 127.0.0.1:$((NODE_PORT0 + k)) check"; done)
+$(node_backend quire_nodes /readyz "$1")
+$(node_backend quire_live /healthz "$1")
 CFG
 }
 
@@ -259,7 +254,7 @@ up() {
     [ "$i" != 1 ] || wait_for 120 "pg1 healthy" rest_ok 1 health
   done
   for i in 2 3; do wait_for 180 "pg$i healthy" rest_ok "$i" health; done
-  wait_for 60 "a synchronous standby" bash -c "for i in 1 2 3; do curl -sf -o /dev/null -X OPTIONS http://127.0.0.1:\$((28440 + i))/sync && exit 0; done; exit 1"
+  wait_for 60 "a synchronous standby" any_member sync
   local l; l="$(leader)"
   # The application's role and database (idempotent), through the primary's own socket as the postgres user.
   local psql=(runuser -u postgres -- "$PG_BIN/psql" -h "$R/$l" -p "$((PG_PORT0 + ${l#pg}))" -d postgres -qAt)

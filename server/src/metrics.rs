@@ -31,125 +31,98 @@ struct Route {
     route: String,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct Status {
-    status: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct Table {
-    table: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct Kind {
-    kind: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct Who {
-    who: &'static str,
-}
-
 type Latency = Family<Route, Histogram, fn() -> Histogram>;
 
-/// Why a group transaction failed (`quire_commit_failures_total{kind}`).
+/// Why a group transaction failed (`quire_commit_failures_total{kind}`); the value indexes `FAILURE_KINDS`.
 #[derive(Debug, Clone, Copy)]
 pub enum CommitFailure {
     /// The database was unreachable, busy or shut down: every request of the group is answered 5xx and retried.
-    Transient,
+    Transient = 0,
     /// A save the database refused: the group is split until the offender is alone, and only it is rejected.
-    Refused,
+    Refused = 1,
     /// The write panicked: handled like a refused save.
-    Panic,
+    Panic = 2,
 }
 
-impl CommitFailure {
-    fn label(self) -> &'static str {
-        match self {
-            CommitFailure::Transient => "transient",
-            CommitFailure::Refused => "refused",
-            CommitFailure::Panic => "panic",
-        }
-    }
-}
+/// Labels of `CommitFailure`, in its order.
+const FAILURE_KINDS: [&str; 3] = ["transient", "refused", "panic"];
+const STATUSES: [&str; 4] = ["stored", "duplicate", "superseded", "rejected"];
+const TABLES: [&str; 3] = ["page_saves", "current_answers", "quarantine"];
+const WHO: [&str; 2] = ["respondent", "administrator"];
 
 pub struct Metrics {
     registry: Registry,
     requests: Family<RouteStatus, Counter>,
     latency: Latency,
     batch_sizes: Histogram,
-    saves: Family<Status, Counter>,
-    /// Stored and superseded saves are history rows; stored ones also write current answers; rejected ones quarantine.
-    rows: Family<Table, Counter>,
     logins: Counter,
-    commit_failures: Family<Kind, Counter>,
     committer_restarts: Counter,
-    throttled: Family<Who, Counter>,
-    /// Handles to the fixed series, taken once: counting a save is one atomic add, with no lookup in a family.
-    fixed: Fixed,
-}
-
-#[derive(Default)]
-struct Fixed {
-    /// stored, duplicate, superseded, rejected
+    // Series with a fixed label set are handles taken once (`series`): counting is one atomic add, no family lookup.
+    /// By `STATUSES`.
     saves: [Counter; 4],
-    /// page_saves, current_answers, quarantine
+    /// By `TABLES`: stored and superseded saves are history rows; stored ones also write current answers; rejected
+    /// ones quarantine.
     rows: [Counter; 3],
-    /// respondent, administrator
+    /// By `CommitFailure`.
+    commit_failures: [Counter; 3],
+    /// By `WHO`.
     throttled: [Counter; 2],
 }
 
-const STATUSES: [&str; 4] = ["stored", "duplicate", "superseded", "rejected"];
-const TABLES: [&str; 3] = ["page_saves", "current_answers", "quarantine"];
-const WHO: [&str; 2] = ["respondent", "administrator"];
+/// Registers a counter family whose label `key` takes exactly `values`, and returns one handle per value. Each series
+/// exists from the start, so it reads 0 before its first event.
+fn series<const N: usize>(
+    registry: &mut Registry,
+    name: &str,
+    help: &str,
+    key: &'static str,
+    values: [&'static str; N],
+) -> [Counter; N] {
+    let family = Family::<Vec<(&'static str, &'static str)>, Counter>::default();
+    registry.register(name, help, family.clone());
+    values.map(|value| family.get_or_create(&vec![(key, value)]).clone())
+}
 
 impl Default for Metrics {
     fn default() -> Self {
-        let m = Metrics {
-            registry: Registry::default(),
-            requests: Family::default(),
-            latency: Family::new_with_constructor(|| Histogram::new(LATENCY_BUCKETS)),
-            batch_sizes: Histogram::new(BATCH_BUCKETS),
-            saves: Family::default(),
-            rows: Family::default(),
-            logins: Counter::default(),
-            commit_failures: Family::default(),
-            committer_restarts: Counter::default(),
-            throttled: Family::default(),
-            fixed: Fixed::default(),
-        };
-        m.with_registry()
+        let mut r = Registry::default();
+        let requests = Family::<RouteStatus, Counter>::default();
+        r.register("quire_http_requests", "HTTP requests by route template and status", requests.clone());
+        let latency: Latency = Family::new_with_constructor(|| Histogram::new(LATENCY_BUCKETS));
+        r.register("quire_http_request_duration_seconds", "Time to answer a request", latency.clone());
+        let batch_sizes = Histogram::new(BATCH_BUCKETS);
+        r.register("quire_sync_batch_saves", "Page-saves per sync batch", batch_sizes.clone());
+        let saves = series(&mut r, "quire_page_saves", "Page-saves received, by outcome", "status", STATUSES);
+        let rows =
+            series(&mut r, "quire_rows_written", "Rows inserted or updated by ingest, by table", "table", TABLES);
+        let logins = Counter::default();
+        r.register("quire_logins", "Successful respondent logins", logins.clone());
+        let commit_failures =
+            series(&mut r, "quire_commit_failures", "Group transactions that failed, by kind", "kind", FAILURE_KINDS);
+        let committer_restarts = Counter::default();
+        r.register(
+            "quire_committer_restarts",
+            "Committer tasks restarted after they stopped",
+            committer_restarts.clone(),
+        );
+        let throttled =
+            series(&mut r, "quire_sign_ins_throttled", "Sign-in attempts turned away by a rate limit", "who", WHO);
+        Metrics {
+            registry: r,
+            requests,
+            latency,
+            batch_sizes,
+            logins,
+            committer_restarts,
+            saves,
+            rows,
+            commit_failures,
+            throttled,
+        }
     }
 }
 
 impl Metrics {
-    /// Registers every metric, and creates each fixed label set so that a series reads 0 before its first event.
-    fn with_registry(mut self) -> Self {
-        let r = &mut self.registry;
-        r.register("quire_http_requests", "HTTP requests by route template and status", self.requests.clone());
-        r.register("quire_http_request_duration_seconds", "Time to answer a request", self.latency.clone());
-        r.register("quire_sync_batch_saves", "Page-saves per sync batch", self.batch_sizes.clone());
-        r.register("quire_page_saves", "Page-saves received, by outcome", self.saves.clone());
-        r.register("quire_rows_written", "Rows inserted or updated by ingest, by table", self.rows.clone());
-        r.register("quire_logins", "Successful respondent logins", self.logins.clone());
-        r.register("quire_commit_failures", "Group transactions that failed, by kind", self.commit_failures.clone());
-        r.register(
-            "quire_committer_restarts",
-            "Committer tasks restarted after they stopped",
-            self.committer_restarts.clone(),
-        );
-        r.register("quire_sign_ins_throttled", "Sign-in attempts turned away by a rate limit", self.throttled.clone());
-        // The same counters as the families hold (a `Counter` is a shared handle), so they also read 0 before use.
-        self.fixed.saves = STATUSES.map(|status| self.saves.get_or_create(&Status { status }).clone());
-        self.fixed.rows = TABLES.map(|table| self.rows.get_or_create(&Table { table }).clone());
-        self.fixed.throttled = WHO.map(|who| self.throttled.get_or_create(&Who { who }).clone());
-        for kind in [CommitFailure::Transient, CommitFailure::Refused, CommitFailure::Panic] {
-            self.commit_failures.get_or_create(&Kind { kind: kind.label() }).inc_by(0);
-        }
-        self
-    }
-
     pub fn record_batch(&self, acks: &[Ack]) {
         let mut by_status = [0u64; 4];
         for ack in acks {
@@ -161,13 +134,13 @@ impl Metrics {
             };
             by_status[i] += 1;
         }
-        let [stored, duplicate, superseded, rejected] = by_status;
-        for (counter, n) in self.fixed.saves.iter().zip([stored, duplicate, superseded, rejected]) {
+        for (counter, &n) in self.saves.iter().zip(&by_status) {
             if n > 0 {
                 counter.inc_by(n);
             }
         }
-        let [history, current, quarantine] = &self.fixed.rows;
+        let [stored, _, superseded, rejected] = by_status;
+        let [history, current, quarantine] = &self.rows;
         history.inc_by(stored + superseded);
         current.inc_by(stored);
         quarantine.inc_by(rejected);
@@ -179,7 +152,7 @@ impl Metrics {
     }
 
     pub fn count_commit_failure(&self, kind: CommitFailure) {
-        self.commit_failures.get_or_create(&Kind { kind: kind.label() }).inc();
+        self.commit_failures[kind as usize].inc();
     }
 
     pub fn count_committer_restart(&self) {
@@ -188,7 +161,7 @@ impl Metrics {
 
     /// `admin`: an administrator sign-in; otherwise a respondent's.
     pub fn count_throttled(&self, admin: bool) {
-        self.fixed.throttled[usize::from(admin)].inc();
+        self.throttled[usize::from(admin)].inc();
     }
 
     fn record_request(&self, route: String, status: u16, seconds: f64) {

@@ -54,6 +54,15 @@ impl ApiError {
         ApiError::BadRequest { code, message: message.into(), field }
     }
 
+    /// A database error, direct or under `anyhow`, that `db::unavailable` says will pass.
+    fn database_unavailable(&self) -> bool {
+        match self {
+            ApiError::Database(e) => crate::db::unavailable(e),
+            ApiError::Internal(e) => e.downcast_ref::<sqlx::Error>().is_some_and(crate::db::unavailable),
+            _ => false,
+        }
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
@@ -81,12 +90,8 @@ impl IntoResponse for ApiError {
         // client to come back (sign-in, the dashboard, anything that reads or writes outside ingest).
         let err = match self {
             ApiError::Database(sqlx::Error::PoolTimedOut) => ApiError::Overloaded("the server is busy; retry shortly"),
-            ApiError::Database(e) if crate::db::unavailable(&e) => {
-                tracing::warn!(error = %e, "the database is unavailable");
-                ApiError::Unavailable("the database is unavailable for a moment; retry shortly")
-            }
-            ApiError::Internal(e) if e.downcast_ref::<sqlx::Error>().is_some_and(crate::db::unavailable) => {
-                tracing::warn!(error = %e, "the database is unavailable");
+            other if other.database_unavailable() => {
+                tracing::warn!(error = %other, "the database is unavailable");
                 ApiError::Unavailable("the database is unavailable for a moment; retry shortly")
             }
             other => other,
