@@ -37,7 +37,7 @@ pub fn router(state: AppState) -> Router {
     let api =
         api.route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track)).layer(no_store());
     api.merge(admin::router().layer(no_store()))
-        .merge(http::assets::router(&state.config.dist_dir, &state.config.static_dir))
+        .merge(http::assets::router(&state))
         .layer(axum::middleware::from_fn(http::error::json_errors))
         .layer(axum::middleware::from_fn(http::error::refuse_nul_in_uri))
         .with_state(state)

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 
 use crate::config::ServeConfig;
 use crate::http::in_flight::InFlight;
-use crate::http::sign_in_limits::{AdminLimits, RespondentLimits};
+use crate::http::sign_in_limits::{self, AdminLimits, RespondentLimits};
 use crate::ingest::activity::{self, Activity};
 use crate::ingest::group_commit::{self, GroupCommitConfig, GroupCommitter, Writer};
 use crate::metrics::Metrics;
@@ -80,6 +80,7 @@ impl AppState {
         };
         let activity = Arc::new(Activity::default());
         activity.clone().spawn_flusher(pool.clone(), activity::FLUSH_EVERY);
+        sign_in_limits::spawn_sweeper(pool.clone(), sign_in_limits::SWEEP_EVERY);
         let metrics = Arc::new(Metrics::default());
         let writer = Writer::new(pool.clone(), commit, metrics.clone());
         let committer = config

@@ -88,26 +88,27 @@ pub async fn login(
     // Not an address anyone has (PostgreSQL text cannot hold U+0000, and no address is that long): refused like a
     // wrong password, without a database lookup, but still counted.
     let plausible = !email.contains('\0') && email.len() <= 320;
-    let attempt = match state.admin_limits.begin(&email, ip) {
+    let attempt = match state.admin_limits.begin(&state.pool, &email, ip).await {
         Ok(a) => a,
-        Err(e) => {
+        Err(e @ ApiError::TooManyRequests { .. }) => {
             state.metrics.count_throttled(true);
             return throttled(e);
         }
+        Err(e) => return e.into_response(),
     };
     let outcome = if plausible { sign_in(&state, &email, form.password).await } else { Ok(None) };
     match outcome {
         Ok(Some(cookie)) => {
-            attempt.succeeded();
+            attempt.succeeded().await;
             (StatusCode::SEE_OTHER, CookieJar::new().add(cookie), [(LOCATION, "/admin")]).into_response()
         }
         Ok(None) => {
-            attempt.failed();
+            attempt.failed().await;
             audit_failed_sign_in(&state, &email, ip).await;
             sign_in_page(Some("That email and password do not match."), StatusCode::UNAUTHORIZED)
         }
         Err(e) => {
-            attempt.abandon();
+            attempt.abandon().await;
             e.into_response()
         }
     }

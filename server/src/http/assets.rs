@@ -2,16 +2,16 @@
 //! year, everything else (above all `index.html`) is revalidated on every use. Precompressed `.br`/`.gz` siblings
 //! are served when the browser accepts them.
 
-use std::path::Path;
-
-use axum::extract::Request;
-use axum::http::header::CACHE_CONTROL;
-use axum::http::HeaderValue;
+use axum::extract::{Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower_http::services::{ServeDir, ServeFile};
 
+use crate::http::error::ApiError;
+use crate::respondent::surveys;
 use crate::state::AppState;
 
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -34,9 +34,12 @@ async fn cache_headers(req: Request, next: Next) -> Response {
     response
 }
 
-/// Routes for `/static/*` and the app itself; unknown app paths get `index.html` (client-side routing).
-pub fn router(dist_dir: &Path, static_dir: &Path) -> Router<AppState> {
-    let static_files = ServeDir::new(static_dir).precompressed_br().precompressed_gzip();
+/// Routes for `/static/*` and the app itself; unknown app paths get `index.html` (client-side routing). A published
+/// survey missing from this node's `static/` (another node published it) is served from the database.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let (dist_dir, static_dir) = (&state.config.dist_dir, &state.config.static_dir);
+    let from_database = axum::routing::get(published_survey).with_state(state.clone());
+    let static_files = ServeDir::new(static_dir).precompressed_br().precompressed_gzip().fallback(from_database);
     let app = ServeDir::new(dist_dir)
         .precompressed_br()
         .precompressed_gzip()
@@ -45,6 +48,27 @@ pub fn router(dist_dir: &Path, static_dir: &Path) -> Router<AppState> {
         .nest_service("/static", static_files)
         .fallback_service(app)
         .layer(axum::middleware::from_fn(cache_headers))
+}
+
+/// `/static/surveys/<version>.json` from the database, and written to this node's folder for next time (in the
+/// background: compressing a large survey takes a while, and the reader need not wait for it).
+async fn published_survey(State(state): State<AppState>, uri: Uri) -> Response {
+    let version = uri.path().strip_prefix("/surveys/").and_then(|name| name.strip_suffix(".json"));
+    let Some(version) = version.filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_hexdigit())) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let json = match surveys::published_json(&state.pool, version).await {
+        Ok(Some(json)) => json,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let (version, copy, dir) = (version.to_owned(), json.clone(), state.config.static_dir.clone());
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = surveys::write_published_json(&version, &copy, &dir) {
+            tracing::warn!(error = %e, "could not keep a copy of a published survey");
+        }
+    });
+    ([(CONTENT_TYPE, "application/json")], json).into_response()
 }
 
 #[cfg(test)]

@@ -54,6 +54,11 @@ impl ApiError {
         ApiError::BadRequest { code, message: message.into(), field }
     }
 
+    /// 429 with how long to wait (`Retry-After`).
+    pub fn too_many_requests(message: &'static str, retry_after: std::time::Duration) -> Self {
+        ApiError::TooManyRequests { message, retry_after }
+    }
+
     /// A database error, direct or under `anyhow`, that `db::unavailable` says will pass.
     fn database_unavailable(&self) -> bool {
         match self {

@@ -23,7 +23,7 @@ pub async fn login(
     headers: axum::http::HeaderMap,
     body: axum::body::Body,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let _slot = match state.respondent_limits.attempt(ip) {
+    let _slot = match state.respondent_limits.attempt(&state.pool, ip).await {
         Ok(slot) => slot,
         Err(e) => {
             state.metrics.count_throttled(false);
@@ -43,7 +43,7 @@ pub async fn login(
             .fetch_optional(&state.pool)
             .await?;
     let Some((id, survey_id, pinned)) = row else {
-        state.respondent_limits.failed(ip);
+        state.respondent_limits.failed(&state.pool, ip).await;
         return Err(ApiError::Unauthorized("this access code is not valid; check it and try again"));
     };
     let version = match pinned {

@@ -88,6 +88,10 @@ pub async fn store_version(
         .execute(&mut *tx)
         .await?;
     if publish {
+        sqlx::query("update survey_versions set published_at = coalesce(published_at, now()) where version = $1")
+            .bind(survey.version())
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "update surveys set current_version = $2, published_at = now()
              where survey_id = $1 and current_version is distinct from $2",
@@ -101,13 +105,17 @@ pub async fn store_version(
     Ok(())
 }
 
-/// Writes `surveys/<version>.json` with `.br` and `.gz` beside it (served precompressed). Atomic: each file is
-/// written under a temporary name and renamed, so a reader never sees half a file.
+/// Writes `surveys/<version>.json` with `.br` and `.gz` beside it (served precompressed).
 fn write_published(survey: &ValidSurvey, static_dir: &Path) -> anyhow::Result<PathBuf> {
+    write_published_json(survey.version(), &survey.canonical_json(), static_dir)
+}
+
+/// The published file of `version`, whose canonical JSON is `json`. Atomic: each file is written under a name of
+/// its own and renamed, so a reader never sees half a file, even while another process writes the same one.
+pub fn write_published_json(version: &str, json: &str, static_dir: &Path) -> anyhow::Result<PathBuf> {
     let dir = static_dir.join("surveys");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let json = survey.canonical_json();
-    let path = dir.join(format!("{}.json", survey.version()));
+    let path = dir.join(format!("{version}.json"));
     let mut br = Vec::new();
     {
         let mut w = brotli::CompressorWriter::new(&mut br, 4096, 11, 22);
@@ -118,9 +126,19 @@ fn write_published(survey: &ValidSurvey, static_dir: &Path) -> anyhow::Result<Pa
     let gz = gz.finish()?;
     for (suffix, bytes) in [("", json.as_bytes()), (".br", &br[..]), (".gz", &gz[..])] {
         let target = PathBuf::from(format!("{}{suffix}", path.display()));
-        let tmp = PathBuf::from(format!("{}.tmp", target.display()));
+        let tmp = PathBuf::from(format!("{}.{}.tmp", target.display(), uuid::Uuid::new_v4().simple()));
         std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
         std::fs::rename(&tmp, &target).with_context(|| format!("renaming to {}", target.display()))?;
     }
     Ok(path)
+}
+
+/// The canonical JSON of a version that was published, whichever process published it.
+pub async fn published_json(pool: &PgPool, version: &str) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> =
+        sqlx::query_as("select content from survey_versions where version = $1 and published_at is not null")
+            .bind(version)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(content,)| content))
 }

@@ -13,7 +13,7 @@ use sqlx::PgPool;
 
 use crate::helpers::{spawn_app, TestApp, EXAMPLE};
 
-const PASSWORD: &str = "a long enough password";
+pub const PASSWORD: &str = "a long enough password";
 const SURVEY_ID: &str = "school-climate-2026";
 
 /// A signed-in browser: the session cookie and the page's CSRF token.
@@ -22,11 +22,11 @@ struct AdminSession {
     csrf: String,
 }
 
-fn no_redirects() -> reqwest::Client {
+pub fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
-async fn sign_in_form(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+pub async fn sign_in_form(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
     no_redirects()
         .post(format!("{}/admin/login", app.base))
         .form(&[("email", email), ("password", password)])

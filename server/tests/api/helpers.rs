@@ -1,7 +1,7 @@
 //! Test harness: a real server on 127.0.0.1:0 over a fresh PostgreSQL database (from `#[sqlx::test]`), loaded with
 //! the example survey and a small roster, driven with the shared protocol types.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use quire_server::config::{Secret, ServeConfig};
 use quire_server::ingest::group_commit::CommitFn;
@@ -60,17 +60,28 @@ async fn spawn_app_inner(pool: PgPool, configure: impl FnOnce(&mut ServeConfig),
     .unwrap();
     let codes = roster::load(&pool, &survey.survey().id, &rows).await.unwrap();
 
+    let mut config = test_config(&dist_dir, &static_dir);
+    configure(&mut config);
+    let base = start_node(&pool, config, commit).await;
+    TestApp { base, http: reqwest::Client::new(), pool, codes, survey, static_dir, dist_dir }
+}
+
+fn test_config(dist_dir: &Path, static_dir: &Path) -> ServeConfig {
     let mut config =
         ServeConfig::new("127.0.0.1:0".parse().unwrap(), Secret::new("test-secret-test-secret-test-secret".into()));
     config.token_ttl_hours = 1;
-    config.dist_dir = dist_dir.clone();
-    config.static_dir = static_dir.clone();
+    config.dist_dir = dist_dir.to_owned();
+    config.static_dir = static_dir.to_owned();
     config.max_body_bytes = MAX_BODY;
     // Every test client signs in from 127.0.0.1, the load tests hundreds at once; the limits themselves are tested
-    // by the hostile suite and `sign_in_limits`' own tests.
+    // by the hostile suite, `sign_in_limits`' own tests and `nodes.rs`.
     config.login_per_minute = 1_000_000;
     config.login_failures_per_minute = 1_000_000;
-    configure(&mut config);
+    config
+}
+
+/// One `quire serve` on its own port with its own state, over `pool`; returns its base URL.
+async fn start_node(pool: &PgPool, config: ServeConfig, commit: Option<CommitFn>) -> String {
     let listener = tokio::net::TcpListener::bind(config.bind).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = match commit {
@@ -79,10 +90,30 @@ async fn spawn_app_inner(pool: PgPool, configure: impl FnOnce(&mut ServeConfig),
     }
     .unwrap();
     tokio::spawn(launch(listener, state, std::future::pending()));
-    TestApp { base, http: reqwest::Client::new(), pool, codes, survey, static_dir, dist_dir }
+    base
 }
 
 impl TestApp {
+    /// A second node on the same database, as behind a load balancer: its own memory, its own (empty) static
+    /// folder, the same token secret. `configure` sees the settings this app was started with.
+    pub async fn another_node(&self, configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
+        let dir = std::env::temp_dir().join(format!("quire-test-{}", uuid::Uuid::new_v4()));
+        let static_dir = dir.join("static");
+        std::fs::create_dir_all(&static_dir).unwrap();
+        let mut config = test_config(&self.dist_dir, &static_dir);
+        configure(&mut config);
+        let base = start_node(&self.pool, config, None).await;
+        TestApp {
+            base,
+            http: self.http.clone(),
+            pool: self.pool.clone(),
+            codes: self.codes.clone(),
+            survey: self.survey.clone(),
+            static_dir,
+            dist_dir: self.dist_dir.clone(),
+        }
+    }
+
     pub fn code(&self, external_id: &str) -> String {
         self.codes.iter().find(|c| c.external_id == external_id).map(|c| c.access_code.clone()).unwrap_or_default()
     }

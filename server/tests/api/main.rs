@@ -9,5 +9,6 @@ mod group_commit;
 mod helpers;
 mod load;
 mod login;
+mod nodes;
 mod serving;
 mod sync;

@@ -1,0 +1,32 @@
+//! The first line, in each node's memory: a copy of a per-address limit that turns a flood away without a query.
+//! Only what is counted in PostgreSQL is shared; this only ever refuses earlier, never allows more.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::http::error::ApiError;
+
+/// Keys a node keeps in memory at most before stale ones are dropped, so addresses made up by a flood cannot grow
+/// its memory without end.
+pub const MAX_KEYS: usize = 100_000;
+
+pub struct LocalLimit(DefaultKeyedRateLimiter<IpAddr>);
+
+impl LocalLimit {
+    pub fn per_minute(n: u32) -> Self {
+        LocalLimit(RateLimiter::keyed(Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN))))
+    }
+
+    pub fn check(&self, ip: IpAddr, message: &'static str) -> Result<(), ApiError> {
+        let checked = self.0.check_key(&ip).map_err(|not_until| {
+            ApiError::too_many_requests(message, not_until.wait_time_from(DefaultClock::default().now()))
+        });
+        if self.0.len() > MAX_KEYS {
+            self.0.retain_recent();
+        }
+        checked
+    }
+}

@@ -1,0 +1,101 @@
+//! Respondents' sign-ins, per client address: at most `QUIRE_LOGIN_PER_MINUTE` a minute (burst as large, so a
+//! classroom behind one school address signs in at once), and at most `QUIRE_LOGIN_FAILURES_PER_MINUTE` wrong codes;
+//! past that, the address waits until its allowance refills.
+//!
+//! The counts every node shares are in PostgreSQL (`bucket`). In front of them each node keeps what costs nothing to
+//! check: its own copy of the per-minute limit (a flood from one address is turned away without a query) and the
+//! addresses the database has said must wait (not asked again until then).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sqlx::PgPool;
+
+use super::bucket::{Bucket, Spent};
+use super::local::{LocalLimit, MAX_KEYS};
+use crate::http::error::ApiError;
+use crate::http::in_flight::{InFlight, Slot};
+
+pub struct RespondentLimits {
+    /// This node's copy of the per-minute limit: the first line, in memory.
+    local: LocalLimit,
+    attempts: Bucket,
+    failures: Bucket,
+    /// Addresses the database found over their wrong-code allowance, and until when they wait.
+    blocked: Mutex<HashMap<IpAddr, Instant>>,
+    /// Sign-ins being looked up per address on this node. At most the wrong-code allowance at once: wrong codes are
+    /// counted after their lookup, so without this many sent at once would all be looked up before the first was
+    /// counted. (Behind N nodes, N times as many can be in flight.)
+    in_flight: InFlight<IpAddr>,
+    failures_per_minute: u32,
+}
+
+/// Lookups in flight per address are allowed up to the wrong-code allowance, and never fewer than this: a class
+/// clicking Start together must not be turned away for arriving in the same millisecond.
+const MIN_LOOKUPS_IN_FLIGHT: u32 = 64;
+
+/// A sign-in being looked up; frees its place when dropped.
+pub type LoginSlot = Slot<IpAddr>;
+
+const TOO_MANY: &str = "too many sign-ins from this network; wait a moment and try again";
+const TOO_MANY_WRONG: &str = "too many wrong access codes from this network; wait a moment";
+
+impl RespondentLimits {
+    pub fn new(per_minute: u32, failures_per_minute: u32) -> Self {
+        RespondentLimits {
+            local: LocalLimit::per_minute(per_minute),
+            attempts: Bucket::new("sign-in", per_minute),
+            failures: Bucket::new("wrong-code", failures_per_minute),
+            blocked: Mutex::default(),
+            in_flight: InFlight::default(),
+            failures_per_minute,
+        }
+    }
+
+    /// Before a sign-in is looked at: `Err` (429) when this address has used its allowance. Hold the slot until the
+    /// lookup has been counted (`failed`).
+    pub async fn attempt(&self, pool: &PgPool, ip: IpAddr) -> Result<LoginSlot, ApiError> {
+        if let Some(wait) = self.still_blocked(ip) {
+            return Err(ApiError::too_many_requests(TOO_MANY_WRONG, wait));
+        }
+        self.local.check(ip, TOO_MANY)?;
+        let slot = self
+            .in_flight
+            .take(ip, self.failures_per_minute.max(MIN_LOOKUPS_IN_FLIGHT))
+            .ok_or_else(|| ApiError::too_many_requests(TOO_MANY, Duration::from_secs(1)))?;
+        match self.attempts.take(pool, ip, &self.failures).await? {
+            Ok(()) => Ok(slot),
+            Err(Spent::This(wait)) => Err(ApiError::too_many_requests(TOO_MANY, wait)),
+            Err(Spent::Blocker(wait)) => {
+                self.block(ip, wait);
+                Err(ApiError::too_many_requests(TOO_MANY_WRONG, wait))
+            }
+        }
+    }
+
+    /// After a wrong code. A database that cannot count it is logged, not shown: the respondent's answer is the same.
+    pub async fn failed(&self, pool: &PgPool, ip: IpAddr) {
+        match self.failures.add(pool, ip).await {
+            Ok(Some(wait)) => self.block(ip, wait),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "could not count a wrong access code"),
+        }
+    }
+
+    fn still_blocked(&self, ip: IpAddr) -> Option<Duration> {
+        let blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
+        let until = *blocked.get(&ip)?;
+        until.checked_duration_since(Instant::now())
+    }
+
+    fn block(&self, ip: IpAddr, wait: Duration) {
+        let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
+        if blocked.len() > MAX_KEYS {
+            let now = Instant::now();
+            blocked.retain(|_, until| *until > now);
+        }
+        blocked.insert(ip, Instant::now() + wait);
+    }
+}
