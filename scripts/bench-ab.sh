@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A/B of the ingest hot path: the `max` and `max-batch1` runs of scripts/bench.sh against two builds in one session,
+# A/B of the hot paths: the `max` and `max-batch1` runs of scripts/bench.sh, and sign-ins under wrk, against two builds in one session,
 # interleaved (A, B, A, B, …) so that drift of the machine falls on both. A is a commit built in a worktree of its
 # own (default: the commit before HEAD), B is this checkout. Both are loaded by this checkout's quire-load, each on
 # a database of its own (their migrations may differ). Loopback only.
@@ -40,20 +40,49 @@ for label in A B; do
     --static-dir "$OUT/static-$label" >/dev/null
 done
 
+serve() { # serve LABEL: starts that build on $PORT; its pid in $SERVER
+  local label="$1"
+  # The load generator signs in from one address on behalf of a whole state: no per-address sign-in limit.
+  DATABASE_URL="postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire_ab_${label,,}" QUIRE_BIND="127.0.0.1:$PORT" \
+    QUIRE_TOKEN_SECRET=bench-secret-bench-secret-bench-secret QUIRE_STATIC_DIR="$OUT/static-$label" \
+    QUIRE_LOGIN_PER_MINUTE=1000000 QUIRE_LOGIN_FAILURES_PER_MINUTE=1000000 RUST_LOG=warn "${BIN[$label]}" serve &
+  SERVER=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+}
+
 run() { # run LABEL NAME ROUND LOAD ARGS…
   local label="$1" name="$2" round="$3"; shift 3
   log "round $round: $label $name"
   # Each run writes about a million rows: flush them now, so that one run's checkpoint does not land in the next.
   pg_psql -d postgres -qc checkpoint >/dev/null
-  # The load generator signs in from one address on behalf of a whole state: no per-address sign-in limit.
-  DATABASE_URL="postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire_ab_${label,,}" QUIRE_BIND="127.0.0.1:$PORT" \
-    QUIRE_TOKEN_SECRET=bench-secret-bench-secret-bench-secret QUIRE_STATIC_DIR="$OUT/static-$label" \
-    QUIRE_LOGIN_PER_MINUTE=1000000 QUIRE_LOGIN_FAILURES_PER_MINUTE=1000000 RUST_LOG=warn "${BIN[$label]}" serve &
-  local pid=$!
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+  serve "$label"
   DATABASE_URL="postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire_ab_${label,,}" "$ROOT/target/release/quire-load" \
-    --base "http://127.0.0.1:$PORT" --json "$OUT/$label-$name-$round.json" "$@" || { kill "$pid"; exit 1; }
-  kill "$pid"; wait "$pid" || true
+    --base "http://127.0.0.1:$PORT" --json "$OUT/$label-$name-$round.json" "$@" || { kill "$SERVER"; exit 1; }
+  kill "$SERVER"; wait "$SERVER" || true
+}
+
+# Sign-ins: wrk (Debian's, C) posts access codes of the demo roster, 2 threads and 32 connections, for $SECS / 2
+# seconds. Its summary goes to $OUT/LABEL-sign-in-ROUND.txt; every answer must be 200.
+command -v wrk >/dev/null || apt_install wrk
+for label in A B; do
+  pg_psql -d "quire_ab_${label,,}" -Atc "select access_code from respondents order by access_code limit 500" |
+    awk 'BEGIN {print "local codes = {"} {printf "\"%s\",\n", $1} END {print "}"}' >"$OUT/codes-$label.lua"
+  cat >>"$OUT/codes-$label.lua" <<'LUA'
+local i = 0
+request = function()
+  i = i % #codes + 1
+  return wrk.format("POST", "/api/v1/login", {["Content-Type"] = "application/json"},
+    '{"access_code":"' .. codes[i] .. '"}')
+end
+LUA
+done
+run_sign_in() { # run_sign_in LABEL ROUND
+  local label="$1" round="$2"
+  log "round $round: $label sign-in"
+  serve "$label"
+  wrk -t2 -c32 -d"$((SECS / 2))s" -s "$OUT/codes-$label.lua" "http://127.0.0.1:$PORT" >"$OUT/$label-sign-in-$round.txt" ||
+    { kill "$SERVER"; exit 1; }
+  kill "$SERVER"; wait "$SERVER" || true
 }
 
 # A B, then B A: neither build always runs first in a round (the order alone moved single runs by up to 15 %).
@@ -62,11 +91,12 @@ for round in $(seq "$ROUNDS"); do
   for label in $order; do
     run "$label" max "$round" --mode max --respondents 64 --batch 10 --duration "$SECS"
     run "$label" max-batch1 "$round" --mode max --respondents 64 --batch 1 --duration "$SECS"
+    run_sign_in "$label" "$round"
   done
 done
 
 python3 - "$OUT" "$BASE_SHA" "$(git rev-parse --short HEAD)" >"$OUT/summary.md" <<'PY'
-import glob, json, statistics, sys
+import glob, json, re, statistics, sys
 out, a_sha, b_sha = sys.argv[1:4]
 print(f"A = {a_sha}, B = {b_sha} (+ working tree); page-saves/s per round, verified runs only")
 print()
@@ -85,5 +115,17 @@ for run in ["max", "max-batch1"]:
     am, bm = statistics.median(a), statistics.median(b)
     fmt = lambda xs: ", ".join(f"{x:,.0f}" for x in xs)
     print(f"| {run} | {fmt(a)} | {fmt(b)} | {am:,.0f} | {bm:,.0f} | {bm / am:.3f} | {statistics.median(ap):.1f} | {statistics.median(bp):.1f} |")
+res = {}
+for label in "AB":
+    rates = []
+    for f in sorted(glob.glob(f"{out}/{label}-sign-in-[0-9]*.txt")):
+        text = open(f).read()
+        assert "Non-2xx" not in text and "Socket errors" not in text, (f, text)
+        rates.append(float(re.search(r"Requests/sec:\s+([0-9.]+)", text).group(1)))
+    res[label] = rates
+a, b = res["A"], res["B"]
+fmt = lambda xs: ", ".join(f"{x:,.0f}" for x in xs)
+am, bm = statistics.median(a), statistics.median(b)
+print(f"| sign-in (wrk, sign-ins/s) | {fmt(a)} | {fmt(b)} | {am:,.0f} | {bm:,.0f} | {bm / am:.3f} | | |")
 PY
 cat "$OUT/summary.md"

@@ -215,7 +215,9 @@ start_node() { # k
     export QUIRE_READ_DATABASE_URL; QUIRE_READ_DATABASE_URL="$(db_url $HA_READ)"
     export QUIRE_TOKEN_SECRET; QUIRE_TOKEN_SECRET="$(secret token-secret)$(secret token-secret)"
     export QUIRE_BIND="127.0.0.1:$((NODE_PORT0 + k))" QUIRE_TRUST_FORWARDED_FOR=true QUIRE_SECURE_COOKIES=false
-    export QUIRE_STATIC_DIR="$H/static" QUIRE_DIST_DIR="$ROOT/client/dist" QUIRE_BENCH_ENDPOINTS=true
+    # Each node a folder of its own, as on separate machines: a survey published elsewhere (`quire demo` writes to
+    # $H/static) reaches a node from the database on first request.
+    export QUIRE_STATIC_DIR="$H/node$k/static" QUIRE_DIST_DIR="$ROOT/client/dist" QUIRE_BENCH_ENDPOINTS=true
     exec setsid "$ROOT/target/release/quire" serve </dev/null >>"$H/log/quire$k.log" 2>&1
   ) &
   echo $! >"$R/quire$k.pid"
