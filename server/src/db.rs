@@ -22,16 +22,22 @@ pub async fn connect(db: &DbConfig) -> anyhow::Result<PgPool> {
 /// connection succeeds once the new primary is reached, so these answer 503 with `Retry-After`, never 500.
 pub fn unavailable(e: &sqlx::Error) -> bool {
     match e {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => true,
+        // `Protocol` (a message PostgreSQL should not have sent) is left a 500: it speaks of a bug, not a failover.
         sqlx::Error::Database(db) => db.code().is_some_and(|c| unavailable_code(&c)),
         _ => false,
     }
 }
 
 /// Connection exceptions (class 08), read-only transaction (25006), operator intervention (57P01 admin shutdown,
-/// 57P02 crash shutdown, 57P03 cannot connect now).
+/// 57P02 crash shutdown, 57P03 cannot connect now, 57P05 idle session timeout), and too many connections (53300: a
+/// new primary that every node reconnects to at once).
 fn unavailable_code(code: &str) -> bool {
-    code.starts_with("08") || matches!(code, "25006" | "57P01" | "57P02" | "57P03")
+    code.starts_with("08") || matches!(code, "25006" | "53300" | "57P01" | "57P02" | "57P03" | "57P05")
 }
 
 #[cfg(test)]
@@ -40,14 +46,16 @@ mod tests {
 
     #[test]
     fn a_failover_is_unavailable_and_a_refused_value_is_not() {
-        for code in ["08006", "08001", "25006", "57P01", "57P03"] {
+        for code in ["08006", "08001", "25006", "53300", "57P01", "57P03", "57P05"] {
             assert!(unavailable_code(code), "{code}");
         }
-        for code in ["23505", "22P02", "40001", "42P01"] {
+        for code in ["23505", "22P02", "40001", "42P01", "53100"] {
             assert!(!unavailable_code(code), "{code}");
         }
         assert!(unavailable(&sqlx::Error::PoolTimedOut));
         assert!(unavailable(&sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::UnexpectedEof))));
+        assert!(unavailable(&sqlx::Error::WorkerCrashed));
         assert!(!unavailable(&sqlx::Error::RowNotFound));
+        assert!(!unavailable(&sqlx::Error::Protocol("unexpected message".into())));
     }
 }

@@ -36,16 +36,20 @@ type Latency = Family<Route, Histogram, fn() -> Histogram>;
 /// Why a group transaction failed (`quire_commit_failures_total{kind}`); the value indexes `FAILURE_KINDS`.
 #[derive(Debug, Clone, Copy)]
 pub enum CommitFailure {
-    /// The database was unreachable, busy or shut down: every request of the group is answered 5xx and retried.
-    Transient = 0,
+    /// No connection free in time (`WriteError::Busy`): every request of the group is answered 503 and retried.
+    Busy = 0,
+    /// The database was out of reach or failing over (`WriteError::Unavailable`): 503, retried.
+    Unavailable = 1,
+    /// Any other error of the transaction (`WriteError::Failed`): 500, retried. Worth a look.
+    Failed = 2,
     /// A save the database refused: the group is split until the offender is alone, and only it is rejected.
-    Refused = 1,
+    Refused = 3,
     /// The write panicked: handled like a refused save.
-    Panic = 2,
+    Panic = 4,
 }
 
 /// Labels of `CommitFailure`, in its order.
-const FAILURE_KINDS: [&str; 3] = ["transient", "refused", "panic"];
+const FAILURE_KINDS: [&str; 5] = ["busy", "unavailable", "failed", "refused", "panic"];
 const STATUSES: [&str; 4] = ["stored", "duplicate", "superseded", "rejected"];
 const TABLES: [&str; 3] = ["page_saves", "current_answers", "quarantine"];
 const WHO: [&str; 2] = ["respondent", "administrator"];
@@ -64,7 +68,7 @@ pub struct Metrics {
     /// ones quarantine.
     rows: [Counter; 3],
     /// By `CommitFailure`.
-    commit_failures: [Counter; 3],
+    commit_failures: [Counter; 5],
     /// By `WHO`.
     throttled: [Counter; 2],
 }

@@ -211,9 +211,14 @@ impl Writer {
             }
             Ok(Err(e)) => {
                 tracing::error!(error = %e, requests = jobs.len(), "group commit failed");
-                self.metrics.count_commit_failure(CommitFailure::Transient);
+                let error = WriteError::of(&e);
+                self.metrics.count_commit_failure(match error {
+                    WriteError::Busy(_) => CommitFailure::Busy,
+                    WriteError::Unavailable(_) => CommitFailure::Unavailable,
+                    WriteError::Failed(_) => CommitFailure::Failed,
+                });
                 self.health.failed();
-                Attempt::Transient(WriteError::of(&e))
+                Attempt::Transient(error)
             }
             Err(panic) => {
                 let message = panic

@@ -144,4 +144,8 @@ async fn a_database_gone_read_only_answers_503_with_retry_after(pool: PgPool) {
         .unwrap();
     let stored: i64 = sqlx::query_scalar("select count(*) from page_saves").fetch_one(&mut admin).await.unwrap();
     assert_eq!(stored, 0);
+    // Counted as what it was, apart from the failures worth a look.
+    let metrics = app.get_text("/metrics").await;
+    assert!(!metrics.contains("quire_commit_failures_total{kind=\"unavailable\"} 0\n"), "{metrics}");
+    assert!(metrics.contains("quire_commit_failures_total{kind=\"failed\"} 0\n"), "{metrics}");
 }
