@@ -60,10 +60,15 @@ cluster_install() {
   # Packages start their services on install where a service manager runs: keep them from it (policy-rc.d), and
   # never use the system units; everything here runs from this script.
   if [ "${#pkgs[@]}" -gt 0 ]; then
-    local policy=/usr/sbin/policy-rc.d made=""
-    [ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; made=1; }
-    apt_install "${pkgs[@]}"
-    [ -z "$made" ] || rm -f "$policy"
+    local policy=/usr/sbin/policy-rc.d
+    if [ -e "$policy" ]; then
+      apt_install "${pkgs[@]}"
+    else
+      # Removed however the install ends (a failed download, Ctrl-C): left behind, it would stop every later
+      # package on this machine from starting its service.
+      printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"
+      (trap 'rm -f "$policy"' EXIT; apt_install "${pkgs[@]}")
+    fi
   fi
 }
 
