@@ -48,8 +48,12 @@ for run in $(seq 1 "$RUNS"); do
 
   at 15; event "kill -9 quire node 1"; scripts/cluster.sh kill-node 1
   at 30; event "start quire node 1"; scripts/cluster.sh start-node 1
-  at 45; old="$(scripts/cluster.sh kill-primary)"; event "kill -9 primary $old (Patroni + PostgreSQL)"
-  at 95; sw="$(scripts/cluster.sh switchover)"; event "patronictl switchover from $sw"
+  # Each event is logged before it is done: a save that fails while the command runs belongs to it, not to the
+  # event before (logged after, a failure in the first instant of a kill was once counted against the node restart).
+  at 45; old="$(scripts/cluster.sh leader)"; event "kill -9 primary $old (Patroni + PostgreSQL)"
+  [ "$(scripts/cluster.sh kill-primary)" = "$old" ]
+  at 95; sw="$(scripts/cluster.sh leader)"; event "patronictl switchover from $sw"
+  [ "$(scripts/cluster.sh switchover)" = "$sw" ]
   at 125; event "restart $old (rejoins as replica)"; scripts/cluster.sh restart-member "$old"
 
   wait "$probe" || true
