@@ -218,7 +218,7 @@ wait_for 60 "WAL segment $LAST_SEG in the archive" archived
 read -r ARCHIVED FAILED <<<"$(q "$SRC_PORT" -F ' ' -c "select archived_count, failed_count from pg_stat_archiver")"
 ARCHIVE_MB="$(mb "$A")"
 # archived_count also counts the small .backup file pg_basebackup leaves; the folder tells segments apart.
-SEGMENTS="$(find "$A" -maxdepth 1 -type f -regex '.*/[0-9A-F]\{24\}' | wc -l)"
+SEGMENTS="$(find "$A" -maxdepth 1 -type f -regextype posix-extended -regex '.*/[0-9A-F]{24}' | wc -l)"
 log "the server is lost"
 pg pg_ctl -D "$H/source" -m immediate -w stop >/dev/null
 
