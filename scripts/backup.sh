@@ -3,9 +3,9 @@
 # time, removed at the end. It never touches the private cluster of scripts/pg.sh, the cluster of scripts/cluster.sh
 # or a system cluster.
 #
-#   scripts/backup.sh                              # about 10 seconds
-#   BACKUP_RESPONDENTS=100000 scripts/backup.sh    # ten times the data (default 10000 respondents, 10 saves each a phase)
-#   BACKUP_PORT=26431                              # the first of its two ports (the next free ones from there)
+#   scripts/backup.sh                              # 10,000 respondents, about 20 seconds
+#   BACKUP_RESPONDENTS=100000 scripts/backup.sh    # ten times the data, about 2 minutes
+#   BACKUP_PORT=26431 scripts/backup.sh            # the first of its two ports (default; the next free ones from there)
 #
 # In order: start PostgreSQL 15 with WAL archiving (archive_command copies each finished segment into a folder);
 # apply migrations/*.sql with psql; write saves; take a base backup with pg_basebackup and check it with
