@@ -262,7 +262,7 @@ RESTORED="$(snapshot "$DST_PORT")"
 ROWS="$(awk '{ n += $2 } END { print n }' <<<"$AT_TARGET")"
 NTABLES="$(wc -l <<<"$AT_TARGET")"
 
-row() { printf '  %-38s %s\n' "$1" "$2"; }
+row() { printf '  %-40s %s\n' "$1" "$2"; }
 echo "backup rehearsal: PostgreSQL $PG_VERSION, $RESPONDENTS respondents"
 row "database at the base backup" "$DB_MB MB, $p_backup page-saves"
 row "base backup (pg_basebackup -X stream)" "$BASE_MB MB in $BASE_S s; pg_verifybackup $VERIFY_S s"
