@@ -50,12 +50,16 @@ free_port() { # the first free port from $1 on
 
 # ---- what it needs ----
 if [ ! -x "$PG_BIN/pg_basebackup" ]; then
-  # The package's own cluster would start on install where a service manager runs: hold it back (as cluster.sh
-  # does). This script never uses it.
-  policy=/usr/sbin/policy-rc.d made=""
-  if is_root && [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; made=1; fi
-  apt_install postgresql-15
-  [ -z "$made" ] || rm -f "$policy"
+  # The package's own cluster would start on install where a service manager runs: hold it back with policy-rc.d,
+  # as cluster.sh does. This script never uses it.
+  policy=/usr/sbin/policy-rc.d
+  if ! is_root || [ -e "$policy" ]; then
+    apt_install postgresql-15
+  else
+    # Removed however the install ends: left behind, it would stop every later package from starting its service.
+    printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"
+    (trap 'rm -f "$policy"' EXIT; apt_install postgresql-15)
+  fi
 fi
 
 # One rehearsal at a time: two would share the folder.
