@@ -3,8 +3,8 @@
 # time, removed at the end. It never touches the private cluster of scripts/pg.sh, the cluster of scripts/cluster.sh
 # or a system cluster.
 #
-#   scripts/backup.sh                              # 10,000 respondents, about 20 seconds
-#   BACKUP_RESPONDENTS=100000 scripts/backup.sh    # ten times the data, 2 to 3 minutes
+#   scripts/backup.sh                              # 10,000 respondents, under a minute
+#   BACKUP_RESPONDENTS=100000 scripts/backup.sh    # ten times the data, 2 to 5 minutes
 #   BACKUP_PORT=26431 scripts/backup.sh            # the first of its two ports (default; the next free ones from there)
 #
 # In order: start PostgreSQL 15 with WAL archiving (archive_command copies each finished segment into a folder);
