@@ -3,11 +3,12 @@
 //! are served when the browser accepts them.
 
 use axum::extract::{Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, VARY};
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::http::error::ApiError;
@@ -30,6 +31,8 @@ async fn cache_headers(req: Request, next: Next) -> Response {
     if response.status().is_success() || response.status().as_u16() == 304 {
         let value = if hashed { IMMUTABLE } else { REVALIDATE };
         response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static(value));
+        // One URL answers brotli, gzip or plain: a cache must key on what the browser accepts.
+        response.headers_mut().insert(VARY, HeaderValue::from_static("accept-encoding"));
     }
     response
 }
@@ -40,10 +43,20 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let (dist_dir, static_dir) = (&state.config.dist_dir, &state.config.static_dir);
     let from_database = axum::routing::get(published_survey).with_state(state.clone());
     let static_files = ServeDir::new(static_dir).precompressed_br().precompressed_gzip().fallback(from_database);
-    let app = ServeDir::new(dist_dir)
-        .precompressed_br()
-        .precompressed_gzip()
-        .fallback(ServeFile::new(dist_dir.join("index.html")).precompressed_br().precompressed_gzip());
+    let index = ServeFile::new(dist_dir.join("index.html")).precompressed_br().precompressed_gzip();
+    let app = ServeDir::new(dist_dir).precompressed_br().precompressed_gzip().fallback(axum::routing::any(
+        move |req: Request| {
+            let index = index.clone();
+            async move {
+                // A hashed file this node lacks (another release's, mid-upgrade) is missing, not a route of the
+                // app: index.html under its name would be kept by a CDN for a year.
+                if is_content_hashed(req.uri().path()) {
+                    return StatusCode::NOT_FOUND.into_response();
+                }
+                index.oneshot(req).await.map(IntoResponse::into_response).unwrap_or_else(|e| match e {})
+            }
+        },
+    ));
     Router::new()
         .nest_service("/static", static_files)
         .fallback_service(app)

@@ -71,6 +71,9 @@ pub async fn serve(
             }
         });
     }
+    // Let go of the port now, not when the drain ends: a connection made meanwhile would wait in the backlog,
+    // unanswered, where refused it goes to another node (HAProxy's `retry-on conn-failure`).
+    drop(listener);
     drop(stop_rx);
     let _ = stop_tx.send(true);
     stop_tx.closed().await;

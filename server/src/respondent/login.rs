@@ -37,12 +37,23 @@ pub async fn login(
     if code.is_empty() {
         return Err(ApiError::bad_request("invalid_field", "enter your access code", Some("access_code".into())));
     }
-    let row: Option<(Uuid, String, Option<String>)> =
-        sqlx::query_as("select id, survey_id, survey_version from respondents where access_code = $1")
-            .bind(&code)
-            .fetch_optional(&state.pool)
-            .await?;
-    let Some((id, survey_id, pinned)) = row else {
+    // The address's wrong-code bucket is read in the same statement (`sign_in_limits`): a spent one refuses the
+    // sign-in, right code or not, at no extra round trip.
+    let (wrong_codes_ahead, id, survey_id, pinned): (f64, Option<Uuid>, Option<String>, Option<String>) =
+        sqlx::query_as(
+            "select extract(epoch from greatest((select tat from sign_in_buckets where key = $2), now()) - now())::float8,
+                    r.id, r.survey_id, r.survey_version
+             from (select 1) one left join respondents r on r.access_code = $1",
+        )
+        .bind(&code)
+        .bind(state.respondent_limits.wrong_codes_key(ip))
+        .fetch_one(&state.pool)
+        .await?;
+    if let Err(e) = state.respondent_limits.check_wrong_codes(ip, wrong_codes_ahead) {
+        state.metrics.count_throttled(false);
+        return Err(e);
+    }
+    let (Some(id), Some(survey_id)) = (id, survey_id) else {
         state.respondent_limits.failed(&state.pool, ip).await;
         return Err(ApiError::Unauthorized("this access code is not valid; check it and try again"));
     };

@@ -74,4 +74,48 @@ async fn hashed_files_are_immutable_and_precompressed_index_is_revalidated(pool:
         assert_eq!(res.headers()["cache-control"], "no-cache", "{path}");
         assert!(res.text().await.unwrap_or_default().contains("<title>Quire</title>"));
     }
+    // A compressed and a plain answer share a URL: a cache must keep them apart.
+    let res = app.http.get(&url).header("accept-encoding", "br").send().await.unwrap();
+    assert_eq!(res.headers().get("vary").and_then(|v| v.to_str().ok()), Some("accept-encoding"));
+    // A content-hashed file this node does not have (an app of another release, mid-upgrade) is a 404, never the
+    // app's index.html under a name a CDN would keep for a year.
+    for path in ["/client-fedcba9876543210_bg.wasm", "/client-fedcba9876543210.js"] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 404, "{path}");
+        assert!(res.headers().get("cache-control").is_none(), "{path}");
+    }
+}
+
+/// A stopping server lets go of its port at once, so new connections are refused (and a load balancer sends them
+/// elsewhere) instead of waiting in the backlog until the drain ends; the request in flight still finishes.
+#[tokio::test]
+async fn a_stopping_server_refuses_new_connections_and_finishes_the_open_request() {
+    use axum::routing::get;
+    let router = axum::Router::new().route(
+        "/slow",
+        get(|| async {
+            tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+            "done"
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(quire_server::http::serve::serve(
+        listener,
+        router,
+        std::time::Duration::from_secs(5),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let open = tokio::spawn(reqwest::get(format!("http://{addr}/slow")));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    stop.send(()).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let again = tokio::net::TcpStream::connect(addr).await;
+    assert!(again.is_err(), "a new connection was accepted by a stopping server");
+    let res = open.await.unwrap().unwrap();
+    assert_eq!(res.text().await.unwrap(), "done");
+    server.await.unwrap().unwrap();
 }

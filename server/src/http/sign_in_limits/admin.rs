@@ -115,7 +115,7 @@ impl AdminLimits {
     /// Reserves an attempt for `email` from `ip`, or says how long to wait.
     pub async fn begin(&self, pool: &PgPool, email: &str, ip: IpAddr) -> Result<Attempt, ApiError> {
         self.local.check(ip, TOO_MANY_FROM_HERE)?;
-        if let Err(wait) = self.per_ip.take_alone(pool, ip).await? {
+        if let Err(wait) = self.per_ip.take(pool, ip, 1).await? {
             return Err(ApiError::too_many_requests(TOO_MANY_FROM_HERE, wait));
         }
         // A key holds at most an address's worth of the typed text, and no U+0000 (which PostgreSQL text cannot

@@ -15,21 +15,13 @@ pub struct Bucket {
     per_minute: u32,
 }
 
-/// Why an event was refused, and for how long.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Spent {
-    /// This bucket has no room.
-    This(Duration),
-    /// The bucket checked beside it (`take`'s `blocker`) is spent.
-    Blocker(Duration),
-}
-
 impl Bucket {
     pub const fn new(prefix: &'static str, per_minute: u32) -> Self {
         Bucket { prefix, per_minute }
     }
 
-    fn key(&self, ip: IpAddr) -> String {
+    /// The row of `ip`'s bucket, for a statement that reads it beside its own work.
+    pub fn key(&self, ip: IpAddr) -> String {
         format!("{}:{ip}", self.prefix)
     }
 
@@ -43,48 +35,49 @@ impl Bucket {
         60.0 - self.interval()
     }
 
-    /// How long to wait when TAT is `ahead` seconds past now, if at all.
-    fn wait(&self, ahead: f64) -> Option<Duration> {
+    /// How long to wait when TAT is `ahead` seconds past now (`greatest(tat, now()) - now()`), if the bucket is
+    /// spent.
+    pub fn spent_by(&self, ahead: f64) -> Option<Duration> {
         let over = ahead - self.tolerance();
         (over > 0.0).then(|| Duration::from_secs_f64(over.min(3600.0)))
     }
 
-    /// Takes one event for `ip` if there is room, and in the same statement looks at `blocker`, a bucket that other
-    /// events fill (`add`): a spent blocker refuses the event too. One round trip.
-    pub async fn take(&self, pool: &PgPool, ip: IpAddr, blocker: &Bucket) -> Result<Result<(), Spent>, sqlx::Error> {
-        let (taken, ahead, blocker_ahead): (bool, f64, f64) = sqlx::query_as(
-            "with taken as (
-                 insert into sign_in_buckets as b (key, tat) values ($1, now() + make_interval(secs => $2))
-                 on conflict (key) do update set tat = greatest(b.tat, now()) + make_interval(secs => $2)
-                     where greatest(b.tat, now()) <= now() + make_interval(secs => $3)
-                 returning 1
-             )
-             select exists (select 1 from taken),
-                    extract(epoch from greatest((select tat from sign_in_buckets where key = $1), now()) - now())::float8,
-                    extract(epoch from greatest((select tat from sign_in_buckets where key = $4), now()) - now())::float8",
+    /// Takes up to `want` events for `ip`, as many as there is room for: `Ok(n)` with `n` ≥ 1, or how long to wait.
+    /// One statement; the row's lock orders takes from every node.
+    pub async fn take(&self, pool: &PgPool, ip: IpAddr, want: u32) -> Result<Result<u32, Duration>, sqlx::Error> {
+        let want = want.clamp(1, self.per_minute.max(1));
+        let taken: Option<(i32,)> = sqlx::query_as(
+            "insert into sign_in_buckets as b (key, tat, taken) values ($1, now() + make_interval(secs => $2 * $4), $4)
+             on conflict (key) do update set
+                 taken = least($4, floor(($3 - extract(epoch from greatest(b.tat, now()) - now())) / $2)::int + 1),
+                 tat = greatest(b.tat, now()) + make_interval(secs => $2 *
+                     least($4, floor(($3 - extract(epoch from greatest(b.tat, now()) - now())) / $2)::int + 1))
+                 where greatest(b.tat, now()) <= now() + make_interval(secs => $3)
+             returning taken",
         )
         .bind(self.key(ip))
         .bind(self.interval())
         .bind(self.tolerance())
-        .bind(blocker.key(ip))
-        .fetch_one(pool)
+        .bind(want as i32)
+        .fetch_optional(pool)
         .await?;
-        if let Some(wait) = blocker.wait(blocker_ahead) {
-            return Ok(Err(Spent::Blocker(wait)));
+        match taken {
+            Some((n,)) => Ok(Ok(n.max(1) as u32)),
+            None => {
+                let ahead = self.ahead(pool, ip).await?;
+                Ok(Err(self.spent_by(ahead).unwrap_or(Duration::from_secs_f64(self.interval()))))
+            }
         }
-        if !taken {
-            // `ahead` is from before this statement; at least one interval is owed.
-            let wait = self.wait(ahead).unwrap_or(Duration::from_secs_f64(self.interval()));
-            return Ok(Err(Spent::This(wait)));
-        }
-        Ok(Ok(()))
     }
 
-    /// Takes one event for `ip` if there is room (`Err` says how long to wait otherwise).
-    pub async fn take_alone(&self, pool: &PgPool, ip: IpAddr) -> Result<Result<(), Duration>, sqlx::Error> {
-        Ok(self.take(pool, ip, &NEVER_SPENT).await?.map_err(|spent| match spent {
-            Spent::This(wait) | Spent::Blocker(wait) => wait,
-        }))
+    /// Seconds the bucket of `ip` is ahead of now (0 when full).
+    async fn ahead(&self, pool: &PgPool, ip: IpAddr) -> Result<f64, sqlx::Error> {
+        sqlx::query_scalar(
+            "select extract(epoch from greatest((select tat from sign_in_buckets where key = $1), now()) - now())::float8",
+        )
+        .bind(self.key(ip))
+        .fetch_one(pool)
+        .await
     }
 
     /// Counts an event that has happened, room or not; `Some(wait)` when the bucket is spent by it.
@@ -98,12 +91,9 @@ impl Bucket {
         .bind(self.interval())
         .fetch_one(pool)
         .await?;
-        Ok(self.wait(ahead))
+        Ok(self.spent_by(ahead))
     }
 }
-
-/// A blocker no event fills (its key is never written).
-const NEVER_SPENT: Bucket = Bucket::new("never", u32::MAX);
 
 #[cfg(test)]
 mod tests {
@@ -113,8 +103,8 @@ mod tests {
     fn a_burst_of_exactly_the_allowance_fits() {
         let b = Bucket::new("t", 30);
         // After 30 events at once TAT is 60 s ahead: the 31st waits one interval (2 s).
-        assert_eq!(b.wait(29.0 * 2.0), None);
-        let wait = b.wait(30.0 * 2.0).map(|d| d.as_secs_f64());
+        assert_eq!(b.spent_by(29.0 * 2.0), None);
+        let wait = b.spent_by(30.0 * 2.0).map(|d| d.as_secs_f64());
         assert!(wait.is_some_and(|w| (w - 2.0).abs() < 1e-9), "{wait:?}");
     }
 }

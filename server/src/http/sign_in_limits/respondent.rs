@@ -2,9 +2,15 @@
 //! classroom behind one school address signs in at once), and at most `QUIRE_LOGIN_FAILURES_PER_MINUTE` wrong codes;
 //! past that, the address waits until its allowance refills.
 //!
-//! The counts every node shares are in PostgreSQL (`bucket`). In front of them each node keeps what costs nothing to
-//! check: its own copy of the per-minute limit (a flood from one address is turned away without a query) and the
-//! addresses the database has said must wait (not asked again until then).
+//! The counts every node shares are in PostgreSQL (`bucket`), and a sign-in costs no statement of its own for them:
+//! - sign-ins are taken from the address's bucket in leases (a tenth of the allowance at once), counted down in
+//!   memory: a school's class shares one row write per lease instead of contending for the row on every sign-in.
+//!   A lease is counted when taken and lapses unused after `LEASE_LIFE`, so leases only ever refuse earlier.
+//! - the wrong-code bucket is read by the statement that looks the code up (`respondent::login`), and written only
+//!   when a code is wrong.
+//!
+//! In front of them each node keeps what costs nothing to check: its own copy of the per-minute limit (a flood from
+//! one address is turned away without a query) and the addresses the database has said must wait.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -13,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
-use super::bucket::{Bucket, Spent};
+use super::bucket::Bucket;
 use super::local::{LocalLimit, MAX_KEYS};
 use crate::http::error::ApiError;
 use crate::http::in_flight::{InFlight, Slot};
@@ -23,6 +29,9 @@ pub struct RespondentLimits {
     local: LocalLimit,
     attempts: Bucket,
     failures: Bucket,
+    /// Sign-ins taken from the shared bucket and not used yet, per address.
+    leases: Mutex<HashMap<IpAddr, Lease>>,
+    per_minute: u32,
     /// Addresses the database found over their wrong-code allowance, and until when they wait.
     blocked: Mutex<HashMap<IpAddr, Instant>>,
     /// Sign-ins being looked up per address on this node. At most the wrong-code allowance at once: wrong codes are
@@ -31,6 +40,16 @@ pub struct RespondentLimits {
     in_flight: InFlight<IpAddr>,
     failures_per_minute: u32,
 }
+
+struct Lease {
+    left: u32,
+    until: Instant,
+}
+
+/// A lease is this share of the per-minute allowance (at least one sign-in).
+const LEASE_SHARE: u32 = 10;
+/// How long a lease's sign-ins may be used.
+const LEASE_LIFE: Duration = Duration::from_secs(10);
 
 /// Lookups in flight per address are allowed up to the wrong-code allowance, and never fewer than this: a class
 /// clicking Start together must not be turned away for arriving in the same millisecond.
@@ -48,6 +67,8 @@ impl RespondentLimits {
             local: LocalLimit::per_minute(per_minute),
             attempts: Bucket::new("sign-in", per_minute),
             failures: Bucket::new("wrong-code", failures_per_minute),
+            leases: Mutex::default(),
+            per_minute,
             blocked: Mutex::default(),
             in_flight: InFlight::default(),
             failures_per_minute,
@@ -65,14 +86,53 @@ impl RespondentLimits {
             .in_flight
             .take(ip, self.failures_per_minute.max(MIN_LOOKUPS_IN_FLIGHT))
             .ok_or_else(|| ApiError::too_many_requests(TOO_MANY, Duration::from_secs(1)))?;
-        match self.attempts.take(pool, ip, &self.failures).await? {
-            Ok(()) => Ok(slot),
-            Err(Spent::This(wait)) => Err(ApiError::too_many_requests(TOO_MANY, wait)),
-            Err(Spent::Blocker(wait)) => {
+        if !self.use_lease(ip) {
+            match self.attempts.take(pool, ip, (self.per_minute / LEASE_SHARE).max(1)).await? {
+                Ok(n) => self.keep_lease(ip, n - 1),
+                Err(wait) => return Err(ApiError::too_many_requests(TOO_MANY, wait)),
+            }
+        }
+        Ok(slot)
+    }
+
+    /// The row of this address's wrong-code bucket, for the lookup to read beside the code.
+    pub fn wrong_codes_key(&self, ip: IpAddr) -> String {
+        self.failures.key(ip)
+    }
+
+    /// After the lookup, with how far the wrong-code bucket was ahead (`greatest(tat, now()) - now()`, seconds):
+    /// `Err` (429) when the address has spent its wrong codes, whether this code is right or not.
+    pub fn check_wrong_codes(&self, ip: IpAddr, ahead: f64) -> Result<(), ApiError> {
+        match self.failures.spent_by(ahead) {
+            Some(wait) => {
                 self.block(ip, wait);
                 Err(ApiError::too_many_requests(TOO_MANY_WRONG, wait))
             }
+            None => Ok(()),
         }
+    }
+
+    fn use_lease(&self, ip: IpAddr) -> bool {
+        let mut leases = self.leases.lock().unwrap_or_else(|e| e.into_inner());
+        match leases.get_mut(&ip) {
+            Some(lease) if lease.left > 0 && lease.until > Instant::now() => {
+                lease.left -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn keep_lease(&self, ip: IpAddr, left: u32) {
+        if left == 0 {
+            return;
+        }
+        let mut leases = self.leases.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if leases.len() > MAX_KEYS {
+            leases.retain(|_, lease| lease.until > now);
+        }
+        leases.insert(ip, Lease { left, until: now + LEASE_LIFE });
     }
 
     /// After a wrong code. A database that cannot count it is logged, not shown: the respondent's answer is the same.
