@@ -89,6 +89,9 @@ impl RespondentLimits {
         if !self.use_lease(ip) {
             match self.attempts.take(pool, ip, (self.per_minute / LEASE_SHARE).max(1)).await? {
                 Ok(n) => self.keep_lease(ip, n - 1),
+                // Sign-ins arriving together each take a lease; the bucket may be spent by the others' leases,
+                // whose sign-ins are this node's to use.
+                Err(_) if self.use_lease(ip) => {}
                 Err(wait) => return Err(ApiError::too_many_requests(TOO_MANY, wait)),
             }
         }
@@ -132,7 +135,9 @@ impl RespondentLimits {
         if leases.len() > MAX_KEYS {
             leases.retain(|_, lease| lease.until > now);
         }
-        leases.insert(ip, Lease { left, until: now + LEASE_LIFE });
+        let lease = leases.entry(ip).or_insert(Lease { left: 0, until: now });
+        lease.left = if lease.until > now { lease.left + left } else { left };
+        lease.until = now + LEASE_LIFE;
     }
 
     /// After a wrong code. A database that cannot count it is logged, not shown: the respondent's answer is the same.
