@@ -32,7 +32,7 @@ log "building A ($BASE_SHA) in $WT"
 (cd "$WT" && cargo build --release --locked -p quire-server)
 ulimit -n "$(ulimit -Hn)"
 mkdir -p "$OUT"
-rm -f "$OUT"/*.json
+rm -f "$OUT"/*.json "$OUT"/*.txt
 
 declare -A BIN=([A]="$WT/target/release/quire" [B]="$ROOT/target/release/quire")
 for label in A B; do
