@@ -8,7 +8,7 @@
 #   scripts/cluster.sh up [N]      # N quire nodes (default 2, at most 3); installs what is missing
 #   scripts/cluster.sh down
 #   scripts/cluster.sh status
-#   scripts/cluster.sh env         # DATABASE_URL (write port) and the HTTP address, for quire-load and tests
+#   scripts/cluster.sh env         # DATABASE_URL (write port), addresses of the frontend, HAProxy stats and nodes
 #   scripts/cluster.sh kill-node K | start-node K | kill-primary | switchover | restart-member NAME
 #
 # Why three database nodes with `synchronous_mode_strict`: with two, a failover leaves one copy until the old
@@ -311,6 +311,8 @@ case "${1:-}" in
     echo "DATABASE_URL=$(db_url $HA_WRITE)"
     echo "QUIRE_READ_DATABASE_URL=$(db_url $HA_READ)"
     echo "QUIRE_CLUSTER_HTTP=http://127.0.0.1:$HTTP"
+    echo "QUIRE_CLUSTER_STATS=http://127.0.0.1:$HA_STATS"
+    echo "QUIRE_CLUSTER_NODES=$(for k in 1 2 3; do printf 'http://127.0.0.1:%s,' $((NODE_PORT0 + k)); done | sed 's/,$//')"
     echo "QUIRE_CLUSTER_HOME=$H"
     ;;
   kill-node) kill -9 "$(cat "$R/quire$2.pid")"; rm -f "$R/quire$2.pid" ;;
