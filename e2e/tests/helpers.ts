@@ -303,6 +303,30 @@ function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/**
+ * Whatever the app no longer has to send is in PostgreSQL: each page answered (`given`) whose save has left the outbox
+ * (the app deletes it on the server's ack) is stored with those answers, and when the status line says all is saved,
+ * everything is. The app is read before the database, so an ack landing in between cannot hide a lie.
+ */
+export async function expectDeliveredIsStored(page: Page, id: string, given: Answers) {
+  const status = await page.locator('p.sync').textContent();
+  const outbox = (await localData(page)).outbox.filter((k) => k.startsWith(`${id}/`));
+  const waiting = new Set(outbox.map((k) => k.split('/')[1]));
+  const stored = currentAnswers(id);
+  const delivered = Object.keys(given).filter((p) => !waiting.has(p));
+  expect(Object.fromEntries(delivered.map((p) => [p, stored[p]])), `pages out of the outbox (status "${status}")`)
+    .toEqual(Object.fromEntries(delivered.map((p) => [p, given[p]])));
+  if (status === 'All answers saved') expect(stored, 'the status line said all was saved').toEqual(given);
+}
+
+/** No error on screen: no alert with text (refused save, storage problem, errors on the page), no refused save
+ * counted, and the respondent still on a page of the survey or its thank-you screen (not sent back to sign in). */
+export async function expectNoErrorShown(page: Page) {
+  await expect(page.locator('[role=alert]').filter({ hasText: /\S/ })).toHaveCount(0);
+  await expect(page.locator('form.page, section.done')).toHaveCount(1);
+  await expect(page.locator('p.sync')).toHaveAttribute('data-rejected', '0');
+}
+
 /** Rows of the quarantine (refused saves) of one respondent. */
 export function quarantined(id: string): string[] {
   return sql(`select payload::text from quarantine where respondent_id = '${id}'`);
