@@ -114,6 +114,8 @@ type Journey = {
   page: Page; id: string; seed: number; nodes: Node[]; given: Answers; finished: boolean;
   /** When each page's successor (or the thank-you screen) was on screen: its save was queued before then. */
   leftAt: Record<string, number>;
+  /** Per page, the nodes that answered its syncs (`1+2` when both did), and the kills and starts between pages. */
+  trace: string[];
 };
 
 /**
@@ -136,16 +138,21 @@ async function turn(j: Journey): Promise<number[]> {
   await allSaved(j.page);
   await expectDeliveredIsStored(j.page, j.id, j.given);
   const after = await syncsAnswered(j.nodes);
-  return [...after].filter(([k, n]) => n > (before.get(k) ?? 0)).map(([k]) => k);
+  const served = [...after].filter(([k, n]) => n > (before.get(k) ?? 0)).map(([k]) => k);
+  j.trace.push(served.join('+') || '-');
+  return served;
 }
 
-/** Turns pages until one turn's syncs were all answered by one node (not `other`); returns that node. */
+/**
+ * Turns pages until one page's syncs were all answered by one node (not `other`); returns that node. HAProxy
+ * round-robins, but a node just back up may take several requests in a row.
+ */
 async function lastServer(j: Journey, other?: number): Promise<number> {
-  for (let tries = 0; tries < 8; tries++) {
+  for (let tries = 0; tries < 12; tries++) {
     const served = await turn(j);
     if (served.length === 1 && served[0] !== other) return served[0];
   }
-  throw new Error(`in 8 pages no sync was answered by one node alone${other ? ` other than ${other}` : ''}`);
+  throw new Error(`in 12 pages no sync was answered by one node alone${other ? ` other than ${other}` : ''}`);
 }
 
 test('the node that answered the last sync is SIGKILLed mid-survey, twice: the respondent goes on, nothing is lost', async ({ page }) => {
@@ -163,7 +170,9 @@ test('the node that answered the last sync is SIGKILLed mid-survey, twice: the r
 
   await signIn(page, code);
   await serviceWorkerReady(page);
-  const j: Journey = { page, id: respondentId(code), seed: 7, nodes, given: {}, finished: false, leftAt: {} };
+  const j: Journey = {
+    page, id: respondentId(code), seed: 7, nodes, given: {}, finished: false, leftAt: {}, trace: [],
+  };
   const kills: string[] = [];
   for (let i = 0; i < 2; i++) await turn(j);
   let previous: number | undefined;
@@ -171,8 +180,10 @@ test('the node that answered the last sync is SIGKILLed mid-survey, twice: the r
     const victim = await lastServer(j, previous);
     const afterPage = Object.keys(j.given).length;
     killNode(victim);
+    j.trace.push(`[SIGKILL ${victim}]`);
     for (let i = 0; i < 4; i++) await turn(j);
     await startNode(victim);
+    j.trace.push(`[${victim} up]`);
     kills.push(`${victim} after page ${afterPage}`);
     previous = victim;
   }
@@ -216,5 +227,6 @@ test('the node that answered the last sync is SIGKILLed mid-survey, twice: the r
     `sync requests ${traffic.requests}: by HTTP status ${JSON.stringify(traffic.statuses)}, failed ${traffic.failed}`,
     `acks ${JSON.stringify(acks)}; "${ALL_SAVED}" shown ${saidSaved.length} times, never early`,
     `HAProxy retries ${end.retries - start.retries}, redispatches ${end.redispatches - start.redispatches}`,
+    `nodes that answered each page's syncs: ${j.trace.join(' ')}`,
   ].join('\n'));
 });
