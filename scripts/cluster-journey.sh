@@ -33,7 +33,12 @@ RUN_DIR="$QUIRE_CLUSTER_HOME/run"
 alive() { [ -f "$RUN_DIR/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
 nodes_alive() { local k out=""; for k in 1 2 3; do alive "quire$k" && out="$out $k"; done; echo "${out# }"; }
 anything_alive() { local f; for f in "$RUN_DIR"/*.pid; do alive "$(basename "$f" .pid)" && return 0; done; return 1; }
-restart_nodes() { local k; for k in $nodes; do alive "quire$k" || scripts/cluster.sh start-node "$k"; done; }
+restart_nodes() {
+  local k
+  for k in $nodes; do
+    alive "quire$k" || { log "quire node $k was left down: starting it again"; scripts/cluster.sh start-node "$k"; }
+  done
+}
 
 started=""
 nodes=""
