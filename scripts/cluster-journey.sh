@@ -4,7 +4,7 @@
 # SIGKILLs the node that answered the app's last sync mid-survey while the respondent goes on, starts it again, does
 # the same to another node, and checks that the screen, the app and PostgreSQL agree and nothing is lost.
 #
-#   scripts/cluster-journey.sh [RUNS]      # default 1 run (about 2 minutes on a 2-core machine)
+#   scripts/cluster-journey.sh [RUNS]      # default 1 run: about 15 s, a minute with the cluster brought up and down
 #
 # Leaves the cluster as it found it: brings it up (`scripts/cluster.sh up 2`) when nothing of it runs, and takes it
 # down again at the end; a cluster found up stays up, with any node the journey killed started again. Bounded: each
