@@ -7,6 +7,8 @@ const root = `${__dirname}/..`;
 
 export default defineConfig({
   testDir: './tests',
+  // The journey on the cluster needs the cluster: scripts/cluster-journey.sh runs it (playwright.cluster.config.ts).
+  testIgnore: 'cluster.spec.ts',
   timeout: 60_000,
   retries: 0,
   workers: 1,

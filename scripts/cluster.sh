@@ -8,7 +8,7 @@
 #   scripts/cluster.sh up [N]      # N quire nodes (default 2, at most 3); installs what is missing
 #   scripts/cluster.sh down
 #   scripts/cluster.sh status
-#   scripts/cluster.sh env         # DATABASE_URL (write port) and the HTTP address, for quire-load and tests
+#   scripts/cluster.sh env         # DATABASE_URL (write port), addresses of the frontend, HAProxy stats and nodes
 #   scripts/cluster.sh kill-node K | start-node K | kill-primary | switchover | restart-member NAME
 #
 # Why three database nodes with `synchronous_mode_strict`: with two, a failover leaves one copy until the old
@@ -48,6 +48,7 @@ wait_for() { # seconds, description, command...
 }
 ha_up() { curl -s "http://127.0.0.1:$HA_STATS/;csv" | awk -F, -v px="$1" '$1 == px && $18 == "UP" && $2 != "BACKEND" {print $2}'; }
 write_port_settled() { [ "$(ha_up pg_write)" = "$1" ]; }
+read_port_settled() { ! grep -qx "$1" <<<"$(ha_up pg_read)"; }
 leader() { local i; for i in 1 2 3; do rest_ok "$i" primary && { echo "pg$i"; return; }; done; }
 any_member() { local i; for i in 1 2 3; do rest_ok "$i" "$1" && return 0; done; return 1; }
 
@@ -279,6 +280,10 @@ up() {
   # HAProxy counts a server up until its checks say otherwise: wait until the write port leads to the primary alone,
   # or a node may migrate against a replica (seen: "cannot execute CREATE TABLE in a read-only transaction").
   wait_for 20 "HAProxy's write port on the primary alone" write_port_settled "$l"
+  # Likewise the read port, until it no longer leads to the primary: a node's read pool connected there is cut
+  # (shutdown-sessions) when the check marks the primary down, and `quire serve` exits if its read pool's first
+  # connection fails (seen: "error communicating with database: expected to read 5 bytes, got 0 bytes at EOF").
+  wait_for 20 "HAProxy's read port off the primary" read_port_settled "$l"
   # Every node starts at once: migrations run under PostgreSQL's advisory lock (sqlx), so exactly one applies them.
   local k
   for k in $(seq 1 "$nodes"); do alive "quire$k" || start_node "$k"; done
@@ -311,6 +316,8 @@ case "${1:-}" in
     echo "DATABASE_URL=$(db_url $HA_WRITE)"
     echo "QUIRE_READ_DATABASE_URL=$(db_url $HA_READ)"
     echo "QUIRE_CLUSTER_HTTP=http://127.0.0.1:$HTTP"
+    echo "QUIRE_CLUSTER_STATS=http://127.0.0.1:$HA_STATS"
+    echo "QUIRE_CLUSTER_NODES=$(for k in 1 2 3; do printf 'http://127.0.0.1:%s,' $((NODE_PORT0 + k)); done | sed 's/,$//')"
     echo "QUIRE_CLUSTER_HOME=$H"
     ;;
   kill-node) kill -9 "$(cat "$R/quire$2.pid")"; rm -f "$R/quire$2.pid" ;;

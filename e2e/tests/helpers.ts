@@ -61,6 +61,14 @@ export function completed(id: string): boolean {
   return sql(`select completed_at is not null from respondent_progress where respondent_id = '${id}'`)[0] === 't';
 }
 
+/** PostgreSQL holds exactly the answers given, each page left with Next stored once, and the survey completed. */
+export function expectStored(code: string, given: Answers) {
+  const id = respondentId(code);
+  expect(currentAnswers(id)).toEqual(given);
+  expect(pagesSavedTwice(id)).toEqual([]);
+  expect(completed(id)).toBe(true);
+}
+
 /**
  * Answers every visible question of the page on screen the way a respondent would (clicks and typing, which fire
  * the real input events), and returns what it gave. `seed` varies the choices between respondents.
@@ -128,15 +136,20 @@ export async function fillPage(page: Page, seed = 0): Promise<{ pageId: string; 
 /** Answers the page on screen and presses Next (or Finish); waits until the next page or the final screen is shown. */
 export async function answerAndContinue(page: Page, seed = 0): Promise<{ pageId: string; answers: Record<string, Answer>; last: boolean }> {
   const filled = await fillPage(page, seed);
+  return { ...filled, last: await pressNext(page, filled.pageId) };
+}
+
+/** Presses Next (or Finish) on page `pageId`; waits for the next page or the final screen. True if it finished. */
+export async function pressNext(page: Page, pageId: string): Promise<boolean> {
   const button = page.locator('form.page button[type=submit]');
   const last = (await button.textContent())?.trim() === 'Finish';
   await button.click();
   if (last) {
     await expect(page.getByRole('heading', { name: 'Thank you! You have finished the survey.' })).toBeVisible();
   } else {
-    await expect(page.locator('form.page')).not.toHaveAttribute('data-page', filled.pageId);
+    await expect(page.locator('form.page')).not.toHaveAttribute('data-page', pageId);
   }
-  return { ...filled, last };
+  return last;
 }
 
 /** Takes the survey from the page on screen to the end (or `pages` pages); returns every answer given. */
@@ -181,6 +194,32 @@ export async function signInAsAdmin(page: Page, email: string) {
 /** Waits until the status line says the server has everything. */
 export async function allSaved(page: Page, timeout = 30_000) {
   await expect(page.locator('p.sync')).toHaveText('All answers saved', { timeout });
+}
+
+/** Waits until the thank-you screen says the server has every answer, and the status line agrees. */
+export async function finishedAndSynced(page: Page, timeout = 30_000) {
+  await expect(page.locator('.done p[data-synced]')).toHaveAttribute('data-synced', 'true', { timeout });
+  await allSaved(page, timeout);
+}
+
+/** Keys of everything the app keeps in IndexedDB, by object store. */
+export async function localData(page: Page): Promise<Record<string, string[]>> {
+  return page.evaluate(async () => {
+    const db: IDBDatabase = await new Promise((ok, fail) => {
+      const r = indexedDB.open('quire');
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => fail(r.error);
+    });
+    const out: Record<string, string[]> = {};
+    for (const name of [...db.objectStoreNames]) {
+      out[name] = await new Promise((ok) => {
+        const r = db.transaction(name).objectStore(name).getAllKeys();
+        r.onsuccess = () => ok(r.result.map(String));
+      });
+    }
+    db.close();
+    return out;
+  });
 }
 
 /** The respondent signed in on this tab (the app keeps it in the tab's session storage). */
@@ -262,6 +301,30 @@ export async function expectScreenIsHeld(page: Page) {
 
 function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * Whatever the app no longer has to send is in PostgreSQL: each page answered (`given`) whose save has left the outbox
+ * (the app deletes it on the server's ack) is stored with those answers, and when the status line says all is saved,
+ * everything is. The app is read before the database, so an ack landing in between cannot hide a lie.
+ */
+export async function expectDeliveredIsStored(page: Page, id: string, given: Answers) {
+  const status = await page.locator('p.sync').textContent();
+  const outbox = (await localData(page)).outbox.filter((k) => k.startsWith(`${id}/`));
+  const waiting = new Set(outbox.map((k) => k.split('/')[1]));
+  const stored = currentAnswers(id);
+  const delivered = Object.keys(given).filter((p) => !waiting.has(p));
+  expect(Object.fromEntries(delivered.map((p) => [p, stored[p]])), `pages out of the outbox (status "${status}")`)
+    .toEqual(Object.fromEntries(delivered.map((p) => [p, given[p]])));
+  if (status === 'All answers saved') expect(stored, 'the status line said all was saved').toEqual(given);
+}
+
+/** No error on screen: no alert with text (refused save, storage problem, errors on the page), no refused save
+ * counted, and the respondent still on a page of the survey or its thank-you screen (not sent back to sign in). */
+export async function expectNoErrorShown(page: Page) {
+  await expect(page.locator('[role=alert]').filter({ hasText: /\S/ })).toHaveCount(0);
+  await expect(page.locator('form.page, section.done')).toHaveCount(1);
+  await expect(page.locator('p.sync')).toHaveAttribute('data-rejected', '0');
 }
 
 /** Rows of the quarantine (refused saves) of one respondent. */

@@ -1,43 +1,11 @@
 // The respondent journeys of issue 3, against the real server and PostgreSQL: whatever the network and the server do,
 // every answer given ends up in the database exactly once.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { expect, type Page, test } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import {
-  allSaved, answerPages, completed, currentAnswers, newRespondents, pagesSavedTwice, respondentId, serviceWorkerReady,
-  signIn, type Answers,
+  allSaved, answerPages, currentAnswers, expectStored, finishedAndSynced, localData, newRespondents, respondentId,
+  serviceWorkerReady, signIn,
 } from './helpers';
-
-function expectStored(code: string, given: Answers) {
-  const id = respondentId(code);
-  expect(currentAnswers(id)).toEqual(given);
-  expect(pagesSavedTwice(id)).toEqual([]);
-  expect(completed(id)).toBe(true);
-}
-
-async function finishedAndSynced(page: Page, timeout = 30_000) {
-  await expect(page.locator('.done p[data-synced]')).toHaveAttribute('data-synced', 'true', { timeout });
-  await allSaved(page, timeout);
-}
-
-/** Keys of everything the app keeps in IndexedDB, by object store. */
-async function localData(page: Page): Promise<Record<string, string[]>> {
-  return page.evaluate(async () => {
-    const db: IDBDatabase = await new Promise((ok, fail) => {
-      const r = indexedDB.open('quire');
-      r.onsuccess = () => ok(r.result);
-      r.onerror = () => fail(r.error);
-    });
-    const out: Record<string, string[]> = {};
-    for (const name of [...db.objectStoreNames]) {
-      out[name] = await new Promise((ok) => {
-        const r = db.transaction(name).objectStore(name).getAllKeys();
-        r.onsuccess = () => ok(r.result.map(String));
-      });
-    }
-    db.close();
-    return out;
-  });
-}
 
 test('1. a full survey with every question kind arrives in PostgreSQL exactly once', async ({ page }) => {
   const [code] = newRespondents(1);
