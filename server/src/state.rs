@@ -69,13 +69,12 @@ impl AppState {
     ) -> anyhow::Result<Self> {
         config.check()?;
         let read_pool = match &config.read_database_url {
-            Some(url) => {
-                PgPoolOptions::new()
-                    .max_connections(config.read_max_connections)
-                    .acquire_timeout(std::time::Duration::from_secs(5))
-                    .connect(url.expose())
-                    .await?
-            }
+            // Lazy: a replica out of reach when the node starts (none up yet behind HAProxy's read port, or a
+            // connection cut as its checks settle) must not stop a node whose ingest needs only the primary.
+            Some(url) => PgPoolOptions::new()
+                .max_connections(config.read_max_connections)
+                .acquire_timeout(std::time::Duration::from_secs(5))
+                .connect_lazy(url.expose())?,
             None => pool.clone(),
         };
         let activity = Arc::new(Activity::default());

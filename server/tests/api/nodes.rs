@@ -2,7 +2,7 @@
 //! know too, and any node serves what another published. Each node here is a real server with its own memory.
 
 use quire_server::admin::auth::{create_admin, Role};
-use quire_server::config::ServeConfig;
+use quire_server::config::{Secret, ServeConfig};
 use quire_server::http::sign_in_limits::MAX_FAILURES;
 use quire_server::respondent::surveys::{self, survey_url};
 use quire_shared::ValidSurvey;
@@ -121,4 +121,17 @@ async fn a_class_signing_in_at_once_on_two_nodes_all_get_in(pool: PgPool) {
     let class = (0..40).map(|n| right_code(if n % 2 == 0 { &a } else { &b }, ["S1", "S2", "S3", "T1"][n % 4]));
     let statuses: Vec<StatusCode> = futures_util::future::join_all(class).await;
     assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn a_replica_out_of_reach_at_start_does_not_stop_the_node(pool: PgPool) {
+    // Nothing listens on this port: the read pool's first connection is refused (as when HAProxy's read port has
+    // no replica up yet). The node starts anyway and serves what needs only the primary.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let read_url = format!("postgres://quire@127.0.0.1:{port}/quire");
+    let app = spawn_app_with(pool, |c| c.read_database_url = Some(Secret::new(read_url))).await;
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+    let login = app.login("S1").await;
+    let reply = app.sync(&login, vec![app.save(1, 1, 1)]).await;
+    assert_eq!(reply.acks.len(), 1);
 }
