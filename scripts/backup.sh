@@ -37,11 +37,6 @@ q() { # port, psql arguments...
 now() { echo "$EPOCHREALTIME"; }
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 mb() { du -sb "$1" | awk '{ printf "%.1f", $1 / 1048576 }'; }
-wait_for() { # seconds, description, command...
-  local t=$1 what=$2; shift 2
-  for _ in $(seq 1 $((t * 5))); do "$@" && return 0; sleep 0.2; done
-  echo "timed out after ${t}s waiting for $what" >&2; return 1
-}
 free_port() { # the first free port from $1 on
   local p=$1
   while port_busy "$p"; do p=$((p + 1)); [ "$p" -lt $(($1 + 50)) ] || { echo "no free port near $1" >&2; return 1; }; done

@@ -41,11 +41,6 @@ as_pg() { (cd / && exec setsid setpriv --reuid=postgres --regid=postgres --init-
 secret() { [ -s "$H/$1" ] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$H/$1"); cat "$H/$1"; }
 alive() { [ -f "$R/$1.pid" ] && kill -0 "$(cat "$R/$1.pid")" 2>/dev/null; }
 rest_ok() { curl -sf -o /dev/null -X OPTIONS "http://127.0.0.1:$((REST_PORT0 + $1))/$2"; }
-wait_for() { # seconds, description, command...
-  local t=$1 what=$2; shift 2
-  for _ in $(seq 1 $((t * 5))); do "$@" && return 0; sleep 0.2; done
-  echo "timed out after ${t}s waiting for $what" >&2; return 1
-}
 ha_up() { curl -s "http://127.0.0.1:$HA_STATS/;csv" | awk -F, -v px="$1" '$1 == px && $18 == "UP" && $2 != "BACKEND" {print $2}'; }
 write_port_settled() { [ "$(ha_up pg_write)" = "$1" ]; }
 read_port_settled() { ! grep -qx "$1" <<<"$(ha_up pg_read)"; }

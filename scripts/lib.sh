@@ -16,6 +16,12 @@ mkdir -p "$STATE" "$TOOLS"
 export PATH="$TOOLS/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# Polls a command every 0.2 s until it succeeds or `seconds` pass.
+wait_for() { # seconds, description, command...
+  local t=$1 what=$2; shift 2
+  for _ in $(seq 1 $((t * 5))); do "$@" && return 0; sleep 0.2; done
+  echo "timed out after ${t}s waiting for $what" >&2; return 1
+}
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

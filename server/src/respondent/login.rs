@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::http::error::ApiError;
 use crate::http::extract::{parse_json, require_json};
-use crate::http::sign_in_limits::ClientIp;
+use crate::http::sign_in_limits::{bucket_ahead, ClientIp};
 use crate::respondent::roster::normalize_code;
 use crate::respondent::surveys::survey_url;
 use crate::state::AppState;
@@ -40,11 +40,12 @@ pub async fn login(
     // The address's wrong-code bucket is read in the same statement (`sign_in_limits`): a spent one refuses the
     // sign-in, right code or not, at no extra round trip.
     let (wrong_codes_ahead, id, survey_id, pinned): (f64, Option<Uuid>, Option<String>, Option<String>) =
-        sqlx::query_as(
-            "select extract(epoch from greatest((select tat from sign_in_buckets where key = $2), now()) - now())::float8,
-                    r.id, r.survey_id, r.survey_version
-             from (select 1) one left join respondents r on r.access_code = $1",
-        )
+        sqlx::query_as(concat!(
+            "select ",
+            bucket_ahead!("$2"),
+            ", r.id, r.survey_id, r.survey_version
+             from (select 1) one left join respondents r on r.access_code = $1"
+        ))
         .bind(&code)
         .bind(state.respondent_limits.wrong_codes_key(ip))
         .fetch_one(&state.pool)

@@ -10,6 +10,19 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
+/// SQL for how far the bucket whose key is the parameter `$n` is ahead of now, in seconds (0 when full): for
+/// `ahead` here, and for a statement that reads a bucket beside its own work (`respondent::login`).
+macro_rules! bucket_ahead {
+    ($key:literal) => {
+        concat!(
+            "extract(epoch from greatest((select tat from sign_in_buckets where key = ",
+            $key,
+            "), now()) - now())::float8"
+        )
+    };
+}
+pub(crate) use bucket_ahead;
+
 pub struct Bucket {
     prefix: &'static str,
     per_minute: u32,
@@ -48,10 +61,10 @@ impl Bucket {
         let want = want.clamp(1, self.per_minute.max(1));
         let taken: Option<(i32,)> = sqlx::query_as(
             "insert into sign_in_buckets as b (key, tat, taken) values ($1, now() + make_interval(secs => $2 * $4), $4)
-             on conflict (key) do update set
-                 taken = least($4, floor(($3 - extract(epoch from greatest(b.tat, now()) - now())) / $2)::int + 1),
-                 tat = greatest(b.tat, now()) + make_interval(secs => $2 *
-                     least($4, floor(($3 - extract(epoch from greatest(b.tat, now()) - now())) / $2)::int + 1))
+             on conflict (key) do update set (taken, tat) = (
+                 select n, greatest(b.tat, now()) + make_interval(secs => $2 * n)
+                 from (select least($4, floor(($3 - extract(epoch from greatest(b.tat, now()) - now())) / $2)::int + 1)
+                       as n) room)
                  where greatest(b.tat, now()) <= now() + make_interval(secs => $3)
              returning taken",
         )
@@ -72,12 +85,7 @@ impl Bucket {
 
     /// Seconds the bucket of `ip` is ahead of now (0 when full).
     async fn ahead(&self, pool: &PgPool, ip: IpAddr) -> Result<f64, sqlx::Error> {
-        sqlx::query_scalar(
-            "select extract(epoch from greatest((select tat from sign_in_buckets where key = $1), now()) - now())::float8",
-        )
-        .bind(self.key(ip))
-        .fetch_one(pool)
-        .await
+        sqlx::query_scalar(concat!("select ", bucket_ahead!("$1"))).bind(self.key(ip)).fetch_one(pool).await
     }
 
     /// Counts an event that has happened, room or not; `Some(wait)` when the bucket is spent by it.

@@ -17,6 +17,7 @@ use axum::http::request::Parts;
 use sqlx::PgPool;
 
 pub use admin::{AdminLimits, Attempt, ADMIN_PER_MINUTE, LOCKOUT, MAX_FAILURES, PACE, PACE_AFTER};
+pub(crate) use bucket::bucket_ahead;
 pub use respondent::{LoginSlot, RespondentLimits};
 
 use crate::config::ServeConfig;
