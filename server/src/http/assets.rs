@@ -77,7 +77,7 @@ async fn published_survey(State(state): State<AppState>, uri: Uri) -> Response {
     };
     let (version, copy, dir) = (version.to_owned(), json.clone(), state.config.static_dir.clone());
     tokio::task::spawn_blocking(move || {
-        if let Err(e) = surveys::write_published_json(&version, &copy, &dir) {
+        if let Err(e) = surveys::write_published(&version, &copy, &dir) {
             tracing::warn!(error = %e, "could not keep a copy of a published survey");
         }
     });

@@ -74,7 +74,7 @@ pub async fn store_version(
     static_dir: &Path,
 ) -> anyhow::Result<()> {
     if publish {
-        write_published(survey, static_dir)?;
+        write_published(survey.version(), &survey.canonical_json(), static_dir)?;
     }
     let mut tx = pool.begin().await?;
     sqlx::query("insert into survey_versions (version, survey_id, content) values ($1, $2, $3) on conflict do nothing")
@@ -105,14 +105,10 @@ pub async fn store_version(
     Ok(())
 }
 
-/// Writes `surveys/<version>.json` with `.br` and `.gz` beside it (served precompressed).
-fn write_published(survey: &ValidSurvey, static_dir: &Path) -> anyhow::Result<PathBuf> {
-    write_published_json(survey.version(), &survey.canonical_json(), static_dir)
-}
-
-/// The published file of `version`, whose canonical JSON is `json`. Atomic: each file is written under a name of
-/// its own and renamed, so a reader never sees half a file, even while another process writes the same one.
-pub fn write_published_json(version: &str, json: &str, static_dir: &Path) -> anyhow::Result<PathBuf> {
+/// Writes `surveys/<version>.json`, the canonical JSON `json`, with `.br` and `.gz` beside it (served precompressed).
+/// Atomic: each file is written under a name of its own and renamed, so a reader never sees half a file, even while
+/// another process writes the same one.
+pub fn write_published(version: &str, json: &str, static_dir: &Path) -> anyhow::Result<PathBuf> {
     let dir = static_dir.join("surveys");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join(format!("{version}.json"));
