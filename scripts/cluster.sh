@@ -223,6 +223,10 @@ start_node() { # k
     # Each node a folder of its own, as on separate machines: a survey published elsewhere (`quire demo` writes to
     # $H/static) reaches a node from the database on first request.
     export QUIRE_STATIC_DIR="$H/node$k/static" QUIRE_DIST_DIR="$ROOT/client/dist" QUIRE_BENCH_ENDPOINTS=true
+    # quire-load signs in a whole state's respondents from 127.0.0.1, and the nodes share one allowance per address:
+    # at the default 300 a minute, failover.sh's 600 arrivals a minute were throttled (18,022 answers of 429 in one
+    # steady run). Wrong codes keep their default limit.
+    export QUIRE_LOGIN_PER_MINUTE="${QUIRE_LOGIN_PER_MINUTE:-1000000}"
     exec setsid "$ROOT/target/release/quire" serve </dev/null >>"$H/log/quire$k.log" 2>&1
   ) &
   echo $! >"$R/quire$k.pid"
@@ -272,10 +276,16 @@ up() {
     "${psql[@]}" -c "create role quire login password '$(secret quire-password)'"
   "${psql[@]}" -c "select 1 from pg_database where datname = 'quire'" | grep -q 1 ||
     "${psql[@]}" -c "create database quire owner quire"
-  haproxy_config "$nodes" >"$H/haproxy.cfg"
-  if alive haproxy; then
-    kill -USR2 "$(cat "$R/haproxy.pid")" # master-worker: reload the configuration (the number of nodes may differ)
+  haproxy_config "$nodes" >"$H/haproxy.cfg.new"
+  if alive haproxy && cmp -s "$H/haproxy.cfg.new" "$H/haproxy.cfg"; then
+    # Unchanged: no reload. A reloaded HAProxy counts every server up until its checks run, so a node that started
+    # then migrated against a replica and exited (seen after `up` on a running cluster).
+    rm -f "$H/haproxy.cfg.new"
+  elif alive haproxy; then
+    mv "$H/haproxy.cfg.new" "$H/haproxy.cfg"
+    kill -USR2 "$(cat "$R/haproxy.pid")" # master-worker: reload the configuration (the number of nodes differs)
   else
+    mv "$H/haproxy.cfg.new" "$H/haproxy.cfg"
     (cd / && exec setsid /usr/sbin/haproxy -W -f "$H/haproxy.cfg" </dev/null >>"$H/log/haproxy.log" 2>&1) &
     echo $! >"$R/haproxy.pid"
   fi
