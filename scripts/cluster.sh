@@ -10,6 +10,7 @@
 #   scripts/cluster.sh status
 #   scripts/cluster.sh env         # DATABASE_URL (write port), addresses of the frontend, HAProxy stats and nodes
 #   scripts/cluster.sh kill-node K | start-node K | kill-primary | switchover | restart-member NAME
+#   scripts/cluster.sh leader | healthy   # the primary's name; exit 0 when every member is ready to take over
 #
 # Why three database nodes with `synchronous_mode_strict`: with two, a failover leaves one copy until the old
 # primary comes back (minutes, or never after a lost machine), and strict mode would then stop every write; with
@@ -28,6 +29,7 @@ SCOPE=quire
 # target once; the gap is about ttl minus the time since the last refresh, plus promotion, so ttl 15 / loop_wait 3
 # (3 + 2 × 5 = 13 ≤ 15) aims it well inside. Shorter still risks failovers when a busy machine stalls Patroni.
 TTL=15 LOOP_WAIT=3 RETRY_TIMEOUT=5
+WAL_KEEP=2GB
 
 [ "$(id -u)" = 0 ] || { echo "scripts/cluster.sh runs as root (PostgreSQL, etcd and Patroni run as postgres)" >&2; exit 1; }
 
@@ -50,6 +52,13 @@ write_port_settled() { [ "$(ha_up pg_write)" = "$1" ]; }
 read_port_settled() { ! grep -qx "$1" <<<"$(ha_up pg_read)"; }
 leader() { local i; for i in 1 2 3; do rest_ok "$i" primary && { echo "pg$i"; return; }; done; }
 any_member() { local i; for i in 1 2 3; do rest_ok "$i" "$1" && return 0; done; return 1; }
+# A leader, a synchronous standby, and every other member a running replica within 16 MB of it: a cluster that can
+# lose its primary and still hold two copies (a member still replaying after a restart cannot become the standby).
+healthy() {
+  local i l; l="$(leader)"; [ -n "$l" ] || return 1
+  any_member sync || return 1
+  for i in 1 2 3; do [ "pg$i" = "$l" ] || rest_ok "$i" "replica?lag=16MB" || return 1; done
+}
 
 cluster_install() {
   local pkgs=()
@@ -102,6 +111,9 @@ bootstrap:
         wal_log_hints: "on"
         max_wal_senders: 10
         max_replication_slots: 10
+        # WAL kept for a member that was away: Patroni 3.0 drops an absent member's slot, and after a failover under
+        # load the old primary came back to "requested WAL segment … has already been removed" and never caught up.
+        wal_keep_size: $WAL_KEEP
         max_connections: 200
         password_encryption: scram-sha-256
         fsync: "on"
@@ -266,9 +278,9 @@ up() {
   done
   for i in 2 3; do wait_for 180 "pg$i healthy" rest_ok "$i" health; done
   wait_for 60 "a synchronous standby" any_member sync
-  # The bootstrap timers apply to a new cluster only; one made before they changed gets them here (idempotent).
+  # The bootstrap settings apply to a new cluster only; one made before they changed gets them here (idempotent).
   runuser -u postgres -- patronictl -c "$H/pg1.yml" edit-config --force --quiet \
-    -s "ttl=$TTL" -s "loop_wait=$LOOP_WAIT" -s "retry_timeout=$RETRY_TIMEOUT" >/dev/null
+    -s "ttl=$TTL" -s "loop_wait=$LOOP_WAIT" -s "retry_timeout=$RETRY_TIMEOUT" -p "wal_keep_size=$WAL_KEEP" >/dev/null
   local l; l="$(leader)"
   # The application's role and database (idempotent), through the primary's own socket as the postgres user.
   local psql=(runuser -u postgres -- "$PG_BIN/psql" -h "$R/$l" -p "$((PG_PORT0 + ${l#pg}))" -d postgres -qAt)
@@ -343,5 +355,6 @@ case "${1:-}" in
     runuser -u postgres -- patronictl -c "$H/pg1.yml" switchover --leader "$l" --force >/dev/null; echo "$l" ;;
   restart-member) start_member "${2#pg}" ;;
   leader) leader ;;
-  *) sed -n '2,17p' "$0" >&2; exit 2 ;;
+  healthy) healthy ;;
+  *) sed -n '2,18p' "$0" >&2; exit 2 ;;
 esac
