@@ -17,7 +17,7 @@ pub const PASSWORD: &str = "a long enough password";
 const SURVEY_ID: &str = "school-climate-2026";
 
 /// A signed-in browser: the session cookie and the page's CSRF token.
-struct AdminSession {
+pub struct AdminSession {
     cookie: String,
     csrf: String,
 }
@@ -35,7 +35,7 @@ pub async fn sign_in_form(app: &TestApp, email: &str, password: &str) -> reqwest
         .unwrap()
 }
 
-async fn admin(app: &TestApp, email: &str, role: Role, school: Option<&str>) -> AdminSession {
+pub async fn admin(app: &TestApp, email: &str, role: Role, school: Option<&str>) -> AdminSession {
     // A coordinator is granted the example survey; administrators need no grant.
     let surveys = if role == Role::Coordinator { vec![SURVEY_ID.to_owned()] } else { Vec::new() };
     create_admin(&app.pool, email, PASSWORD, role, school, &surveys).await.unwrap();
@@ -64,7 +64,7 @@ async fn admin(app: &TestApp, email: &str, role: Role, school: Option<&str>) -> 
 }
 
 impl AdminSession {
-    async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
+    pub async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
         app.http
             .get(format!("{}{path}", app.base))
             .header(COOKIE, &self.cookie)
@@ -74,7 +74,7 @@ impl AdminSession {
             .unwrap()
     }
 
-    async fn post(&self, app: &TestApp, path: &str, content_type: &str, body: &str) -> reqwest::Response {
+    pub async fn post(&self, app: &TestApp, path: &str, content_type: &str, body: &str) -> reqwest::Response {
         app.http
             .post(format!("{}{path}", app.base))
             .header(COOKIE, &self.cookie)
@@ -106,7 +106,7 @@ async fn json(res: reqwest::Response) -> serde_json::Value {
     res.json().await.unwrap()
 }
 
-fn another_survey(id: &str) -> String {
+pub fn another_survey(id: &str) -> String {
     EXAMPLE.replacen(r#""id": "school-climate-2026""#, &format!(r#""id": "{id}""#), 1)
 }
 

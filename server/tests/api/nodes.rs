@@ -9,7 +9,7 @@ use quire_shared::ValidSurvey;
 use reqwest::StatusCode;
 use sqlx::PgPool;
 
-use crate::admin::{sign_in_form, PASSWORD};
+use crate::admin::{admin, another_survey, sign_in_form, PASSWORD};
 use crate::helpers::{spawn_app, spawn_app_with, TestApp, EXAMPLE};
 
 async fn wrong_code(node: &TestApp) -> StatusCode {
@@ -134,4 +134,22 @@ async fn a_replica_out_of_reach_at_start_does_not_stop_the_node(pool: PgPool) {
     let login = app.login("S1").await;
     let reply = app.sync(&login, vec![app.save(1, 1, 1)]).await;
     assert_eq!(reply.acks.len(), 1);
+}
+
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn a_token_or_a_session_from_one_node_works_on_another(pool: PgPool) {
+    let a = spawn_app(pool).await;
+    let b = a.another_node(|_| {}).await;
+    // A respondent signed in on one node saves through the other.
+    let login = a.login("S1").await;
+    let reply = b.sync(&login, vec![b.save(1, 1, 1)]).await;
+    assert_eq!(reply.acks.len(), 1);
+    assert_eq!(a.count("page_saves").await, 1);
+    // An administrator signed in on one node writes through the other, with the session's CSRF token.
+    let boss = admin(&a, "boss@example.org", Role::Administrator, None).await;
+    let res = boss.post(&b, "/admin/surveys", "application/json", &another_survey("across-nodes")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // Signed out on one node, the session is over on every node.
+    assert_eq!(boss.post(&b, "/admin/logout", "application/json", "").await.status(), 200);
+    assert_eq!(boss.get(&a, "/admin/surveys/school-climate-2026/progress").await.status(), 401);
 }
