@@ -6,7 +6,10 @@
 #
 #   scripts/bench-ab.sh                    # A = HEAD~1, 4 rounds of 30 s per run
 #   AB_BASE=5d2a743 AB_ROUNDS=3 AB_SECONDS=20 scripts/bench-ab.sh
-#   AB_RUNS=sign-in scripts/bench-ab.sh    # only some of: max max-batch1 sign-in
+#   AB_RUNS=sign-in scripts/bench-ab.sh    # only some of: max max-batch1 steady sign-in
+#
+# Each load run also counts CPU per request of the server and of PostgreSQL (all its processes) over the counted
+# window (quire-load --watch); the summary gives their medians.
 #
 # Results: .quire/bench-ab/<label>-<run>-<round>.json and the summary .quire/bench-ab/summary.md.
 source "$(dirname "$0")/lib.sh"
@@ -59,7 +62,9 @@ run() { # run LABEL NAME ROUND LOAD ARGS…
   pg_psql -d postgres -qc checkpoint >/dev/null
   serve "$label"
   DATABASE_URL="postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire_ab_${label,,}" "$ROOT/target/release/quire-load" \
-    --base "http://127.0.0.1:$PORT" --json "$OUT/$label-$name-$round.json" "$@" || { kill "$SERVER"; exit 1; }
+    --base "http://127.0.0.1:$PORT" --json "$OUT/$label-$name-$round.json" \
+    --watch "quire=$SERVER" --watch "postgres=$(head -1 "$(pg_home)/data/postmaster.pid")" "$@" ||
+    { kill "$SERVER"; exit 1; }
   kill "$SERVER"; wait "$SERVER" || true
 }
 
@@ -95,8 +100,10 @@ for round in $(seq "$ROUNDS"); do
       case "$what" in
         max) run "$label" max "$round" --mode max --respondents 64 --batch 10 --duration "$SECS" ;;
         max-batch1) run "$label" max-batch1 "$round" --mode max --respondents 64 --batch 1 --duration "$SECS" ;;
+        steady) run "$label" steady "$round" --mode steady --pages 60 --think-ms 250 --duration "$((SECS + 15))" \
+          --warmup 15 --rate-per-hour 360000 ;;
         sign-in) run_sign_in "$label" "$round" ;;
-        *) echo "unknown run $what (AB_RUNS: max, max-batch1, sign-in)" >&2; exit 2 ;;
+        *) echo "unknown run $what (AB_RUNS: max, max-batch1, steady, sign-in)" >&2; exit 2 ;;
       esac
     done
   done
@@ -107,9 +114,15 @@ import glob, json, re, statistics, sys
 out, a_sha, b_sha = sys.argv[1:4]
 print(f"A = {a_sha}, B = {b_sha} (+ working tree); page-saves/s per round, verified runs only")
 print()
-print("| run | A rounds | B rounds | A median | B median | B / A | A p99 ms | B p99 ms |")
-print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
-for run in ["max", "max-batch1"]:
+print("| run | A rounds | B rounds | A median | B median | B / A | A p99 ms | B p99 ms | CPU µs/request A: quire / postgres / load | B |")
+print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+def cpu(data):
+    out = []
+    for k in ["quire", "postgres", "load"]:
+        xs = [d["cpu"]["us_per_request"][k] for d in data if k in d.get("cpu", {}).get("us_per_request", {})]
+        out.append(f"{statistics.median(xs):.1f}" if xs else "–")
+    return " / ".join(out)
+for run in ["max", "max-batch1", "steady"]:
     if not glob.glob(f"{out}/A-{run}-[0-9]*.json"):
         continue
     res = {}
@@ -119,11 +132,11 @@ for run in ["max", "max-batch1"]:
         for d in data:
             v = d["verification"]
             assert v["missing"] == v["unexpected"] == v["wrong_current"] == v["quarantined"] == 0, (run, label, v)
-        res[label] = ([d["page_saves_per_s"] for d in data], [d["latency_ms"]["p99"] for d in data])
-    (a, ap), (b, bp) = res["A"], res["B"]
+        res[label] = ([d["page_saves_per_s"] for d in data], [d["latency_ms"]["p99"] for d in data], cpu(data))
+    (a, ap, ac), (b, bp, bc) = res["A"], res["B"]
     am, bm = statistics.median(a), statistics.median(b)
     fmt = lambda xs: ", ".join(f"{x:,.0f}" for x in xs)
-    print(f"| {run} | {fmt(a)} | {fmt(b)} | {am:,.0f} | {bm:,.0f} | {bm / am:.3f} | {statistics.median(ap):.1f} | {statistics.median(bp):.1f} |")
+    print(f"| {run} | {fmt(a)} | {fmt(b)} | {am:,.0f} | {bm:,.0f} | {bm / am:.3f} | {statistics.median(ap):.1f} | {statistics.median(bp):.1f} | {ac} | {bc} |")
 res = {}
 for label in "AB":
     rates = []
@@ -135,6 +148,6 @@ for label in "AB":
 a, b = res["A"], res["B"]
 fmt = lambda xs: ", ".join(f"{x:,.0f}" for x in xs)
 am, bm = (statistics.median(a), statistics.median(b)) if a and b else (float("nan"), float("nan"))
-if a and b: print(f"| sign-in (wrk, sign-ins/s) | {fmt(a)} | {fmt(b)} | {am:,.0f} | {bm:,.0f} | {bm / am:.3f} | | |")
+if a and b: print(f"| sign-in (wrk, sign-ins/s) | {fmt(a)} | {fmt(b)} | {am:,.0f} | {bm:,.0f} | {bm / am:.3f} | | | | |")
 PY
 cat "$OUT/summary.md"

@@ -1,7 +1,7 @@
 //! A short, bounded run of the load generator against the real server: whatever the mode, the database must hold
 //! exactly what was acknowledged. Catches data loss in CI; the figures themselves come from scripts/bench.sh.
 
-use quire_tools::load::{self, LoadConfig, Mode};
+use quire_tools::load::{self, LoadConfig, Mode, Watch};
 use sqlx::PgPool;
 
 use crate::helpers::spawn_app_with;
@@ -22,6 +22,8 @@ fn config(base: &str, mode: Mode) -> LoadConfig {
         survey: "school-climate-2026".into(),
         drain_timeout: 60.0,
         json: None,
+        // The server runs in this test's own process: watching it counts the load generator's CPU too.
+        watch: vec![Watch { name: "server".into(), pid: std::process::id() }],
     }
 }
 
@@ -34,6 +36,11 @@ async fn max_and_steady_runs_store_exactly_what_was_acknowledged(pool: PgPool) {
         assert!(report.verification.ok(), "{report}");
         assert_eq!(report.verification.acknowledged, report.page_saves, "{report}");
         assert!(report.errors.is_empty(), "{report}");
+        // CPU over the counted window: the whole process (server and generator) holds at least the generator's share.
+        let cpu = &report.cpu;
+        assert!(cpu.window_s > 1.0, "{cpu:?}");
+        assert!(cpu.cpu_s["load"] > 0.0 && cpu.cpu_s["server"] >= cpu.cpu_s["load"], "{cpu:?}");
+        assert!(cpu.us_per_request["server"] > 0.0, "{cpu:?}");
     }
 }
 

@@ -16,6 +16,8 @@
 //! binaries and the server's tests only (so that no part and its parent use each other).
 
 mod client;
+mod conn;
+mod cpu;
 mod modes;
 mod options;
 mod report;
@@ -26,6 +28,7 @@ mod setup;
 mod verify;
 mod walk;
 
+pub use cpu::{CpuReport, Watch};
 pub use options::{LoadConfig, Mode};
 pub use report::{Latency, Report};
 pub use runner::run;

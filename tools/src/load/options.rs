@@ -56,6 +56,10 @@ pub struct LoadConfig {
     /// Give up on a save still unacknowledged this long after the sending ends, in seconds.
     #[arg(long, default_value_t = 120.0)]
     pub drain_timeout: f64,
+    /// Also count the CPU time of this process and its children over the counted window, per request (`quire=PID`,
+    /// `postgres=<postmaster PID>`); repeatable. This process's own is always counted, as `load`.
+    #[arg(long = "watch", value_name = "NAME=PID")]
+    pub watch: Vec<crate::load::cpu::Watch>,
     /// Write the report as JSON here too.
     #[arg(long)]
     pub json: Option<PathBuf>,

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use crate::load::cpu::CpuReport;
 use crate::load::options::Mode;
 use crate::load::sender::Shared;
 use crate::load::verify::Verification;
@@ -29,6 +30,8 @@ pub struct Report {
     /// storm: slowest `/healthz` answer while the storm ran.
     pub healthz_max_ms: Option<f64>,
     pub verification: Verification,
+    /// CPU time over the counted window, this process's and each `--watch`ed one's, per counted request.
+    pub cpu: CpuReport,
 }
 
 #[derive(Debug, Serialize)]
@@ -77,6 +80,7 @@ impl Report {
             errors: shared.errors.lock().unwrap_or_else(|e| e.into_inner()).clone(),
             healthz_max_ms,
             verification,
+            cpu: CpuReport::default(),
         }
     }
 }
@@ -99,6 +103,9 @@ impl std::fmt::Display for Report {
         if let Some(h) = self.healthz_max_ms {
             writeln!(f, "  /healthz slowest during the run: {h:.1} ms")?;
         }
+        let c = &self.cpu;
+        let per: Vec<String> = c.us_per_request.iter().map(|(k, v)| format!("{k} {v:.1}")).collect();
+        writeln!(f, "  CPU µs per request over {:.1} s: {}", c.window_s, per.join("  "))?;
         let v = &self.verification;
         if v.checked {
             write!(

@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::load::conn::Conn;
 use crate::load::walk::PathPage;
 
 /// A save waiting to be sent: which page of the path, and the fields the app fills in when it saves.
@@ -52,13 +53,22 @@ pub(crate) struct Respondent {
     pub(crate) acked: HashMap<u64, (usize, bool)>,
     /// Revisions sent in a request whose answer never came: they may or may not be stored.
     pub(crate) uncertain: HashSet<u64>,
+    /// `Authorization: Bearer <token>`, built once.
+    pub(crate) auth: hyper::header::HeaderValue,
+    /// The respondent's own connection to the server.
+    pub(crate) conn: Conn,
 }
 
 impl Respondent {
     /// A respondent just signed in; new saves continue above what the server already holds.
     pub(crate) fn new(login: LoginResponse, path: Arc<Vec<PathPage>>) -> Self {
         let next_revision = login.resume.last_revision + 1;
+        // A token the server issued is printable ASCII; were it not, the server would refuse the empty header.
+        let auth = hyper::header::HeaderValue::from_str(&format!("Bearer {}", login.token))
+            .unwrap_or(hyper::header::HeaderValue::from_static(""));
         Respondent {
+            auth,
+            conn: Conn::default(),
             login,
             path,
             next_page: 0,

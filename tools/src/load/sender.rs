@@ -10,13 +10,13 @@ use hdrhistogram::Histogram;
 use quire_shared::{retry, SyncReply};
 use rand::Rng;
 
+use crate::load::conn::Target;
 use crate::load::respondent::Respondent;
 
-/// What every respondent's task shares: the client, the endpoint, and what was measured.
+/// What every respondent's task shares: the endpoint, and what was measured.
 pub(crate) struct Shared {
-    pub(crate) http: reqwest::Client,
-    /// The sync (or no-op) URL, parsed once.
-    url: reqwest::Url,
+    /// The sync (or no-op) endpoint, resolved once.
+    target: Target,
     pub(crate) endpoint: &'static str,
     pub(crate) latency: Mutex<Histogram<u64>>,
     pub(crate) errors: Mutex<BTreeMap<String, u64>>,
@@ -29,11 +29,10 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// Sends to `{base}/api/v1/sync`, or to the no-op endpoint when `noop`.
-    pub(crate) fn new(http: reqwest::Client, base: &str, noop: bool) -> anyhow::Result<Self> {
+    pub(crate) fn new(base: &str, noop: bool) -> anyhow::Result<Self> {
         let endpoint = if noop { "/api/v1/bench/noop" } else { "/api/v1/sync" };
         Ok(Shared {
-            http,
-            url: reqwest::Url::parse(&format!("{base}{endpoint}"))?,
+            target: Target::new(base, endpoint)?,
             endpoint,
             latency: Mutex::new(Histogram::new_with_bounds(1, 600_000_000, 3)?),
             errors: Mutex::new(BTreeMap::new()),
@@ -55,19 +54,13 @@ impl Shared {
         let start = scheduled.unwrap_or_else(Instant::now);
         let counted = self.counted_from.get().is_none_or(|from| start >= *from);
         while !r.pending.is_empty() && Instant::now() < give_up {
-            let sent = self
-                .http
-                .post(self.url.clone())
-                .bearer_auth(&r.login.token)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(r.body())
-                .send()
-                .await;
+            let body = r.body().into();
+            let sent = r.conn.post(&self.target, &r.auth, body).await;
             if counted {
                 self.requests.fetch_add(1, Ordering::Relaxed);
             }
             let wait = match sent {
-                Ok(res) if res.status() == 200 => match res.json::<SyncReply>().await {
+                Ok(res) if res.status == 200 => match serde_json::from_slice::<SyncReply>(&res.body) {
                     Ok(reply) => {
                         if counted {
                             let us = start.elapsed().as_micros() as u64;
@@ -93,9 +86,9 @@ impl Shared {
                     }
                 },
                 Ok(res) => {
-                    self.error(res.status().as_u16().to_string());
+                    self.error(res.status.to_string());
                     // 503/429 name a wait; other statuses mean nothing was committed and we back off.
-                    retry::retry_after_ms(res.headers().get("retry-after").and_then(|v| v.to_str().ok()))
+                    retry::retry_after_ms(res.retry_after.as_deref())
                 }
                 Err(_) => {
                     self.error("transport".into());

@@ -40,7 +40,7 @@ impl Setup {
         let codes = seed(pool, &config.survey, config.respondent_count()).await?;
         let first = sign_in(&http, &base, &codes[0]).await?;
         let survey = fetch_survey(&http, &base, &first).await?;
-        let shared = Arc::new(Shared::new(http.clone(), &base, config.noop)?);
+        let shared = Arc::new(Shared::new(&base, config.noop)?);
         Ok(Setup {
             base,
             http,

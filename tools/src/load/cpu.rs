@@ -1,0 +1,126 @@
+//! CPU time of the processes a run loads, over the counted window, from `/proc/<pid>/stat`: this process, and the
+//! processes named with `--watch NAME=PID`. A watched process counts with its children, live and reaped (so a
+//! PostgreSQL postmaster's pid covers every backend, including those that exited during the window).
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use serde::Serialize;
+
+/// A process to watch, from `--watch NAME=PID`.
+#[derive(Debug, Clone)]
+pub struct Watch {
+    pub name: String,
+    pub pid: u32,
+}
+
+impl std::str::FromStr for Watch {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (name, pid) = s.split_once('=').ok_or("expected NAME=PID")?;
+        let pid = pid.parse().map_err(|_| format!("`{pid}` is not a process id"))?;
+        Ok(Watch { name: name.to_owned(), pid })
+    }
+}
+
+/// CPU seconds so far of `quire-load` itself and of each watched process.
+#[derive(Debug, Clone)]
+pub(crate) struct Sample(BTreeMap<String, f64>);
+
+/// Per request over the window, in microseconds, by process (`load` is this process).
+#[derive(Debug, Serialize, Default)]
+pub struct CpuReport {
+    pub window_s: f64,
+    pub cpu_s: BTreeMap<String, f64>,
+    pub us_per_request: BTreeMap<String, f64>,
+}
+
+impl Sample {
+    pub(crate) fn take(watch: &[Watch]) -> anyhow::Result<Sample> {
+        let tick = ticks_per_second();
+        let mut out = BTreeMap::new();
+        out.insert("load".to_owned(), own_and_reaped(&stat_fields("self")?) as f64 / tick);
+        for w in watch {
+            let fields = stat_fields(&w.pid.to_string()).with_context(|| format!("process {} ({})", w.pid, w.name))?;
+            let live_children: u64 = children_of(w.pid).iter().map(|f| own(f)).sum();
+            out.insert(w.name.clone(), (own_and_reaped(&fields) + live_children) as f64 / tick);
+        }
+        Ok(Sample(out))
+    }
+
+    /// From `self` (the window's start) to `end`, divided among `requests`.
+    pub(crate) fn report(&self, end: &Sample, window_s: f64, requests: u64) -> CpuReport {
+        let cpu_s: BTreeMap<String, f64> =
+            end.0.iter().map(|(k, v)| (k.clone(), v - self.0.get(k).copied().unwrap_or(0.0))).collect();
+        let us_per_request = cpu_s.iter().map(|(k, v)| (k.clone(), v * 1e6 / requests.max(1) as f64)).collect();
+        CpuReport { window_s, cpu_s, us_per_request }
+    }
+}
+
+/// The fields after the command name of `/proc/<pid>/stat` (field 3, the state, is index 0).
+fn stat_fields(pid: &str) -> anyhow::Result<Vec<u64>> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let rest = text.rsplit_once(')').context("unreadable stat")?.1;
+    Ok(rest.split_whitespace().map(|f| f.parse().unwrap_or(0)).collect())
+}
+
+/// utime + stime (fields 14, 15).
+fn own(f: &[u64]) -> u64 {
+    f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0)
+}
+
+/// Plus cutime + cstime (fields 16, 17): children that ended and were waited for.
+fn own_and_reaped(f: &[u64]) -> u64 {
+    own(f) + f.get(13).copied().unwrap_or(0) + f.get(14).copied().unwrap_or(0)
+}
+
+/// The stat fields of every live process whose parent (field 4) is `pid`.
+fn children_of(pid: u32) -> Vec<Vec<u64>> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|p| stat_fields(&p.to_string()).ok())
+        .filter(|f| f.get(1).copied() == Some(pid as u64))
+        .collect()
+}
+
+/// `getconf CLK_TCK`; 100 on every Linux this runs on, which is the fallback.
+fn ticks_per_second() -> f64 {
+    static TICK: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICK.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watch_parses_and_refuses() {
+        let w: Watch = "postgres=42".parse().unwrap();
+        assert_eq!((w.name.as_str(), w.pid), ("postgres", 42));
+        assert!("postgres".parse::<Watch>().is_err());
+        assert!("pg=x".parse::<Watch>().is_err());
+    }
+
+    /// Burning CPU in this process shows up in its own sample.
+    #[test]
+    fn own_cpu_is_counted() {
+        let before = Sample::take(&[]).unwrap();
+        let t = std::time::Instant::now();
+        let mut x = 0u64;
+        while t.elapsed() < std::time::Duration::from_millis(300) {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+        }
+        std::hint::black_box(x);
+        let after = Sample::take(&[]).unwrap();
+        let r = before.report(&after, 0.3, 1000);
+        assert!(r.cpu_s["load"] >= 0.2, "{r:?}");
+        assert!((r.us_per_request["load"] - r.cpu_s["load"] * 1000.0).abs() < 1e-6);
+    }
+}
