@@ -8,13 +8,32 @@ use crate::config::DbConfig;
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 pub async fn connect(db: &DbConfig) -> anyhow::Result<PgPool> {
-    let pool = PgPoolOptions::new()
-        .max_connections(db.db_max_connections)
-        .acquire_timeout(std::time::Duration::from_secs(5))
-        .connect(db.database_url.expose())
-        .await?;
-    Ok(pool)
+    Ok(options(db.db_max_connections).connect(db.database_url.expose()).await?)
 }
+
+/// The pool settings of every pool. A connection idle for a while is checked (a round trip) before it is handed
+/// out, so that one cut by a restart or a failover is replaced instead of failing a request; one that was busy a
+/// moment ago is not. sqlx's default checks every acquire: under load that was a round trip per group commit and 5 %
+/// of the server's CPU (perf, docs/benchmarks.md). A connection that fails anyway fails its statement, which answers
+/// 503 and is retried (`unavailable`), never acknowledged.
+pub fn options(max_connections: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for < CHECK_IDLE_AFTER {
+                    return Ok(true);
+                }
+                use sqlx::Connection;
+                Ok(conn.ping().await.is_ok())
+            })
+        })
+}
+
+/// How long a connection may sit idle before it is checked on acquire.
+const CHECK_IDLE_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The database cannot take this request now, but will soon: no connection within the pool's timeout, a connection
 /// lost, a server shutting down or starting up, or a former primary that became read-only in a failover (SQLSTATE

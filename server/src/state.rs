@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
 use crate::config::ServeConfig;
@@ -71,10 +70,7 @@ impl AppState {
         let read_pool = match &config.read_database_url {
             // Lazy: a replica out of reach when the node starts (none up yet behind HAProxy's read port, or a
             // connection cut as its checks settle) must not stop a node whose ingest needs only the primary.
-            Some(url) => PgPoolOptions::new()
-                .max_connections(config.read_max_connections)
-                .acquire_timeout(std::time::Duration::from_secs(5))
-                .connect_lazy(url.expose())?,
+            Some(url) => crate::db::options(config.read_max_connections).connect_lazy(url.expose())?,
             None => pool.clone(),
         };
         let activity = Arc::new(Activity::default());
