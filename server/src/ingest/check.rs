@@ -38,8 +38,10 @@ pub fn check_batch(survey: &ValidSurvey, raw: Vec<Box<serde_json::value::RawValu
             let revision = raw.get("revision").and_then(|v| v.as_u64());
             Checked::Invalid { raw, page_id, revision, errors }
         };
-        let de = &mut serde_json::Deserializer::from_str(text.get());
-        let save: PageSave = match serde_path_to_error::deserialize(de) {
+        // Plain parsing first; the path of a bad field (an allocation per key) is traced only for a save that failed.
+        let parsed = serde_json::from_str::<PageSave>(text.get())
+            .or_else(|_| serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text.get())));
+        let save: PageSave = match parsed {
             Ok(s) => s,
             Err(e) => {
                 let field = e.path().to_string();
