@@ -7,6 +7,8 @@
 #   scripts/bench-ab.sh                    # A = HEAD~1, 4 rounds of 30 s per run
 #   AB_BASE=5d2a743 AB_ROUNDS=3 AB_SECONDS=20 scripts/bench-ab.sh
 #   AB_RUNS=sign-in scripts/bench-ab.sh    # only some of: max max-batch1 steady sign-in
+#   AB_HEAD=94a12cb scripts/bench-ab.sh    # B a commit too (built in a worktree of its own), not this checkout
+#   AB_BIN_A=/tmp/quire-x AB_BIN_B=/tmp/quire-y AB_BASE=x scripts/bench-ab.sh   # binaries built beforehand
 #
 # Each load run also counts CPU per request of the server and of PostgreSQL (all its processes) over the counted
 # window (quire-load --watch); the summary gives their medians.
@@ -30,14 +32,24 @@ log "cargo build --release (B: this checkout)"
 cargo build --release --locked -p quire-server -p quire-tools
 # Always built (a no-op when fresh): a binary already there may not be this commit's (a target directory copied from
 # another worktree once made A the wrong build).
-log "building A ($BASE_SHA) in $WT"
-[ -d "$WT" ] || git worktree add --detach "$WT" "$BASE_SHA" >/dev/null
-(cd "$WT" && cargo build --release --locked -p quire-server)
+if [ -z "${AB_BIN_A:-}" ]; then
+  log "building A ($BASE_SHA) in $WT"
+  [ -d "$WT" ] || git worktree add --detach "$WT" "$BASE_SHA" >/dev/null
+  (cd "$WT" && cargo build --release --locked -p quire-server)
+fi
 ulimit -n "$(ulimit -Hn)"
 mkdir -p "$OUT"
 rm -f "$OUT"/*.json "$OUT"/*.txt
 
-declare -A BIN=([A]="$WT/target/release/quire" [B]="$ROOT/target/release/quire")
+declare -A BIN=([A]="${AB_BIN_A:-$WT/target/release/quire}" [B]="${AB_BIN_B:-$ROOT/target/release/quire}")
+if [ -n "${AB_HEAD:-}" ]; then
+  HEAD_SHA="$(git rev-parse --short "$AB_HEAD")"
+  WT_B="$STATE/ab-$HEAD_SHA"
+  log "building B ($HEAD_SHA) in $WT_B"
+  [ -d "$WT_B" ] || git worktree add --detach "$WT_B" "$HEAD_SHA" >/dev/null
+  (cd "$WT_B" && cargo build --release --locked -p quire-server)
+  BIN[B]="$WT_B/target/release/quire"
+fi
 for label in A B; do
   pg_psql -d postgres -qc "drop database if exists quire_ab_${label,,} with (force)" >/dev/null
   pg_createdb "quire_ab_${label,,}"
@@ -109,7 +121,7 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
-python3 - "$OUT" "$BASE_SHA" "$(git rev-parse --short HEAD)" >"$OUT/summary.md" <<'PY'
+python3 - "$OUT" "$BASE_SHA" "${HEAD_SHA:-$(git rev-parse --short HEAD)}" >"$OUT/summary.md" <<'PY'
 import glob, json, re, statistics, sys
 out, a_sha, b_sha = sys.argv[1:4]
 print(f"A = {a_sha}, B = {b_sha} (+ working tree); page-saves/s per round, verified runs only")
