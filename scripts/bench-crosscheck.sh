@@ -50,6 +50,8 @@ run_load() { # run_load NAME BINARY
   echo "$before $after" >"$OUT/$1.server"
 }
 rm -f "$OUT"/*.json "$OUT"/*.time "$OUT"/*.server
+# Two seconds of real saves first, for a page as a student answers it (wrk's body below).
+"$BIN/quire-load" --base "http://127.0.0.1:$PORT" --mode max --respondents 4 --batch 1 --duration 2 >/dev/null
 run_load quire-load "$BIN/quire-load"
 [ -z "${CROSS_OLD_LOAD:-}" ] || run_load quire-load-old "$CROSS_OLD_LOAD"
 
