@@ -13,9 +13,10 @@ pub async fn connect(db: &DbConfig) -> anyhow::Result<PgPool> {
 
 /// The pool settings of every pool. A connection idle for a while is checked (a round trip) before it is handed
 /// out, so that one cut by a restart or a failover is replaced instead of failing a request; one that was busy a
-/// moment ago is not. sqlx's default checks every acquire: under load that was a round trip per group commit and 5 %
-/// of the server's CPU (perf, docs/benchmarks.md). A connection that fails anyway fails its statement, which answers
-/// 503 and is retried (`unavailable`), never acknowledged.
+/// moment ago is not. sqlx's default checks every acquire: under load a round trip per group commit (with the ping
+/// sqlx sends on every release, which cannot be turned off, 5 % of the server's CPU in perf; docs/benchmarks.md). A
+/// connection that fails anyway fails its statement, which answers 503 and is retried (`unavailable`), never
+/// acknowledged.
 pub fn options(max_connections: u32) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(max_connections)
