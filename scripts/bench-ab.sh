@@ -42,6 +42,7 @@ mkdir -p "$OUT"
 rm -f "$OUT"/*.json "$OUT"/*.txt
 
 declare -A BIN=([A]="${AB_BIN_A:-$WT/target/release/quire}" [B]="${AB_BIN_B:-$ROOT/target/release/quire}")
+# AB_HEAD wins over AB_BIN_B. (This checkout is built in any case: its quire-load loads both.)
 if [ -n "${AB_HEAD:-}" ]; then
   HEAD_SHA="$(git rev-parse --short "$AB_HEAD")"
   WT_B="$STATE/ab-$HEAD_SHA"
@@ -121,10 +122,14 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
-python3 - "$OUT" "$BASE_SHA" "${HEAD_SHA:-$(git rev-parse --short HEAD)}" >"$OUT/summary.md" <<'PY'
+if [ -n "${AB_HEAD:-}" ]; then B_LABEL="$HEAD_SHA"
+elif [ -n "${AB_BIN_B:-}" ]; then B_LABEL="$AB_BIN_B"
+else B_LABEL="$(git rev-parse --short HEAD) (+ working tree)"; fi
+A_LABEL="$BASE_SHA"; [ -z "${AB_BIN_A:-}" ] || A_LABEL="$BASE_SHA ($AB_BIN_A)"
+python3 - "$OUT" "$A_LABEL" "$B_LABEL" >"$OUT/summary.md" <<'PY'
 import glob, json, re, statistics, sys
 out, a_sha, b_sha = sys.argv[1:4]
-print(f"A = {a_sha}, B = {b_sha} (+ working tree); page-saves/s per round, verified runs only")
+print(f"A = {a_sha}, B = {b_sha}; page-saves/s per round, verified runs only")
 print()
 print("| run | A rounds | B rounds | A median | B median | B / A | A p99 ms | B p99 ms | CPU µs/request A: quire / postgres / load | B |")
 print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")

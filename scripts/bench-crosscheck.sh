@@ -22,6 +22,7 @@ BIN="$ROOT/target/release"
 ensure_tools
 pg_start
 command -v wrk >/dev/null || apt_install wrk
+[ -x /usr/bin/time ] || apt_install time
 cargo build --release --locked -p quire-server -p quire-tools
 ulimit -n "$(ulimit -Hn)"
 mkdir -p "$OUT"
@@ -68,7 +69,7 @@ page, answers = row.split("\t", 1)
 body = json.dumps({"respondent_id": login["respondent_id"], "saves": [{"page_id": page, "revision": 1,
     "answers": json.loads(answers), "client_time": "2026-11-30T10:00:00Z"}]}, separators=(",", ":"))
 lua = f"""wrk.method = "POST"
-wrk.body = {json.dumps(body)}
+wrk.body = {json.dumps(body, ensure_ascii=False)}
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer {login['token']}"
 """

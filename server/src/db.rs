@@ -28,7 +28,8 @@ pub fn options(max_connections: u32) -> PgPoolOptions {
                     return Ok(true);
                 }
                 use sqlx::Connection;
-                Ok(conn.ping().await.is_ok())
+                // A failed check is an error: sqlx drops the connection hard, logs it and tries another.
+                conn.ping().await.map(|()| true)
             })
         })
 }

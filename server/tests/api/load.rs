@@ -36,10 +36,10 @@ async fn max_and_steady_runs_store_exactly_what_was_acknowledged(pool: PgPool) {
         assert!(report.verification.ok(), "{report}");
         assert_eq!(report.verification.acknowledged, report.page_saves, "{report}");
         assert!(report.errors.is_empty(), "{report}");
-        // CPU over the counted window: the whole process (server and generator) holds at least the generator's share.
+        // CPU over the counted window, of the generator and of the watched process (here the same one).
         let cpu = &report.cpu;
         assert!(cpu.window_s > 1.0, "{cpu:?}");
-        assert!(cpu.cpu_s["load"] > 0.0 && cpu.cpu_s["server"] >= cpu.cpu_s["load"], "{cpu:?}");
+        assert!(cpu.cpu_s["load"] > 0.0 && cpu.cpu_s["server"] > 0.0, "{cpu:?}");
         assert!(cpu.us_per_request["server"] > 0.0, "{cpu:?}");
     }
 }

@@ -13,20 +13,24 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST, RETRY_AFTER};
 use hyper_util::rt::TokioIo;
 
-/// Where every request of a run goes: the address and the request target, resolved once.
+/// Where every request of a run goes: the addresses and the request target, resolved once.
 pub(crate) struct Target {
-    addr: SocketAddr,
+    /// Every address the host resolves to, tried in order (`localhost` may give `::1` before 127.0.0.1).
+    addrs: Vec<SocketAddr>,
     host: HeaderValue,
     path: hyper::Uri,
 }
 
 impl Target {
-    /// `base` is the server (`http://host:port`, loopback), `path` the endpoint.
+    /// `base` is the server (`http://host:port`, loopback; plain HTTP and no path), `path` the endpoint.
     pub(crate) fn new(base: &str, path: &str) -> anyhow::Result<Self> {
         let url = reqwest::Url::parse(base).context("--base is not a URL")?;
-        let addr = *url.socket_addrs(|| Some(80))?.first().context("--base names no address")?;
-        let host = HeaderValue::from_str(&format!("{}:{}", url.host_str().unwrap_or("localhost"), addr.port()))?;
-        Ok(Target { addr, host, path: path.parse()? })
+        anyhow::ensure!(url.scheme() == "http", "--base must be http:// (this client speaks plain HTTP/1.1)");
+        anyhow::ensure!(url.path() == "/" || url.path().is_empty(), "--base must not have a path");
+        let addrs = url.socket_addrs(|| Some(80))?;
+        let port = addrs.first().context("--base names no address")?.port();
+        let host = HeaderValue::from_str(&format!("{}:{port}", url.host_str().unwrap_or("localhost")))?;
+        Ok(Target { addrs, host, path: path.parse()? })
     }
 }
 
@@ -65,10 +69,16 @@ impl Conn {
     }
 
     async fn exchange(&mut self, target: &Target, auth: &HeaderValue, body: Bytes) -> anyhow::Result<Answer> {
-        let send = match &mut self.send {
-            Some(send) if send.is_ready() => send,
-            _ => self.send.insert(connect(target.addr).await?),
+        // A kept connection is reused once it is ready for the next request (`ready` waits for hyper's connection
+        // task to finish the last exchange); one the server closed in the meantime is replaced.
+        let reusable = match &mut self.send {
+            Some(send) => send.ready().await.is_ok(),
+            None => false,
         };
+        if !reusable {
+            self.send = Some(connect(&target.addrs).await?);
+        }
+        let Some(send) = self.send.as_mut() else { anyhow::bail!("no connection") };
         let mut req = hyper::Request::post(target.path.clone()).body(Full::new(body))?;
         let headers = req.headers_mut();
         headers.insert(HOST, target.host.clone());
@@ -82,8 +92,8 @@ impl Conn {
     }
 }
 
-async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
-    let stream = tokio::net::TcpStream::connect(addr).await?;
+async fn connect(addrs: &[SocketAddr]) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+    let stream = tokio::net::TcpStream::connect(addrs).await?;
     stream.set_nodelay(true)?;
     let (send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     // The connection's own task ends when `send` is dropped or the server closes it.

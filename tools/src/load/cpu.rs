@@ -41,9 +41,7 @@ impl Sample {
         let mut out = BTreeMap::new();
         out.insert("load".to_owned(), own_and_reaped(&stat_fields("self")?) as f64 / tick);
         for w in watch {
-            let fields = stat_fields(&w.pid.to_string()).with_context(|| format!("process {} ({})", w.pid, w.name))?;
-            let live_children: u64 = children_of(w.pid).iter().map(|f| own(f)).sum();
-            out.insert(w.name.clone(), (own_and_reaped(&fields) + live_children) as f64 / tick);
+            out.insert(w.name.clone(), with_children(w)? as f64 / tick);
         }
         Ok(Sample(out))
     }
@@ -55,6 +53,22 @@ impl Sample {
         let us_per_request = cpu_s.iter().map(|(k, v)| (k.clone(), v * 1e6 / requests.max(1) as f64)).collect();
         CpuReport { window_s, cpu_s, us_per_request }
     }
+}
+
+/// A process's ticks with its children's: reaped ones from its own stat, live ones from theirs. A child reaped
+/// between the two reads would be missed by both, so the parent is read again and the sum retaken if it changed.
+fn with_children(w: &Watch) -> anyhow::Result<u64> {
+    let read = || stat_fields(&w.pid.to_string()).with_context(|| format!("process {} ({})", w.pid, w.name));
+    let mut parent = read()?;
+    for _ in 0..5 {
+        let live: u64 = children_of(w.pid).iter().map(|f| own(f)).sum();
+        let again = read()?;
+        if own_and_reaped(&again) - own(&again) == own_and_reaped(&parent) - own(&parent) {
+            return Ok(own_and_reaped(&again) + live);
+        }
+        parent = again;
+    }
+    anyhow::bail!("process {} ({}) kept reaping children while it was read", w.pid, w.name)
 }
 
 /// The fields after the command name of `/proc/<pid>/stat` (field 3, the state, is index 0).
@@ -106,6 +120,22 @@ mod tests {
         assert_eq!((w.name.as_str(), w.pid), ("postgres", 42));
         assert!("postgres".parse::<Watch>().is_err());
         assert!("pg=x".parse::<Watch>().is_err());
+    }
+
+    /// A watched process counts its children's CPU once they have ended and been waited for (how a PostgreSQL
+    /// backend that exits during a run stays counted).
+    #[test]
+    fn a_reaped_child_counts_for_its_parent() {
+        let me = Watch { name: "me".into(), pid: std::process::id() };
+        let before = Sample::take(std::slice::from_ref(&me)).unwrap();
+        let status = std::process::Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let after = Sample::take(std::slice::from_ref(&me)).unwrap();
+        let r = before.report(&after, 1.0, 1);
+        assert!(r.cpu_s["me"] >= 0.05, "the child's CPU is not counted: {r:?}");
     }
 
     /// Burning CPU in this process shows up in its own sample (on a busy machine it takes longer to get the CPU,

@@ -16,10 +16,13 @@ use crate::load::verify::{verify, Verification};
 
 pub async fn run(pool: &PgPool, config: &LoadConfig) -> anyhow::Result<Report> {
     check_loopback(&config.base)?;
+    // A process to watch that cannot be read is an error now, not after the whole run.
+    Sample::take(&config.watch)?;
     let setup = Setup::prepare(pool, config).await?;
     let (ended, ended_rx) = tokio::sync::oneshot::channel();
-    let window =
-        tokio::spawn(cpu_window(setup.shared.clone(), config.watch.clone(), setup.warmup, setup.run_for, ended_rx));
+    // A storm is counted whole, however long it takes; the other modes over their planned sending time.
+    let run_for = (config.mode != Mode::Storm).then_some(setup.run_for);
+    let window = tokio::spawn(cpu_window(setup.shared.clone(), config.watch.clone(), setup.warmup, run_for, ended_rx));
     let outcome = match config.mode {
         Mode::Max => modes::max(&setup, config).await,
         Mode::Storm => modes::storm(&setup, config).await,
@@ -50,12 +53,13 @@ fn counted_seconds(setup: &Setup, mode: Mode, started: Instant) -> f64 {
 }
 
 /// CPU samples at the start of the counted window (when the mode sets `counted_from`) and at its end: the sending's
-/// planned end, or the mode's end if sooner (a storm). Returns both and the seconds between them.
+/// planned end (`run_for` after the start, warm-up included), or the mode's end if sooner or if there is no planned
+/// end (a storm). Returns both and the seconds between them.
 async fn cpu_window(
     shared: Arc<Shared>,
     watch: Vec<Watch>,
     warmup: Duration,
-    run_for: Duration,
+    run_for: Option<Duration>,
     mut ended: tokio::sync::oneshot::Receiver<()>,
 ) -> anyhow::Result<(Sample, Sample, f64)> {
     let from = loop {
@@ -66,10 +70,17 @@ async fn cpu_window(
     };
     tokio::time::sleep_until(from.into()).await;
     let (start, at) = (Sample::take(&watch)?, Instant::now());
-    let stop = from.checked_sub(warmup).unwrap_or(from) + run_for;
-    tokio::select! {
-        _ = tokio::time::sleep_until(stop.into()) => {}
-        _ = &mut ended => {}
+    match run_for {
+        Some(run_for) => {
+            let stop = from.checked_sub(warmup).unwrap_or(from) + run_for;
+            tokio::select! {
+                _ = tokio::time::sleep_until(stop.into()) => {}
+                _ = &mut ended => {}
+            }
+        }
+        None => {
+            let _ = ended.await;
+        }
     }
     Ok((start, Sample::take(&watch)?, at.elapsed().as_secs_f64()))
 }
