@@ -76,7 +76,7 @@ run() { # run LABEL NAME ROUND LOAD ARGS…
   serve "$label"
   DATABASE_URL="postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire_ab_${label,,}" "$ROOT/target/release/quire-load" \
     --base "http://127.0.0.1:$PORT" --json "$OUT/$label-$name-$round.json" \
-    --watch "quire=$SERVER" --watch "postgres=$(head -1 "$(pg_home)/data/postmaster.pid")" "$@" ||
+    --watch "quire=$SERVER" --watch "postgres=$(pg_postmaster_pid)" "$@" ||
     { kill "$SERVER"; exit 1; }
   kill "$SERVER"; wait "$SERVER" || true
 }

@@ -41,16 +41,22 @@ wait_for 10 "the server" curl -sf "http://127.0.0.1:$PORT/healthz" -o /dev/null 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime of a process (all its threads)
 TICK="$(getconf CLK_TCK)"
 
+# measure NAME COMMAND…: runs a client, keeping the server's CPU ticks around it ($OUT/NAME.server) and the client's
+# own user and system seconds ($OUT/NAME.time); its standard output goes to $OUT/NAME.out.
+measure() {
+  local name="$1" before after; shift
+  before="$(cpu_ticks "$SERVER")"
+  /usr/bin/time -f '%U %S' -o "$OUT/$name.time" "$@" >"$OUT/$name.out"
+  after="$(cpu_ticks "$SERVER")"
+  echo "$before $after" >"$OUT/$name.server"
+}
+
 # 1. quire-load, this build's and (if given) an older one.
 run_load() { # run_load NAME BINARY
-  local before after
-  before="$(cpu_ticks "$SERVER")"
-  /usr/bin/time -f '%U %S' -o "$OUT/$1.time" "$2" --base "http://127.0.0.1:$PORT" --noop --mode max --respondents 64 \
-    --batch 1 --duration "$SECS" --json "$OUT/$1.json" >/dev/null
-  after="$(cpu_ticks "$SERVER")"
-  echo "$before $after" >"$OUT/$1.server"
+  measure "$1" "$2" --base "http://127.0.0.1:$PORT" --noop --mode max --respondents 64 --batch 1 --duration "$SECS" \
+    --json "$OUT/$1.json"
 }
-rm -f "$OUT"/*.json "$OUT"/*.time "$OUT"/*.server
+rm -f "$OUT"/*.json "$OUT"/*.time "$OUT"/*.server "$OUT"/*.out
 # Two seconds of real saves first, for a page as a student answers it (wrk's body below).
 "$BIN/quire-load" --base "http://127.0.0.1:$PORT" --mode max --respondents 4 --batch 1 --duration 2 >/dev/null
 run_load quire-load "$BIN/quire-load"
@@ -76,12 +82,7 @@ wrk.headers["Authorization"] = "Bearer {login['token']}"
 open(out, "w").write(lua)
 print(f"wrk body: {len(body)} bytes", file=sys.stderr)
 PY
-before="$(cpu_ticks "$SERVER")"
-/usr/bin/time -f '%U %S' -o "$OUT/wrk.time" wrk -t2 -c64 -d"${SECS}s" -s "$OUT/noop.lua" "http://127.0.0.1:$PORT/api/v1/bench/noop" \
-  >"$OUT/wrk.txt"
-after="$(cpu_ticks "$SERVER")"
-
-echo "$before $after" >"$OUT/wrk.server"
+measure wrk wrk -t2 -c64 -d"${SECS}s" -s "$OUT/noop.lua" "http://127.0.0.1:$PORT/api/v1/bench/noop"
 
 python3 - "$OUT" "$TICK" <<'PY'
 import json, os, re, sys
@@ -98,7 +99,7 @@ for name, label in [("quire-load", "quire-load (hyper, a connection per responde
         q = json.load(open(f"{out}/{name}.json"))
         s, c = cpu(name, q["requests"])
         print(f"| {label} | {q['requests_per_s']:,.0f} | {s:.1f} | {c:.1f} |")
-text = open(f"{out}/wrk.txt").read()
+text = open(f"{out}/wrk.out").read()
 assert "Non-2xx" not in text and "Socket errors" not in text, text
 rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", text).group(1))
 s, c = cpu("wrk", int(re.search(r"(\d+) requests in", text).group(1)))

@@ -36,7 +36,7 @@ export DATABASE_URL="postgres://quire@127.0.0.1:$QUIRE_PG_PORT/quire_bench"
 rm -f "$OUT"/*.json "$OUT"/*.rss
 mkdir -p "$OUT"
 
-POSTMASTER="$(head -1 "$(pg_home)/data/postmaster.pid")"
+POSTMASTER="$(pg_postmaster_pid)"
 
 # serve_and_load NAME "SERVER ENV" LOAD ARGS… (only if NAME is in $RUNS)
 serve_and_load() {

@@ -115,6 +115,9 @@ pg_run() {
 
 pg_running() { pg_run pg_ctl -D "$(pg_home)/data" status >/dev/null 2>&1; }
 
+# The private cluster's postmaster, whose children are every PostgreSQL process (quire-load --watch postgres=…).
+pg_postmaster_pid() { head -1 "$(pg_home)/data/postmaster.pid"; }
+
 pg_psql() { psql -h 127.0.0.1 -p "$QUIRE_PG_PORT" -U quire -v ON_ERROR_STOP=1 "$@"; }
 
 pg_start() {

@@ -71,14 +71,15 @@ impl Conn {
     async fn exchange(&mut self, target: &Target, auth: &HeaderValue, body: Bytes) -> anyhow::Result<Answer> {
         // A kept connection is reused once it is ready for the next request (`ready` waits for hyper's connection
         // task to finish the last exchange); one the server closed in the meantime is replaced.
-        let reusable = match &mut self.send {
-            Some(send) => send.ready().await.is_ok(),
-            None => false,
-        };
-        if !reusable {
-            self.send = Some(connect(&target.addrs).await?);
+        if let Some(send) = &mut self.send {
+            if send.ready().await.is_err() {
+                self.send = None;
+            }
         }
-        let Some(send) = self.send.as_mut() else { anyhow::bail!("no connection") };
+        let send = match &mut self.send {
+            Some(send) => send,
+            None => self.send.insert(connect(&target.addrs).await?),
+        };
         let mut req = hyper::Request::post(target.path.clone()).body(Full::new(body))?;
         let headers = req.headers_mut();
         headers.insert(HOST, target.host.clone());

@@ -39,7 +39,8 @@ impl Sample {
     pub(crate) fn take(watch: &[Watch]) -> anyhow::Result<Sample> {
         let tick = ticks_per_second();
         let mut out = BTreeMap::new();
-        out.insert("load".to_owned(), own_and_reaped(&stat_fields("self")?) as f64 / tick);
+        let me = stat_fields("self")?;
+        out.insert("load".to_owned(), (own(&me) + reaped(&me)) as f64 / tick);
         for w in watch {
             out.insert(w.name.clone(), with_children(w)? as f64 / tick);
         }
@@ -63,8 +64,8 @@ fn with_children(w: &Watch) -> anyhow::Result<u64> {
     for _ in 0..5 {
         let live: u64 = children_of(w.pid).iter().map(|f| own(f)).sum();
         let again = read()?;
-        if own_and_reaped(&again) - own(&again) == own_and_reaped(&parent) - own(&parent) {
-            return Ok(own_and_reaped(&again) + live);
+        if reaped(&again) == reaped(&parent) {
+            return Ok(own(&again) + reaped(&again) + live);
         }
         parent = again;
     }
@@ -83,9 +84,9 @@ fn own(f: &[u64]) -> u64 {
     f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0)
 }
 
-/// Plus cutime + cstime (fields 16, 17): children that ended and were waited for.
-fn own_and_reaped(f: &[u64]) -> u64 {
-    own(f) + f.get(13).copied().unwrap_or(0) + f.get(14).copied().unwrap_or(0)
+/// cutime + cstime (fields 16, 17): children that ended and were waited for.
+fn reaped(f: &[u64]) -> u64 {
+    f.get(13).copied().unwrap_or(0) + f.get(14).copied().unwrap_or(0)
 }
 
 /// The stat fields of every live process whose parent (field 4) is `pid`.

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 
 use crate::load::cpu::{Sample, Watch};
-
 use crate::load::modes::{self, Outcome};
 use crate::load::options::{check_loopback, LoadConfig, Mode};
 use crate::load::report::Report;
