@@ -2,6 +2,7 @@
 //! surveys, rosters and access codes, the completion dashboard, exports and the audit log. Everything lives under
 //! /admin; pages are server-rendered (`html`). This module only routes: its children use one another, never it.
 
+pub mod analysis;
 pub mod audit;
 pub mod auth;
 pub mod csrf;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/surveys/{id}/export.csv", get(export::answers))
         .route("/admin/surveys/{id}/codebook.csv", get(export::codebook))
         .route("/admin/surveys/{id}/quarantine.csv", get(export::quarantine))
+        .route("/admin/surveys/{id}/analysis/{file}", get(analysis::download))
         .route("/admin/audit", get(audit::page))
         .route("/admin/{*rest}", axum::routing::any(|| async { ApiError::NotFound("no such admin page") }))
 }

@@ -77,7 +77,7 @@ fn invalid_roster(errors: &[RowError]) -> ApiError {
 }
 
 /// The survey exists, and this administrator may act on it (a coordinator only on surveys granted to them).
-pub(super) async fn survey_exists(state: &AppState, admin: &Admin, id: &str) -> Result<(), ApiError> {
+pub async fn survey_exists(state: &AppState, admin: &Admin, id: &str) -> Result<(), ApiError> {
     admin.require_survey(id)?;
     let found: Option<(String,)> = sqlx::query_as("select survey_id from surveys where survey_id = $1")
         .bind(id)
