@@ -59,7 +59,7 @@ pub async fn download(
 ) -> Result<Response, ApiError> {
     let file = File::parse(&name).ok_or(ApiError::NotFound(
         "no such file in the bundle: bundle.zip, data.csv, codebook.csv, codebook.html, data.sps, data.do, data.R, \
-         data.xlsx, README.txt",
+         data.xlsx, data.dta, README.txt",
     ))?;
     let layout = survey_layout(&state, &admin, &id, flag(q.joined.as_deref(), "joined")?).await?;
     let lang = q.lang.filter(|l| !l.is_empty()).unwrap_or_else(|| layout.default_language.clone());
@@ -101,6 +101,9 @@ pub async fn download(
             attachment(&filename, file.content_type(), bytes)
         }
         File::Zip => stream_bytes(&filename, file.content_type(), move |out| bundle::zip(pool, layout, choice, out)),
+        File::Dta => {
+            stream_bytes(&filename, file.content_type(), move |out| bundle::data_dta(pool, layout, choice, out))
+        }
         _ => stream_bytes(&filename, file.content_type(), move |out| bundle::data_csv(pool, layout, choice, out)),
     })
 }

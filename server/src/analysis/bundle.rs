@@ -1,7 +1,8 @@
 //! The files of the bundle, by name, and the bundle itself: one zip streamed as it is written (data descriptors, so
 //! nothing is held back to learn a size), data.csv compressed on the way.
 
-use std::io::Write;
+use std::io::{BufWriter, Read, Write};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use futures_util::TryStreamExt;
@@ -9,6 +10,7 @@ use sqlx::PgPool;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
+use super::dta::DtaWriter;
 use super::layout::Layout;
 use super::rows::RowMaker;
 use super::{codebook, r_script, read, spss, stata, xlsx};
@@ -24,12 +26,13 @@ pub enum File {
     Stata,
     R,
     Xlsx,
+    Dta,
     Readme,
     Zip,
 }
 
 impl File {
-    pub const ALL: [File; 9] = [
+    pub const ALL: [File; 10] = [
         File::Data,
         File::CodebookCsv,
         File::CodebookHtml,
@@ -37,6 +40,7 @@ impl File {
         File::Stata,
         File::R,
         File::Xlsx,
+        File::Dta,
         File::Readme,
         File::Zip,
     ];
@@ -50,6 +54,7 @@ impl File {
             File::Stata => "data.do",
             File::R => "data.R",
             File::Xlsx => "data.xlsx",
+            File::Dta => "data.dta",
             File::Readme => "README.txt",
             File::Zip => "bundle.zip",
         }
@@ -66,6 +71,7 @@ impl File {
             File::Spss | File::Stata | File::R | File::Readme => "text/plain; charset=utf-8",
             File::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             File::Zip => "application/zip",
+            File::Dta => "application/x-stata-dta",
         }
     }
 }
@@ -96,7 +102,7 @@ pub fn small_file(layout: &Layout, file: File, choice: &Choice) -> Option<Vec<u8
             w.into_inner().ok()?
         }
         File::Readme => readme(layout, choice).into_bytes(),
-        File::Data | File::Xlsx | File::Zip => return None,
+        File::Data | File::Xlsx | File::Dta | File::Zip => return None,
     })
 }
 
@@ -110,6 +116,7 @@ fn readme(layout: &Layout, choice: &Choice) -> String {
          data.sps       SPSS: File > Open > Syntax, then Run All (reads data.csv from the same folder)\n\
          data.do        Stata: do data.do\n\
          data.R         R: source(\"data.R\", encoding = \"UTF-8\")\n\
+         data.dta       the same data as a Stata 14+ file with every label (pandas, pyreadstat and haven read it)\n\
          data.xlsx      the same data for Excel, with the variables and missing codes (only up to {} cells)\n\n\
          Missing codes in every answer column:\n{}\n",
         layout.survey_id,
@@ -210,6 +217,8 @@ pub async fn zip(pool: PgPool, layout: Arc<Layout>, choice: Choice, out: ByteSin
     }
     let columns = layout.header().count();
     let mut kept: Option<Vec<Vec<String>>> = Some(Vec::new());
+    let (dta_path, dta_file) = temp_file()?;
+    let mut dta = DtaWriter::start(BufWriter::new(dta_file), &layout, &choice.lang)?;
     {
         let mut csv = csv::WriterBuilder::new().flexible(true).from_writer(&mut zip);
         csv.write_record(layout.header())?;
@@ -219,6 +228,7 @@ pub async fn zip(pool: PgPool, layout: Arc<Layout>, choice: Choice, out: ByteSin
         while let Some(r) = rows.try_next().await? {
             maker.fill(&r, &mut record);
             csv.write_record(record.iter().map(|c| defused(c)).map(|c| c.into_owned()))?;
+            dta.row(&record)?;
             kept = kept.filter(|k| (k.len() + 1) * columns <= xlsx::MAX_CELLS).map(|mut k| {
                 k.push(record.clone());
                 k
@@ -229,10 +239,63 @@ pub async fn zip(pool: PgPool, layout: Arc<Layout>, choice: Choice, out: ByteSin
         }
         csv.flush()?;
     }
+    dta.finish()?;
+    zip.start_file(File::Dta.name(), options)?;
+    let mut dta = std::fs::File::open(&dta_path.0)?;
+    let mut chunk = vec![0u8; CHUNK];
+    loop {
+        let n = dta.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        zip.write_all(&chunk[..n])?;
+        if buf.len() >= CHUNK {
+            out.send(buf.take()).await?;
+        }
+    }
     if let Some(rows) = kept {
         zip.start_file(File::Xlsx.name(), options)?;
         zip.write_all(&xlsx::workbook(&layout, &rows)?)?;
     }
     zip.finish()?;
     out.send(buf.take()).await
+}
+
+/// A file in the temporary folder, removed when dropped (also when a download stops half way).
+struct TempPath(PathBuf);
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn temp_file() -> std::io::Result<(TempPath, std::fs::File)> {
+    let path = std::env::temp_dir().join(format!("quire-{}.dta", uuid::Uuid::new_v4().simple()));
+    let file = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path)?;
+    Ok((TempPath(path), file))
+}
+
+/// Streams data.dta: written to a temporary file first (the format puts the row count before the rows).
+pub async fn data_dta(pool: PgPool, layout: Arc<Layout>, choice: Choice, out: ByteSink) -> anyhow::Result<()> {
+    let (path, file) = temp_file()?;
+    let mut dta = DtaWriter::start(BufWriter::new(file), &layout, &choice.lang)?;
+    let maker = RowMaker::new(&layout);
+    let mut rows = std::pin::pin!(read::respondents(&pool, &layout.survey_id, choice.school.as_deref()));
+    let mut record = Vec::new();
+    while let Some(r) = rows.try_next().await? {
+        maker.fill(&r, &mut record);
+        dta.row(&record)?;
+    }
+    dta.finish()?;
+    let mut file = std::fs::File::open(&path.0)?;
+    loop {
+        let mut chunk = vec![0u8; CHUNK];
+        let n = file.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(());
+        }
+        chunk.truncate(n);
+        out.send(chunk).await?;
+    }
 }

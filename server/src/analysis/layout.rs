@@ -265,6 +265,18 @@ impl Layout {
         FIXED.iter().copied().chain(self.variables.iter().map(|v| v.name.as_str()))
     }
 
+    /// The most characters a free-text question accepts in any version (255 if none says).
+    pub fn text_chars(&self, question: &str) -> usize {
+        self.versions
+            .iter()
+            .filter_map(|s| match s.question(question).map(|q| &q.kind) {
+                Some(QuestionKind::FreeText { max_length, .. }) => Some(*max_length as usize),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(255)
+    }
+
     /// A text in `lang`, else the survey's default language.
     pub fn text<'a>(&self, text: &'a Text, lang: &str) -> &'a str {
         text.get(lang, &self.default_language)

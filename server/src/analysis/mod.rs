@@ -5,6 +5,7 @@
 
 pub mod bundle;
 pub mod codebook;
+pub mod dta;
 pub mod layout;
 pub mod missing;
 pub mod names;

@@ -21,16 +21,7 @@ fn format(layout: &Layout, v: &Variable) -> String {
 
 /// Bytes a text answer may need: its question's limit in characters, four bytes each in UTF-8.
 fn text_width(layout: &Layout, v: &Variable) -> usize {
-    let chars = layout
-        .versions
-        .iter()
-        .filter_map(|s| match s.question(&v.question).map(|q| &q.kind) {
-            Some(quire_shared::QuestionKind::FreeText { max_length, .. }) => Some(*max_length as usize),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(255);
-    (chars * 4).clamp(8, 32767)
+    (layout.text_chars(&v.question) * 4).clamp(8, 32767)
 }
 
 pub fn syntax(layout: &Layout, lang: &str) -> String {

@@ -47,7 +47,7 @@ pub fn do_file(layout: &Layout, lang: &str) -> String {
         Missing::ALL.iter().map(|m| format!("{} {}", m.stata(), compound_quoted(m.label()))).collect();
     let missing = missing.join(" ");
     for v in &layout.variables {
-        let label = cut_chars(layout.text(&v.label, lang), VARIABLE_LABEL_CHARS);
+        let label = cut_chars(layout.text(&v.label, lang), VARIABLE_LABEL_CHARS).trim_end();
         let _ = writeln!(out, "label variable {} {}", v.name, compound_quoted(label));
         let values: Vec<String> = match &v.measure {
             Measure::Coded(ls) => {

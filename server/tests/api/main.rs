@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod analysis;
 mod errors;
 mod group_commit;
 mod helpers;
