@@ -5,12 +5,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use quire_shared::visibility::{page_visible, question_visible};
-use quire_shared::{active_answers, AllAnswers, AnswerValue, Question, ValidSurvey};
+use std::fmt::Write;
+
+use quire_shared::visibility::{active_by_question, holds};
+use quire_shared::{AllAnswers, AnswerValue, Question, ValidSurvey};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::layout::{Layout, Measure, Part};
+use super::layout::{Layout, Measure, Part, FIXED};
 use super::missing::Missing;
 
 /// What the database holds of one respondent.
@@ -70,39 +72,41 @@ impl<'a> RowMaker<'a> {
         RowMaker { layout, versions, values }
     }
 
-    /// Replaces `record` with the respondent's row.
+    /// Makes `record` the respondent's row. Its strings are reused from the row before, so a row costs no allocation
+    /// once the first is made.
     pub fn fill(&self, r: &Respondent, record: &mut Vec<String>) {
-        record.clear();
+        record.resize_with(FIXED.len() + self.layout.variables.len(), String::new);
+        record.iter_mut().for_each(String::clear);
         let status = match (r.last_activity.or(r.first_save), r.completed_at) {
-            (_, Some(_)) => 2,
-            (Some(_), None) => 1,
-            (None, None) => 0,
+            (_, Some(_)) => "2",
+            (Some(_), None) => "1",
+            (None, None) => "0",
         };
-        let duration = match (r.first_save, r.completed_at) {
-            (Some(a), Some(b)) => format!("{:.1}", (b - a).as_seconds_f64() / 60.0),
-            _ => String::new(),
-        };
-        record.extend([
-            r.id.to_string(),
-            r.school.clone(),
-            r.class.clone(),
-            r.role.clone(),
-            r.external_id.clone(),
-            r.version.clone().unwrap_or_default(),
-            status.to_string(),
-            time_cell(r.first_save),
-            time_cell(r.last_activity),
-            time_cell(r.completed_at),
-            duration,
-        ]);
-        let newest = self.layout.versions.last().map(|s| s.version().to_owned()).unwrap_or_default();
-        let Some(map) =
-            self.versions.get(r.version.as_deref().unwrap_or(&newest)).or_else(|| self.versions.get(&newest))
+        let version = r.version.as_deref().unwrap_or_default();
+        let _ = write!(record[0], "{}", r.id);
+        for (cell, text) in
+            record[1..7].iter_mut().zip([r.school.as_str(), &r.class, &r.role, &r.external_id, version, status])
+        {
+            cell.push_str(text);
+        }
+        time_cell(&mut record[7], r.first_save);
+        time_cell(&mut record[8], r.last_activity);
+        time_cell(&mut record[9], r.completed_at);
+        if let (Some(a), Some(b)) = (r.first_save, r.completed_at) {
+            let _ = write!(record[10], "{:.1}", (b - a).as_seconds_f64() / 60.0);
+        }
+        let newest = self.layout.versions.last().map(|s| s.version()).unwrap_or_default();
+        let Some(map) = self.versions.get(r.version.as_deref().unwrap_or(newest)).or_else(|| self.versions.get(newest))
         else {
             return;
         };
+        self.answers(map, r, &mut record[FIXED.len()..]);
+    }
+
+    /// The answer cells, by the rules of the respondent's version `map`.
+    fn answers(&self, map: &VersionMap, r: &Respondent, cells: &mut [String]) {
         let survey = &map.survey;
-        let active = active_answers(survey, &r.pages);
+        let active = active_by_question(survey, &r.pages);
         let reached = if r.completed_at.is_some() {
             usize::MAX
         } else {
@@ -110,46 +114,70 @@ impl<'a> RowMaker<'a> {
         };
         let mut pages_shown: Vec<Option<bool>> = vec![None; survey.survey().pages.len()];
         let codes = self.layout.missing;
-        for (i, var) in self.layout.variables.iter().enumerate() {
-            let state = match &map.places[i] {
-                None => Err(Missing::NotShown),
-                Some((page, _)) if *page >= reached => Err(Missing::NotReached),
-                Some((page, q)) => {
-                    let shown = *pages_shown[*page].get_or_insert_with(|| page_visible(survey, *page, &active));
-                    if shown && question_visible(survey, q, &active) {
-                        let page_id = &survey.survey().pages[*page].id;
-                        self.value(i, &var.part, active.get(page_id).and_then(|a| a.get(&q.id)))
-                    } else {
-                        Err(Missing::NotShown)
-                    }
+        // Consecutive variables of one question share its decision.
+        let mut last: Option<(&str, Result<Option<&AnswerValue>, Missing>)> = None;
+        for (i, (var, cell)) in self.layout.variables.iter().zip(cells.iter_mut()).enumerate() {
+            let state = match last {
+                Some((q, state)) if q == var.question => state,
+                _ => {
+                    let state = match &map.places[i] {
+                        None => Err(Missing::NotShown),
+                        Some((page, _)) if *page >= reached => Err(Missing::NotReached),
+                        Some((page, q)) => {
+                            let pages = &survey.survey().pages;
+                            let shown = *pages_shown[*page]
+                                .get_or_insert_with(|| holds(pages[*page].visible_if.as_ref(), &active));
+                            if shown && holds(q.visible_if.as_ref(), &active) {
+                                Ok(active.0.get(q.id.as_str()).copied())
+                            } else {
+                                Err(Missing::NotShown)
+                            }
+                        }
+                    };
+                    last = Some((var.question.as_str(), state));
+                    state
                 }
             };
-            record.push(state.unwrap_or_else(|m| codes.cell(m)));
+            match state.and_then(|answer| self.value(i, &var.part, answer, cell)) {
+                Ok(()) => {}
+                Err(m) => {
+                    let _ = write!(cell, "{}", codes.code(m));
+                }
+            }
         }
     }
 
-    /// The cell of variable `i` for an answer, or why there is none.
-    fn value(&self, i: usize, part: &Part, answer: Option<&AnswerValue>) -> Result<String, Missing> {
-        let coded = |code: &str| self.values[i].get(code).cloned().unwrap_or_else(|| code.to_owned());
+    /// Writes the cell of variable `i` for an answer into `cell`, or says why there is none.
+    fn value(&self, i: usize, part: &Part, answer: Option<&AnswerValue>, cell: &mut String) -> Result<(), Missing> {
+        let code = |c: &str, cell: &mut String| cell.push_str(self.values[i].get(c).map_or(c, String::as_str));
         match (part, answer) {
-            (Part::Whole, Some(AnswerValue::Choice(c))) => Ok(coded(c)),
-            (Part::Whole, Some(AnswerValue::Number(n))) => Ok(n.to_string()),
-            (Part::Whole, Some(AnswerValue::Text(t))) => Ok(t.clone()),
-            (Part::Statement(s), Some(AnswerValue::Matrix(m))) => {
-                m.get(s).map(|c| coded(c)).ok_or(Missing::NotAnswered)
+            (Part::Whole, Some(AnswerValue::Choice(c))) => code(c, cell),
+            (Part::Whole, Some(AnswerValue::Number(n))) => {
+                let _ = write!(cell, "{n}");
             }
-            (Part::Option(o), Some(AnswerValue::Choices(cs))) => Ok(if cs.contains(o) { "1" } else { "0" }.to_owned()),
-            (Part::Joined, Some(AnswerValue::Choices(cs))) => Ok(cs.join(";")),
-            _ => Err(Missing::NotAnswered),
+            (Part::Whole, Some(AnswerValue::Text(t))) => cell.push_str(t),
+            (Part::Statement(s), Some(AnswerValue::Matrix(m))) => code(m.get(s).ok_or(Missing::NotAnswered)?, cell),
+            (Part::Option(o), Some(AnswerValue::Choices(cs))) => cell.push(if cs.contains(o) { '1' } else { '0' }),
+            (Part::Joined, Some(AnswerValue::Choices(cs))) => {
+                for (k, c) in cs.iter().enumerate() {
+                    if k > 0 {
+                        cell.push(';');
+                    }
+                    cell.push_str(c);
+                }
+            }
+            _ => return Err(Missing::NotAnswered),
         }
+        Ok(())
     }
 }
 
-/// A time as `YYYY-MM-DD HH:MM:SS` in UTC, which SPSS, Stata and R all parse; empty when there is none.
-pub fn time_cell(t: Option<OffsetDateTime>) -> String {
-    let Some(t) = t else { return String::new() };
+/// A time as `YYYY-MM-DD HH:MM:SS` in UTC, which SPSS, Stata and R all parse; nothing when there is none.
+fn time_cell(cell: &mut String, t: Option<OffsetDateTime>) {
+    let Some(t) = t else { return };
     let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
+    let _ = write!(
+        cell,
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
         t.year(),
         u8::from(t.month()),
@@ -157,7 +185,7 @@ pub fn time_cell(t: Option<OffsetDateTime>) -> String {
         t.hour(),
         t.minute(),
         t.second()
-    )
+    );
 }
 
 #[cfg(test)]
