@@ -218,7 +218,8 @@ pub async fn zip(pool: PgPool, layout: Arc<Layout>, choice: Choice, out: ByteSin
     let columns = layout.header().count();
     let mut kept: Option<Vec<Vec<String>>> = Some(Vec::new());
     let (dta_path, dta_file) = temp_file()?;
-    let mut dta = DtaWriter::start(BufWriter::new(dta_file), &layout, &choice.lang)?;
+    let (_strls_path, strls) = temp_file()?;
+    let mut dta = DtaWriter::start(BufWriter::new(dta_file), strls, &layout, &choice.lang)?;
     {
         let mut csv = csv::WriterBuilder::new().flexible(true).from_writer(&mut zip);
         csv.write_record(layout.header())?;
@@ -279,7 +280,8 @@ fn temp_file() -> std::io::Result<(TempPath, std::fs::File)> {
 /// Streams data.dta: written to a temporary file first (the format puts the row count before the rows).
 pub async fn data_dta(pool: PgPool, layout: Arc<Layout>, choice: Choice, out: ByteSink) -> anyhow::Result<()> {
     let (path, file) = temp_file()?;
-    let mut dta = DtaWriter::start(BufWriter::new(file), &layout, &choice.lang)?;
+    let (_strls_path, strls) = temp_file()?;
+    let mut dta = DtaWriter::start(BufWriter::new(file), strls, &layout, &choice.lang)?;
     let maker = RowMaker::new(&layout);
     let mut rows = std::pin::pin!(read::respondents(&pool, &layout.survey_id, choice.school.as_deref()));
     let mut record = Vec::new();

@@ -4,8 +4,10 @@
 //!
 //! Written by hand from Stata's published description of the format ("dta_118"): no maintained Rust crate writes value
 //! labels (the `dta` crate can read them but not build them). The file is written front to back; the observation
-//! count and the section map are filled in at the end, so the writer needs `Seek` (a temporary file).
+//! count and the section map are filled in at the end, so the writer needs `Seek` (a temporary file), and the long
+//! strings wait in a second one until the rows are done.
 
+use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
 
 use super::layout::{Layout, Measure, FIXED, STATUS_LABELS};
@@ -16,7 +18,7 @@ use super::quote::{cut_bytes, cut_chars};
 const DOUBLE: u16 = 65526;
 const LONG: u16 = 65528;
 const BYTE: u16 = 65530;
-const MAX_STR: usize = 2045;
+const STRL: u16 = 32768;
 
 /// `.a`, `.b`, `.c` for each type (`.` is the type's base; extended ones follow it).
 const DOUBLE_MISSING_A: u64 = 0x7FE0_0100_0000_0000;
@@ -29,7 +31,11 @@ enum Column {
     Byte,
     Long,
     Double,
+    /// Fixed width, for texts whose length is known (ids, times).
     Str(usize),
+    /// Stata's long string: a reference in the row, the text in the `<strls>` section, so a short answer to a
+    /// question that allows 2,000 characters takes its own length, not 2,000 bytes in every row.
+    StrL,
 }
 
 impl Column {
@@ -39,6 +45,7 @@ impl Column {
             Column::Long => LONG,
             Column::Double => DOUBLE,
             Column::Str(w) => w as u16,
+            Column::StrL => STRL,
         }
     }
     fn format(self) -> String {
@@ -47,6 +54,7 @@ impl Column {
             Column::Long => "%12.0g".into(),
             Column::Double => "%10.0g".into(),
             Column::Str(w) => format!("%{}s", w.min(244)),
+            Column::StrL => "%9s".into(),
         }
     }
 }
@@ -56,15 +64,13 @@ type LabelSet = (String, Vec<(i32, String)>);
 
 pub struct DtaWriter<W: Write + Seek> {
     out: W,
+    /// The long strings, kept aside until the rows are written (the format puts them after).
+    strls: io::BufWriter<File>,
     columns: Vec<Column>,
     missing: [i64; 3],
     rows: u64,
     map: [u64; 14],
     labels: Vec<LabelSet>,
-}
-
-fn text_width(layout: &Layout, question: &str) -> usize {
-    (layout.text_chars(question) * 4).clamp(1, MAX_STR)
 }
 
 fn columns(layout: &Layout) -> Vec<Column> {
@@ -74,14 +80,14 @@ fn columns(layout: &Layout) -> Vec<Column> {
         "respondent_id" => Column::Str(36),
         "survey_version" => Column::Str(64),
         "first_save" | "last_activity" | "completed_at" => Column::Str(19),
-        _ => Column::Str(800),
+        _ => Column::StrL,
     });
     let answers = layout.variables.iter().map(|v| match &v.measure {
         Measure::Flag => Column::Byte,
         Measure::Coded(ls) if ls.iter().all(|l| (-127..=100).contains(&l.value)) => Column::Byte,
         Measure::Coded(ls) if ls.iter().all(|l| (-2_147_483_647..=2_147_483_620).contains(&l.value)) => Column::Long,
         Measure::Coded(_) | Measure::Number => Column::Double,
-        Measure::Text => Column::Str(text_width(layout, &v.question)),
+        Measure::Text => Column::StrL,
     });
     fixed.chain(answers).collect()
 }
@@ -127,8 +133,8 @@ const HEAD: &[u8] = b"<stata_dta><header><release>118</release><byteorder>LSF</b
 const N_AT: u64 = HEAD.len() as u64 + 2 + 7;
 
 impl<W: Write + Seek> DtaWriter<W> {
-    /// Writes everything up to the first observation.
-    pub fn start(mut out: W, layout: &Layout, lang: &str) -> io::Result<Self> {
+    /// Writes everything up to the first observation; `strls` is scratch space for the long strings.
+    pub fn start(mut out: W, strls: File, layout: &Layout, lang: &str) -> io::Result<Self> {
         let columns = columns(layout);
         let names: Vec<&str> = layout.header().collect();
         let sets = label_sets(layout, lang);
@@ -191,15 +197,31 @@ impl<W: Write + Seek> DtaWriter<W> {
         out.write_all(b"<data>")?;
         let codes = layout.missing;
         let missing = Missing::ALL.map(|m| codes.code(m));
-        Ok(DtaWriter { out, columns, missing, rows: 0, map, labels: sets.into_iter().map(|(_, s)| s).collect() })
+        let labels = sets.into_iter().map(|(_, s)| s).collect();
+        Ok(DtaWriter { out, strls: io::BufWriter::new(strls), columns, missing, rows: 0, map, labels })
     }
 
     /// One observation, from the same cells as data.csv.
     pub fn row(&mut self, record: &[String]) -> io::Result<()> {
-        for (cell, column) in record.iter().zip(&self.columns) {
+        for (i, (cell, column)) in record.iter().zip(&self.columns).enumerate() {
             let why = self.missing.iter().position(|m| cell.parse::<i64>().ok() == Some(*m));
             match *column {
                 Column::Str(w) => fixed(&mut self.out, cell, w)?,
+                Column::StrL if cell.is_empty() => self.out.write_all(&[0u8; 8])?,
+                Column::StrL => {
+                    // (v, o): variable and observation, 1-based; in format 118 two bytes and six.
+                    let (v, o) = (i as u64 + 1, self.rows + 1);
+                    self.out.write_all(&(v as u16).to_le_bytes())?;
+                    self.out.write_all(&o.to_le_bytes()[..6])?;
+                    self.strls.write_all(b"GSO")?;
+                    self.strls.write_all(&(v as u32).to_le_bytes())?;
+                    self.strls.write_all(&o.to_le_bytes())?;
+                    // 130: text, stored with its terminating NUL.
+                    self.strls.write_all(&[130])?;
+                    self.strls.write_all(&(cell.len() as u32 + 1).to_le_bytes())?;
+                    self.strls.write_all(cell.as_bytes())?;
+                    self.strls.write_all(&[0])?;
+                }
                 Column::Byte => {
                     let v: i8 = match (why, cell.parse::<i8>()) {
                         (Some(i), _) => BYTE_MISSING + 1 + i as i8,
@@ -234,7 +256,12 @@ impl<W: Write + Seek> DtaWriter<W> {
     pub fn finish(mut self) -> io::Result<W> {
         self.out.write_all(b"</data>")?;
         self.map[10] = self.out.stream_position()?;
-        self.out.write_all(b"<strls></strls>")?;
+        self.out.write_all(b"<strls>")?;
+        self.strls.flush()?;
+        let strls = self.strls.get_mut();
+        strls.seek(SeekFrom::Start(0))?;
+        io::copy(strls, &mut self.out)?;
+        self.out.write_all(b"</strls>")?;
         self.map[11] = self.out.stream_position()?;
         self.out.write_all(b"<value_labels>")?;
         for (name, entries) in &self.labels {

@@ -198,6 +198,13 @@ async fn the_bundle_reads_the_same_in_pandas_pyreadstat_excel_and_r(pool: PgPool
     assert!(out.status.success(), "check_bundle.py failed:\n{report}");
     assert!(report.contains("R: checked"), "R must have run:\n{report}");
     println!("{report}");
+    // docs/researchers.md shows these files read by each program: QUIRE_KEEP_BUNDLE=DIR keeps a copy.
+    if let Some(keep) = std::env::var_os("QUIRE_KEEP_BUNDLE") {
+        std::fs::create_dir_all(&keep).unwrap();
+        for name in names {
+            std::fs::copy(dir.join(&name), Path::new(&keep).join(&name)).unwrap();
+        }
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
 
