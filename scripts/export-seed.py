@@ -126,8 +126,13 @@ def main():
 
     psql("postgres", "-c", f"drop database if exists {DB} with (force)")
     psql("postgres", "-c", f"create database {DB}")
-    for m in sorted((ROOT / "migrations").glob("*.sql")):
-        psql(DB, "-f", str(m))
+    if os.environ.get("QUIRE_BIN"):
+        # The server's own migrator, so that a `quire serve` on this database finds it up to date.
+        url = f"postgres://quire@127.0.0.1:{PORT}/{DB}"
+        subprocess.run([os.environ["QUIRE_BIN"], "migrate"], env={**os.environ, "DATABASE_URL": url}, check=True)
+    else:
+        for m in sorted((ROOT / "migrations").glob("*.sql")):
+            psql(DB, "-f", str(m))
     psql(DB, "-c", "alter table page_saves drop constraint page_saves_pkey",
          "-c", "alter table current_answers drop constraint current_answers_pkey")
     t_schema = time.monotonic()
