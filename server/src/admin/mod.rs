@@ -1,7 +1,8 @@
 //! The administrators' side: accounts and roles (`auth`), sign-in and sessions (`login`, `session`, `csrf`),
-//! surveys, rosters and access codes, the completion dashboard, exports and the audit log. Everything lives under
+//! surveys, rosters and access codes, the completion dashboard, exports, the audit log and admin API tokens. Everything lives under
 //! /admin; pages are server-rendered (`html`). This module only routes: its children use one another, never it.
 
+pub mod api_tokens;
 pub mod audit;
 pub mod auth;
 pub mod csrf;
@@ -15,6 +16,7 @@ pub mod rosters;
 pub mod session;
 pub mod survey_page;
 pub mod surveys;
+pub mod tokens;
 pub mod upload;
 
 pub use upload::{MAX_ROSTER_BYTES, MAX_SURVEY_BYTES};
@@ -49,6 +51,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/surveys/{id}/codebook.csv", get(export::codebook))
         .route("/admin/surveys/{id}/quarantine.csv", get(export::quarantine))
         .route("/admin/audit", get(audit::page))
+        .route("/admin/tokens", get(tokens::page).post(tokens::create))
+        .route("/admin/tokens/{id}/revoke", post(tokens::revoke))
         .route("/admin/{*rest}", axum::routing::any(|| async { ApiError::NotFound("no such admin page") }))
 }
 

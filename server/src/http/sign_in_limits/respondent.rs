@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 
 use super::bucket::Bucket;
-use super::local::{LocalLimit, MAX_KEYS};
+use super::local::{BlockList, LocalLimit, MAX_KEYS};
 use crate::http::error::ApiError;
 use crate::http::in_flight::{InFlight, Slot};
 
@@ -33,7 +33,7 @@ pub struct RespondentLimits {
     leases: Mutex<HashMap<IpAddr, Lease>>,
     per_minute: u32,
     /// Addresses the database found over their wrong-code allowance, and until when they wait.
-    blocked: Mutex<HashMap<IpAddr, Instant>>,
+    blocked: BlockList,
     /// Sign-ins being looked up per address on this node. At most the wrong-code allowance at once: wrong codes are
     /// counted after their lookup, so without this many sent at once would all be looked up before the first was
     /// counted. (Behind N nodes, N times as many can be in flight.)
@@ -69,7 +69,7 @@ impl RespondentLimits {
             failures: Bucket::new("wrong-code", failures_per_minute),
             leases: Mutex::default(),
             per_minute,
-            blocked: Mutex::default(),
+            blocked: BlockList::default(),
             in_flight: InFlight::default(),
             failures_per_minute,
         }
@@ -78,7 +78,7 @@ impl RespondentLimits {
     /// Before a sign-in is looked at: `Err` (429) when this address has used its allowance. Hold the slot until the
     /// lookup has been counted (`failed`).
     pub async fn attempt(&self, pool: &PgPool, ip: IpAddr) -> Result<LoginSlot, ApiError> {
-        if let Some(wait) = self.still_blocked(ip) {
+        if let Some(wait) = self.blocked.still_blocked(ip) {
             return Err(ApiError::too_many_requests(TOO_MANY_WRONG, wait));
         }
         self.local.check(ip, TOO_MANY)?;
@@ -108,7 +108,7 @@ impl RespondentLimits {
     pub fn check_wrong_codes(&self, ip: IpAddr, ahead: f64) -> Result<(), ApiError> {
         match self.failures.spent_by(ahead) {
             Some(wait) => {
-                self.block(ip, wait);
+                self.blocked.block(ip, wait);
                 Err(ApiError::too_many_requests(TOO_MANY_WRONG, wait))
             }
             None => Ok(()),
@@ -143,24 +143,9 @@ impl RespondentLimits {
     /// After a wrong code. A database that cannot count it is logged, not shown: the respondent's answer is the same.
     pub async fn failed(&self, pool: &PgPool, ip: IpAddr) {
         match self.failures.add(pool, ip).await {
-            Ok(Some(wait)) => self.block(ip, wait),
+            Ok(Some(wait)) => self.blocked.block(ip, wait),
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "could not count a wrong access code"),
         }
-    }
-
-    fn still_blocked(&self, ip: IpAddr) -> Option<Duration> {
-        let blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
-        let until = *blocked.get(&ip)?;
-        until.checked_duration_since(Instant::now())
-    }
-
-    fn block(&self, ip: IpAddr, wait: Duration) {
-        let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
-        if blocked.len() > MAX_KEYS {
-            let now = Instant::now();
-            blocked.retain(|_, until| *until > now);
-        }
-        blocked.insert(ip, Instant::now() + wait);
     }
 }
