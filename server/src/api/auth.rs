@@ -5,7 +5,8 @@
 //! the handler runs; handlers that take a survey from a body check `ApiAdmin::require_survey`.
 //!
 //! No cookie and so no CSRF: a browser never sends a bearer token on its own. Failures (missing, malformed, unknown,
-//! revoked, expired) are counted per client address (`sign_in_limits::ApiTokenLimits`): past the allowance, 429.
+//! revoked, expired) are counted per client address (`sign_in_limits::FailureLimit`, as wrong access codes are):
+//! past the allowance, 429.
 
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::header::AUTHORIZATION;

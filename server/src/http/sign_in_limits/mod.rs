@@ -4,8 +4,8 @@
 //! what that gives a guesser is a few more tries against a 57-bit access code or an argon2 hash.
 
 mod admin;
-mod api_token;
 mod bucket;
+mod failures;
 mod local;
 mod respondent;
 
@@ -18,8 +18,8 @@ use axum::http::request::Parts;
 use sqlx::PgPool;
 
 pub use admin::{AdminLimits, Attempt, ADMIN_PER_MINUTE, LOCKOUT, MAX_FAILURES, PACE, PACE_AFTER};
-pub use api_token::{ApiTokenLimits, API_TOKEN_FAILURES_PER_MINUTE};
 pub(crate) use bucket::bucket_ahead;
+pub use failures::{FailureLimit, API_TOKEN_FAILURES_PER_MINUTE};
 pub use respondent::{LoginSlot, RespondentLimits};
 
 use crate::config::ServeConfig;
