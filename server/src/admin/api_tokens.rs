@@ -63,8 +63,9 @@ fn field(message: &'static str, field: &str) -> ApiError {
     ApiError::bad_request("invalid_field", message, Some(field.into()))
 }
 
-/// The checks a new token must pass: a name, a lifetime within bounds, and a survey its owner may act on.
-async fn check(pool: &PgPool, new: &NewToken) -> Result<(Uuid, Option<String>), ApiError> {
+/// The checks a new token must pass: a name, a lifetime within bounds, an owner who is the maker or a coordinator
+/// (another administrator makes their own), and a survey its owner may act on.
+async fn check(pool: &PgPool, by: &Admin, new: &NewToken) -> Result<(Uuid, Option<String>), ApiError> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > 200 || name.contains('\0') {
         return Err(field("give the token a name of 1 to 200 characters", "name"));
@@ -76,6 +77,9 @@ async fn check(pool: &PgPool, new: &NewToken) -> Result<(Uuid, Option<String>), 
     let Some(owner) = admin_by_email(pool, owner).await? else {
         return Err(field("no administrator or coordinator has this email address", "owner"));
     };
+    if owner.role == Role::Administrator && owner.id != by.id {
+        return Err(field("another administrator makes their own tokens", "owner"));
+    }
     let survey = new.survey_id.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     if let Some(survey) = &survey {
         let known: Option<(String,)> = sqlx::query_as("select survey_id from surveys where survey_id = $1")
@@ -94,7 +98,7 @@ async fn check(pool: &PgPool, new: &NewToken) -> Result<(Uuid, Option<String>), 
 
 /// Makes a token for `new.owner`, recorded in the audit log as made by `by`. The secret is returned once.
 pub async fn create(pool: &PgPool, by: &Admin, new: &NewToken) -> Result<Created, ApiError> {
-    let (owner_id, survey) = check(pool, new).await?;
+    let (owner_id, survey) = check(pool, by, new).await?;
     let id = Uuid::new_v4();
     let token = format!("{TOKEN_PREFIX}{}", random_token());
     let (expires_at,): (Option<OffsetDateTime>,) = sqlx::query_as(

@@ -108,3 +108,28 @@ async fn token(api: ApiAdmin) -> Json<TokenInfo> {
         survey_id: api.survey_id,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_is_openapi_3_1_and_every_operation_needs_a_token_but_its_own() {
+        let (_, mut doc) = open_router().split_for_parts();
+        CommonErrors.modify(&mut doc);
+        let json = serde_json::to_value(&doc).unwrap_or_default();
+        if std::env::var_os("PRINT_OPENAPI").is_some() {
+            println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+        }
+        assert_eq!(json["openapi"], "3.1.0");
+        let paths = json["paths"].as_object().cloned().unwrap_or_default();
+        assert!(paths.len() >= 12, "{}", paths.len());
+        for (path, item) in paths {
+            for (method, op) in item.as_object().cloned().unwrap_or_default() {
+                let public = path == schema::PUBLIC;
+                assert_eq!(op["security"] == serde_json::json!([{"api_token": []}]), !public, "{method} {path}");
+                assert_eq!(op["responses"]["401"].is_object(), !public, "{method} {path}");
+            }
+        }
+    }
+}

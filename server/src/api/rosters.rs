@@ -25,6 +25,7 @@ use crate::state::AppState;
         (status = 403, description = "Rows of another school than the coordinator's, listed under `errors`; or the \
             token may not touch this survey", body = ErrorBody),
         (status = 404, description = "No such survey (`not_found`)", body = ErrorBody),
+        (status = 408, description = "The file did not arrive within 15 minutes (`body_timeout`)", body = ErrorBody),
         (status = 413, description = "Larger than 128 MiB (`payload_too_large`)", body = ErrorBody),
     ))]
 pub async fn upload(

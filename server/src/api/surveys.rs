@@ -30,6 +30,7 @@ pub async fn list(State(state): State<AppState>, api: ApiAdmin) -> Result<Json<V
         (status = 200, description = "The file passes every check", body = CheckedSurvey),
         (status = 400, description = "Problems, each with its JSON path (`invalid_survey`), or not JSON \
             (`unsupported_media_type`)", body = ErrorBody),
+        (status = 408, description = "The file did not arrive within 15 minutes (`body_timeout`)", body = ErrorBody),
         (status = 413, description = "Larger than 8 MiB (`payload_too_large`)", body = ErrorBody),
     ))]
 pub async fn validate(_api: ApiAdmin, headers: HeaderMap, body: Body) -> Result<Json<CheckedSurvey>, ApiError> {
@@ -45,6 +46,7 @@ pub async fn validate(_api: ApiAdmin, headers: HeaderMap, body: Body) -> Result<
         (status = 201, description = "Stored; publish it to give it to new respondents", body = CheckedSurvey),
         (status = 400, description = "Problems, each with its JSON path (`invalid_survey`), or not JSON \
             (`unsupported_media_type`); nothing was stored", body = ErrorBody),
+        (status = 408, description = "The file did not arrive within 15 minutes (`body_timeout`)", body = ErrorBody),
         (status = 413, description = "Larger than 8 MiB (`payload_too_large`)", body = ErrorBody),
     ))]
 pub async fn upload(

@@ -112,6 +112,13 @@ async fn a_token_is_shown_once_and_stored_hashed(pool: PgPool) {
     let actions = audit_actions(&app).await;
     assert!(actions.iter().any(|(a, d)| a == "api_token.create" && d["name"] == "nightly export"), "{actions:?}");
 
+    // Not for another administrator, who makes their own.
+    create_admin(&app.pool, "other@example.org", PASSWORD, Role::Administrator, None, &[]).await.unwrap();
+    let theirs = json!({"owner": "other@example.org", "name": "x"}).to_string();
+    let res = session.post(&app, "/admin/tokens", "application/json", &theirs).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"]["field"], "owner");
+
     // Coordinators do not make tokens.
     let coord = admin(&app, "lincoln@example.org", Role::Coordinator, Some("Lincoln")).await;
     assert_eq!(coord.get(&app, "/admin/tokens").await.status(), StatusCode::FORBIDDEN);
