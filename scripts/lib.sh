@@ -48,6 +48,20 @@ wasm_bindgen_version() {
 }
 
 # Installs every tool Quire's build and tests use. Each is checked first, so a warm machine installs nothing.
+# The readers the analysis-bundle test checks the bundle with: R from Debian (base R only; CRAN is out of reach) and
+# pandas, pyreadstat and openpyxl from PyPI in .quire/venv, at the versions scripts/analysis-requirements.txt pins.
+ensure_python() {
+  command -v Rscript >/dev/null || apt_install --no-install-recommends r-base-core
+  python3 -m venv --help >/dev/null 2>&1 || apt_install python3-venv
+  local venv="$STATE/venv" want="$ROOT/scripts/analysis-requirements.txt"
+  if ! cmp -s "$want" "$venv/requirements.txt" 2>/dev/null; then
+    log "python venv with $(grep -v '^#' "$want" | tr '\n' ' ')"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$want"
+    cp "$want" "$venv/requirements.txt"
+  fi
+}
+
 ensure_tools() {
   local want_browser="${1:-}"
   local pkgs=()

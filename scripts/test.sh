@@ -10,6 +10,7 @@ LOG="$STATE/test.log"
 step() { log "$*"; "$@" 2>&1 | tee -a "$LOG"; }
 
 ensure_tools browser
+ensure_python
 started_pg=""
 pg_running || started_pg=1
 pg_start

@@ -4,6 +4,7 @@
 //! `main.rs` only reads configuration and calls into here, so tests run the very same server.
 
 pub mod admin;
+pub mod analysis;
 pub mod api;
 pub mod cli;
 pub mod config;

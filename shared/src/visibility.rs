@@ -38,25 +38,47 @@ impl AnswerSource for Known<'_> {
     }
 }
 
-fn holds(condition: Option<&Condition>, source: &dyn AnswerSource) -> bool {
+/// Whether a page or question with this condition is shown (no condition: always).
+pub fn holds(condition: Option<&Condition>, source: &dyn AnswerSource) -> bool {
     condition.is_none_or(|c| c.eval(source) == Some(true))
+}
+
+/// Active answers by question id, borrowed from what is held: what `active_answers` copies, for readers of many
+/// respondents (exports) that need not own them. Question ids are unique in a survey, so this source answers
+/// conditions exactly as `Known` does.
+pub struct ActiveByQuestion<'a>(pub HashMap<&'a str, &'a AnswerValue>);
+
+impl AnswerSource for ActiveByQuestion<'_> {
+    fn lookup(&self, question: &str) -> Lookup<'_> {
+        self.0.get(question).map_or(Lookup::Missing, |v| Lookup::Value(v))
+    }
+}
+
+/// The answers that count (see the module's rule), borrowed.
+pub fn active_by_question<'a>(survey: &'a ValidSurvey, held: &'a AllAnswers) -> ActiveByQuestion<'a> {
+    let mut active = ActiveByQuestion(HashMap::new());
+    for page in &survey.survey().pages {
+        let Some(given) = held.get(&page.id) else { continue };
+        if !holds(page.visible_if.as_ref(), &active) {
+            continue;
+        }
+        for q in &page.questions {
+            let Some(value) = given.get(&q.id).filter(|v| !v.is_empty()) else { continue };
+            if !holds(q.visible_if.as_ref(), &active) || !accepts(&q.kind, value) {
+                continue;
+            }
+            active.0.insert(q.id.as_str(), value);
+        }
+    }
+    active
 }
 
 /// The answers that count (see the module's rule), from everything held.
 pub fn active_answers(survey: &ValidSurvey, held: &AllAnswers) -> AllAnswers {
     let mut active = AllAnswers::new();
-    for page in &survey.survey().pages {
-        let Some(given) = held.get(&page.id) else { continue };
-        if !holds(page.visible_if.as_ref(), &Known { survey, answers: &active }) {
-            continue;
-        }
-        for q in &page.questions {
-            let Some(value) = given.get(&q.id).filter(|v| !v.is_empty()) else { continue };
-            if !holds(q.visible_if.as_ref(), &Known { survey, answers: &active }) || !accepts(&q.kind, value) {
-                continue;
-            }
-            active.entry(page.id.clone()).or_default().insert(q.id.clone(), value.clone());
-        }
+    for (question, value) in active_by_question(survey, held).0 {
+        let page = survey.page_of(question).unwrap_or_default();
+        active.entry(page.to_owned()).or_default().insert(question.to_owned(), value.clone());
     }
     active
 }

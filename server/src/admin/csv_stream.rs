@@ -10,10 +10,22 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc;
 
-const CHUNK: usize = 64 * 1024;
+pub const CHUNK: usize = 64 * 1024;
+
+/// The sending end of a streamed download.
+pub struct ByteSink {
+    tx: mpsc::Sender<std::io::Result<Bytes>>,
+}
+
+impl ByteSink {
+    /// Hands the client `bytes`; waits while it is slower than the producer.
+    pub async fn send(&self, bytes: impl Into<Bytes>) -> anyhow::Result<()> {
+        self.tx.send(Ok(bytes.into())).await.map_err(|_| anyhow::anyhow!("the client went away"))
+    }
+}
 
 pub struct CsvSink {
-    tx: mpsc::Sender<std::io::Result<Bytes>>,
+    out: ByteSink,
     writer: csv::Writer<Vec<u8>>,
 }
 
@@ -43,6 +55,10 @@ fn is_number(cell: &str) -> bool {
 }
 
 impl CsvSink {
+    pub fn new(out: ByteSink) -> Self {
+        CsvSink { out, writer: writer() }
+    }
+
     /// Writes a record, every cell `defused`.
     pub fn write<I, T>(&mut self, record: I) -> anyhow::Result<()>
     where
@@ -65,7 +81,7 @@ impl CsvSink {
         // csv::Writer lends no mutable access to its output, so a full one is swapped for an empty one.
         let full = std::mem::replace(&mut self.writer, writer());
         let bytes = full.into_inner().map_err(|e| anyhow::anyhow!("csv: {}", e.error()))?;
-        self.tx.send(Ok(Bytes::from(bytes))).await.map_err(|_| anyhow::anyhow!("the client went away"))
+        self.out.send(bytes).await
     }
 
     pub async fn finish(mut self) -> anyhow::Result<()> {
@@ -84,11 +100,20 @@ where
     F: FnOnce(CsvSink) -> Fut + Send + 'static,
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
 {
+    stream_bytes(filename, "text/csv; charset=utf-8", |out| produce(CsvSink::new(out)))
+}
+
+/// An attachment of `content_type` whose bytes `produce` sends, streamed like `stream_csv`.
+pub fn stream_bytes<F, Fut>(filename: &str, content_type: &str, produce: F) -> Response
+where
+    F: FnOnce(ByteSink) -> Fut + Send + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
     let (tx, rx) = mpsc::channel(8);
-    let sink = CsvSink { tx: tx.clone(), writer: writer() };
+    let sink = ByteSink { tx: tx.clone() };
     tokio::spawn(async move {
         if let Err(e) = produce(sink).await {
-            tracing::warn!(error = ?e, "CSV export stopped");
+            tracing::warn!(error = ?e, "download stopped");
             let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
         }
     });
@@ -97,7 +122,7 @@ where
         filename.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
     (
         [
-            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (CONTENT_TYPE, content_type.to_owned()),
             (CONTENT_DISPOSITION, format!("attachment; filename=\"{safe_name}\"")),
             (CACHE_CONTROL, "no-store".to_owned()),
         ],

@@ -1,7 +1,9 @@
 //! The administrators' side: accounts and roles (`auth`), sign-in and sessions (`login`, `session`, `csrf`),
-//! surveys, rosters and access codes, the completion dashboard, exports, the audit log and admin API tokens. Everything lives under
-//! /admin; pages are server-rendered (`html`). This module only routes: its children use one another, never it.
+//! surveys, rosters and access codes, the completion dashboard, exports, the audit log and admin API tokens.
+//! Everything lives under /admin; pages are server-rendered (`html`). This module only routes: its children use one
+//! another, never it.
 
+pub mod analysis;
 pub mod api_tokens;
 pub mod audit;
 pub mod auth;
@@ -50,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/surveys/{id}/export.csv", get(export::answers))
         .route("/admin/surveys/{id}/codebook.csv", get(export::codebook))
         .route("/admin/surveys/{id}/quarantine.csv", get(export::quarantine))
+        .route("/admin/surveys/{id}/analysis/{file}", get(analysis::download))
         .route("/admin/audit", get(audit::page))
         .route("/admin/tokens", get(tokens::page).post(tokens::create))
         .route("/admin/tokens/{id}/revoke", post(tokens::revoke))

@@ -122,5 +122,21 @@ fn exports(eid: &str) -> Markup {
             " · "
             a href={ "/admin/surveys/" (eid) "/quarantine.csv" } { "Quarantined saves (CSV)" }
         }
+        h2 { "Analysis bundle" }
+        p {
+            "Every version, one row per respondent: names SPSS, Stata and R accept, one 0/1 column per option, codes              for not shown (-97), not reached (-98) and not answered (-99), with SPSS, Stata and R scripts, a codebook,              a Stata file and an Excel workbook."
+        }
+        form method="get" action={ "/admin/surveys/" (eid) "/analysis/bundle.zip" } class="inline" {
+            label { "School (empty for all) " input name="school"; }
+            label { "Labels in (language code, empty for the survey's) " input name="lang" size="5"; }
+            label { input type="checkbox" name="bom" value="1"; " Byte-order mark (Excel)" }
+            label { input type="checkbox" name="joined" value="1"; " Also the chosen codes of a multiple choice" }
+            button { "Bundle (zip)" }
+        }
+        p {
+            @for file in ["data.csv", "codebook.html", "data.sps", "data.do", "data.R", "data.dta", "data.xlsx"] {
+                a href={ "/admin/surveys/" (eid) "/analysis/" (file) } { (file) } " "
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@
 mod admin;
 mod admin_api;
 mod admin_api_openapi;
+mod analysis;
 mod errors;
 mod group_commit;
 mod helpers;
