@@ -32,6 +32,15 @@
         if (!file.files[0]) return;
         body = await file.files[0].text();
         headers['Content-Type'] = file.dataset.contentType;
+      } else if (form.querySelector('[name]')) {
+        // A form of fields is sent as a JSON object: a ticked box is true, an empty field is left out.
+        const data = {};
+        for (const el of form.querySelectorAll('[name]')) {
+          if (el.type === 'checkbox') data[el.name] = el.checked;
+          else if (el.value !== '') data[el.name] = el.type === 'number' ? Number(el.value) : el.value;
+        }
+        body = JSON.stringify(data);
+        headers['Content-Type'] = 'application/json';
       }
       button.disabled = true;
       show(out, 'Working…', [], true);

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use quire_shared::ValidSurvey;
 use sqlx::PgPool;
 
+use crate::admin::api_tokens::{self, NewToken};
 use crate::admin::auth::{create_admin, grant_surveys, Role};
 use crate::config::{DbConfig, ServeConfig};
 use crate::respondent::roster::{format_code, CodeRow};
@@ -66,6 +67,23 @@ pub enum Command {
         /// A survey to grant (repeat for several).
         #[arg(long = "survey", required = true)]
         surveys: Vec<String>,
+    },
+    /// Make an admin API token for an account and print it (shown this once; audited as made by that account).
+    CreateToken {
+        #[arg(long)]
+        email: String,
+        /// What it is for, shown at /admin/tokens and in the audit log.
+        #[arg(long)]
+        name: String,
+        /// Reads only: no uploads, publishing or roster loads.
+        #[arg(long)]
+        read_only: bool,
+        /// The one survey it may touch (without it, every survey the account may).
+        #[arg(long)]
+        survey: Option<String>,
+        /// Days until it expires (without it, never: until revoked at /admin/tokens).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
     },
     /// Load and publish the example survey and demo roster (safe to repeat) and print a few access codes.
     Demo {
@@ -131,6 +149,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{} may now work on {}", email.to_lowercase(), surveys.join(", "));
             Ok(())
         }
+        Command::CreateToken { email, name, read_only, survey, expires_in_days } => {
+            create_token(&pool, NewToken { owner: email, name, read_only, survey_id: survey, expires_in_days }).await
+        }
         Command::Demo { survey, roster, static_dir } => {
             let s = load_survey(&pool, &survey, true, &static_dir).await?;
             let rows = load_roster(&pool, &roster, &s.survey().id).await?;
@@ -183,6 +204,16 @@ async fn load_roster(pool: &PgPool, file: &Path, survey: &str) -> anyhow::Result
         anyhow::anyhow!("{}: nothing was loaded:\n  {}", file.display(), list.join("\n  "))
     })?;
     crate::respondent::roster::load(pool, survey, &rows).await
+}
+
+async fn create_token(pool: &PgPool, new: NewToken) -> anyhow::Result<()> {
+    let owner = api_tokens::admin_by_email(pool, &new.owner)
+        .await?
+        .with_context(|| format!("no administrator or coordinator `{}`", new.owner))?;
+    let created = api_tokens::create(pool, &owner, &new).await?;
+    eprintln!("API token {} for {} (shown this once; only its hash is kept):", created.id, owner.email);
+    println!("{}", created.token);
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -1,10 +1,11 @@
-//! Quire's server: the ingest API, the respondent app's files, health and metrics.
+//! Quire's server: the ingest API, the respondent app's files, the admin pages and API, health and metrics.
 //!
 //! `router` builds the whole HTTP surface from an `AppState`; `launch` serves it until the shutdown future resolves.
 //! `main.rs` only reads configuration and calls into here, so tests run the very same server.
 
 pub mod admin;
 pub mod analysis;
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod db;

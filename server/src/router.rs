@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
-use crate::{admin, http, ingest, metrics, respondent};
+use crate::{admin, api, http, ingest, metrics, respondent};
 
 pub fn router(state: AppState) -> Router {
     let mut api = Router::new()
@@ -23,7 +23,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::handler))
-        .route("/api/{*rest}", axum::routing::any(api_not_found));
+        .route("/api/{*rest}", axum::routing::any(api_not_found))
+        // The admin API (`/api/admin/…`, bearer tokens, its OpenAPI document): its routes are all in `api`.
+        .merge(api::router());
     if state.config.bench_endpoints {
         api = api.route("/api/v1/bench/noop", post(ingest::sync::noop));
     }

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 
 use crate::config::ServeConfig;
 use crate::http::in_flight::InFlight;
-use crate::http::sign_in_limits::{self, AdminLimits, RespondentLimits};
+use crate::http::sign_in_limits::{self, AdminLimits, FailureLimit, RespondentLimits};
 use crate::ingest::activity::{self, Activity};
 use crate::ingest::group_commit::{self, GroupCommitConfig, GroupCommitter, Writer};
 use crate::metrics::Metrics;
@@ -48,6 +48,8 @@ pub struct Shared {
     pub sync_by_respondent: InFlight<uuid::Uuid>,
     pub respondent_limits: Arc<RespondentLimits>,
     pub admin_limits: Arc<AdminLimits>,
+    /// Failed admin API token authentications per client address.
+    pub api_token_limits: Arc<FailureLimit>,
     /// Administrator password checks running at once (`QUIRE_ADMIN_SIGN_IN_CONCURRENCY`).
     pub argon2: Arc<tokio::sync::Semaphore>,
     /// Respondents seen since the last write of the dashboard's last-activity times.
@@ -95,6 +97,7 @@ impl AppState {
                 config.login_failures_per_minute,
             )),
             admin_limits: Arc::default(),
+            api_token_limits: Arc::new(FailureLimit::api_tokens()),
             argon2: Arc::new(tokio::sync::Semaphore::new(config.admin_sign_in_concurrency.max(1))),
             activity,
             read_pool,

@@ -18,8 +18,12 @@ pub async fn record(
     admin: &Admin,
     action: &str,
     survey_id: Option<&str>,
-    detail: serde_json::Value,
+    mut detail: serde_json::Value,
 ) -> Result<(), sqlx::Error> {
+    // What an API token did is told from what its owner did in a browser by the token's id.
+    if let (Some(token), Some(fields)) = (admin.token, detail.as_object_mut()) {
+        fields.insert("api_token".into(), serde_json::Value::String(token.to_string()));
+    }
     record_by(pool, admin.id, &admin.email, action, survey_id, detail).await
 }
 

@@ -19,9 +19,9 @@ use super::session::Admin;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct ProgressRow {
-    /// A school (survey level) or a class (school level).
+    /// A school (survey level), a class (school level) or a role (by role); `total` in the totals row.
     pub name: String,
     pub total: i64,
     pub not_started: i64,
@@ -30,10 +30,11 @@ pub struct ProgressRow {
     /// Completed / total, 0 to 1.
     pub rate: f64,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_activity: Option<OffsetDateTime>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Progress {
     pub survey_id: String,
     /// `None`: one row per school; `Some`: that school, one row per class.
@@ -75,13 +76,41 @@ const LAG_SQL: &str = "select case
         else extract(epoch from now() - pg_last_xact_replay_timestamp())
     end::float8";
 
+/// By role (the admin API's `by=role`), in all schools or one: counted from the respondents themselves, so it costs
+/// a pass over the survey's roster rather than one row per class. For scripts, not for a page refreshed every 5 s.
+pub const ROLE_SQL: &str =
+    "select r.role, count(*)::int8, count(p.respondent_id)::int8, count(p.completed_at)::int8, max(p.last_activity)
+     from respondents r left join respondent_progress p on p.respondent_id = r.id
+     where r.survey_id = $1 and ($2::text is null or r.school = $2)
+     group by r.role order by r.role";
+
+/// What one row of progress counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum By {
+    /// One row per school (the default without `school`).
+    School,
+    /// One row per class of `school` (the default with it; a coordinator's, always).
+    Class,
+    /// One row per role (student, teacher, parent), in `school` or all schools.
+    Role,
+}
+
 /// The dashboard's query, a range of `group_progress`'s primary key, and the lag of the server that answered it (one
 /// connection, so both come from the same server behind a load balancer).
 pub async fn query(pool: &PgPool, survey_id: &str, school: Option<&str>) -> Result<Progress, sqlx::Error> {
+    query_by(pool, survey_id, school, if school.is_some() { By::Class } else { By::School }).await
+}
+
+/// `query`, with rows of what `by` says: by class needs a school (without one it is by school).
+pub async fn query_by(pool: &PgPool, survey_id: &str, school: Option<&str>, by: By) -> Result<Progress, sqlx::Error> {
     let mut conn = pool.acquire().await?;
-    let rows: Vec<(String, i64, i64, i64, Option<OffsetDateTime>)> = match school {
-        None => sqlx::query_as(SURVEY_SQL).bind(survey_id).fetch_all(&mut *conn).await?,
-        Some(school) => sqlx::query_as(SCHOOL_SQL).bind(survey_id).bind(school).fetch_all(&mut *conn).await?,
+    let rows: Vec<(String, i64, i64, i64, Option<OffsetDateTime>)> = match (by, school) {
+        (By::Role, school) => sqlx::query_as(ROLE_SQL).bind(survey_id).bind(school).fetch_all(&mut *conn).await?,
+        (By::School, None) | (By::Class, None) => {
+            sqlx::query_as(SURVEY_SQL).bind(survey_id).fetch_all(&mut *conn).await?
+        }
+        (_, Some(school)) => sqlx::query_as(SCHOOL_SQL).bind(survey_id).bind(school).fetch_all(&mut *conn).await?,
     };
     let replica_lag_seconds: Option<f64> = sqlx::query_scalar(LAG_SQL).fetch_one(&mut *conn).await?;
     let (mut t, mut s, mut c, mut last) = (0, 0, 0, None);
@@ -98,8 +127,10 @@ pub async fn query(pool: &PgPool, survey_id: &str, school: Option<&str>) -> Resu
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SchoolQuery {
+    /// One school (a coordinator gets their own whatever is asked).
     pub school: Option<String>,
 }
 

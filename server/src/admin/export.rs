@@ -66,11 +66,13 @@ pub fn cell(column: &Column, answers: &BTreeMap<&str, &AnswerValue>) -> String {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
-    school: Option<String>,
-    /// Columns of this version rather than the published one.
-    version: Option<String>,
+    /// One school's respondents (all schools without it).
+    pub school: Option<String>,
+    /// Columns of this version rather than the published one (responses and codebook).
+    pub version: Option<String>,
 }
 
 async fn export_survey(
@@ -252,18 +254,12 @@ pub async fn quarantine(
     let pool = state.read_pool.clone();
     Ok(stream_csv(&format!("quarantine-{id}.csv"), move |mut sink| async move {
         sink.write(["id", "respondent_id", "school", "class", "external_id", "received_at", "errors", "payload"])?;
-        let mut rows = sqlx::query_as::<
-            _,
-            (i64, Uuid, String, String, String, OffsetDateTime, serde_json::Value, serde_json::Value),
-        >(
-            "select q.id, q.respondent_id, r.school, r.class, r.external_id, q.received_at, q.errors, q.payload
-             from quarantine q join respondents r on r.id = q.respondent_id
-             where r.survey_id = $1 and ($2::text is null or r.school = $2)
-             order by q.id",
-        )
-        .bind(&id)
-        .bind(&school)
-        .fetch(&pool);
+        let mut rows = sqlx::query_as::<_, QuarantineRow>(QUARANTINE_SQL)
+            .bind(&id)
+            .bind(&school)
+            .bind(0_i64)
+            .bind(None::<i64>)
+            .fetch(&pool);
         while let Some((qid, rid, school, class, ext, at, errors, payload)) = rows.try_next().await? {
             sink.write([
                 qid.to_string(),
@@ -279,6 +275,60 @@ pub async fn quarantine(
         }
         sink.finish().await
     }))
+}
+
+type QuarantineRow = (i64, Uuid, String, String, String, OffsetDateTime, serde_json::Value, serde_json::Value);
+
+/// Quarantined saves of a survey (`$2`: one school or all), after id `$3`, at most `$4` (null: all).
+const QUARANTINE_SQL: &str =
+    "select q.id, q.respondent_id, r.school, r.class, r.external_id, q.received_at, q.errors, q.payload
+     from quarantine q join respondents r on r.id = q.respondent_id
+     where r.survey_id = $1 and ($2::text is null or r.school = $2) and q.id > $3
+     order by q.id limit $4";
+
+/// A save the server refused, exactly as sent, with the reasons.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct QuarantinedSave {
+    /// Increasing: pass the last one seen as `after` for the next page.
+    pub id: i64,
+    pub respondent_id: Uuid,
+    pub school: String,
+    pub class: String,
+    pub external_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: OffsetDateTime,
+    /// Why it was refused: each problem's field and message.
+    #[schema(value_type = Vec<Object>)]
+    pub errors: serde_json::Value,
+    /// The save as it arrived.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+/// One page of a survey's quarantine, oldest first (what `quarantine` streams, `limit` at a time).
+pub async fn quarantine_page(
+    pool: &sqlx::PgPool,
+    id: &str,
+    school: Option<&str>,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<QuarantinedSave>, sqlx::Error> {
+    let rows: Vec<QuarantineRow> =
+        sqlx::query_as(QUARANTINE_SQL).bind(id).bind(school).bind(after).bind(limit).fetch_all(pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, respondent_id, school, class, external_id, received_at, errors, payload)| QuarantinedSave {
+            id,
+            respondent_id,
+            school,
+            class,
+            external_id,
+            received_at,
+            errors,
+            payload,
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -53,6 +53,7 @@ pub fn layout(admin: &Admin, title: &str, body: Markup) -> Markup {
                         a href="/admin" { "Surveys" }
                         @if admin.role == Role::Administrator {
                             a href="/admin/audit" { "Audit log" }
+                            a href="/admin/tokens" { "API tokens" }
                         }
                     }
                     span class="who" {

@@ -1,8 +1,10 @@
 //! The administrators' side: accounts and roles (`auth`), sign-in and sessions (`login`, `session`, `csrf`),
-//! surveys, rosters and access codes, the completion dashboard, exports and the audit log. Everything lives under
-//! /admin; pages are server-rendered (`html`). This module only routes: its children use one another, never it.
+//! surveys, rosters and access codes, the completion dashboard, exports, the audit log and admin API tokens.
+//! Everything lives under /admin; pages are server-rendered (`html`). This module only routes: its children use one
+//! another, never it.
 
 pub mod analysis;
+pub mod api_tokens;
 pub mod audit;
 pub mod auth;
 pub mod csrf;
@@ -16,6 +18,7 @@ pub mod rosters;
 pub mod session;
 pub mod survey_page;
 pub mod surveys;
+pub mod tokens;
 pub mod upload;
 
 pub use upload::{MAX_ROSTER_BYTES, MAX_SURVEY_BYTES};
@@ -51,6 +54,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/surveys/{id}/quarantine.csv", get(export::quarantine))
         .route("/admin/surveys/{id}/analysis/{file}", get(analysis::download))
         .route("/admin/audit", get(audit::page))
+        .route("/admin/tokens", get(tokens::page).post(tokens::create))
+        .route("/admin/tokens/{id}/revoke", post(tokens::revoke))
         .route("/admin/{*rest}", axum::routing::any(|| async { ApiError::NotFound("no such admin page") }))
 }
 

@@ -18,25 +18,51 @@ use crate::http::error::ApiError;
 use crate::respondent::roster::{self, format_code, CodeRow, RowError};
 use crate::state::AppState;
 
-/// `POST /admin/surveys/{id}/roster` (body: CSV). All or nothing: every bad row is reported with its line and
-/// nothing is loaded from a file with errors. A coordinator may load only their own school's people.
+/// `POST /admin/surveys/{id}/roster` (body: CSV): `load_upload`.
 pub async fn upload(
     State(state): State<AppState>,
     AdminWrite(admin): AdminWrite,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Response, ApiError> {
-    require_content_type(&headers, "text/csv")?;
+) -> Result<Response, Response> {
+    let loaded = load_upload(&state, &admin, &id, &headers, body).await?;
+    Ok(Json(serde_json::json!({
+        "rows": loaded.rows,
+        "message": format!("{} respondent(s) in the roster; people loaded before keep their codes", loaded.rows),
+        "reload": true,
+    }))
+    .into_response())
+}
+
+/// A roster file loaded.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RosterLoaded {
+    /// People in the file (those loaded before keep their codes).
+    pub rows: usize,
+}
+
+/// Loads a roster CSV into a survey. All or nothing: every bad row is reported with its line (400
+/// `invalid_roster`) and nothing is loaded from a file with errors. A coordinator may load only their own school's
+/// people: other schools' rows are listed the same way, with 403. Refusals are whole responses for that reason.
+pub async fn load_upload(
+    state: &AppState,
+    admin: &Admin,
+    id: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<RosterLoaded, Response> {
+    let api = |e: ApiError| e.into_response();
+    require_content_type(headers, "text/csv").map_err(api)?;
     // Who may load into which survey is settled before the file is read.
-    survey_exists(&state, &admin, &id).await?;
-    let body = read_body(body, MAX_ROSTER_BYTES).await?;
+    survey_exists(state, admin, id).await.map_err(api)?;
+    let body = read_body(body, MAX_ROSTER_BYTES).await.map_err(api)?;
     let text = std::str::from_utf8(&body).map_err(|_| {
-        ApiError::bad_request("invalid_roster", "the roster is not UTF-8 text (save it as CSV UTF-8)", None)
+        api(ApiError::bad_request("invalid_roster", "the roster is not UTF-8 text (save it as CSV UTF-8)", None))
     })?;
-    let rows = roster::parse(text).map_err(|errors| invalid_roster(&errors))?;
+    let rows = roster::parse(text).map_err(|errors| api(invalid_roster(&errors)))?;
     if rows.is_empty() {
-        return Err(ApiError::bad_request("invalid_roster", "the roster has no rows", None));
+        return Err(api(ApiError::bad_request("invalid_roster", "the roster has no rows", None)));
     }
     if let Some(own) = &admin.school {
         let foreign: Vec<RowError> = rows
@@ -48,17 +74,14 @@ pub async fn upload(
             // The listing of a bad file, but 403: the rows are well formed, just not this coordinator's.
             let mut res = invalid_roster(&foreign).into_response();
             *res.status_mut() = axum::http::StatusCode::FORBIDDEN;
-            return Ok(res);
+            return Err(res);
         }
     }
-    let codes = roster::load(&state.pool, &id, &rows).await?;
-    audit::record(&state.pool, &admin, "roster.upload", Some(&id), serde_json::json!({"rows": codes.len()})).await?;
-    Ok(Json(serde_json::json!({
-        "rows": codes.len(),
-        "message": format!("{} respondent(s) in the roster; people loaded before keep their codes", codes.len()),
-        "reload": true,
-    }))
-    .into_response())
+    let codes = roster::load(&state.pool, id, &rows).await.map_err(|e| api(e.into()))?;
+    audit::record(&state.pool, admin, "roster.upload", Some(id), serde_json::json!({"rows": codes.len()}))
+        .await
+        .map_err(|e| api(e.into()))?;
+    Ok(RosterLoaded { rows: codes.len() })
 }
 
 fn invalid_roster(errors: &[RowError]) -> ApiError {
@@ -86,10 +109,13 @@ pub async fn survey_exists(state: &AppState, admin: &Admin, id: &str) -> Result<
     found.map(|_| ()).ok_or(ApiError::NotFound("no such survey"))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CodesQuery {
-    school: Option<String>,
-    class: Option<String>,
+    /// One school's people (a coordinator gets their own whatever is asked).
+    pub school: Option<String>,
+    /// One class's people.
+    pub class: Option<String>,
 }
 
 /// `GET /admin/surveys/{id}/codes.csv?school=&class=`: streamed, so a state-wide file needs no memory to speak of.

@@ -37,6 +37,9 @@ pub struct Admin {
     /// The surveys a coordinator was granted (`coordinator_surveys`); empty for an administrator, who needs none.
     pub surveys: Vec<String>,
     pub csrf: String,
+    /// The admin API token this request came with (`api::auth`); `None` for a signed-in browser. The audit log names
+    /// it beside the account.
+    pub token: Option<Uuid>,
 }
 
 impl Admin {
@@ -94,12 +97,13 @@ fn wants_html(parts: &Parts) -> bool {
             .is_some_and(|a| a.contains("text/html"))
 }
 
-/// Only the hash is stored, so a copy of the table opens no session.
-fn token_hash(token: &str) -> Vec<u8> {
+/// Only the hash is stored, so a copy of the table opens no session (nor an API token: `api_tokens`).
+pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-fn random_token() -> String {
+/// 256 random bits, URL-safe base64: a session token, a CSRF token, the secret part of an API token.
+pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
@@ -189,7 +193,7 @@ impl FromRequestParts<AppState> for Admin {
             return Err(refuse(parts));
         };
         let role = Role::parse(&role).ok_or_else(|| AuthRejection::Api(anyhow::anyhow!("bad role {role}").into()))?;
-        Ok(Admin { id, email, role, school, surveys, csrf })
+        Ok(Admin { id, email, role, school, surveys, csrf, token: None })
     }
 }
 
@@ -206,6 +210,7 @@ mod tests {
             school: Some("Lincoln".into()),
             surveys: vec!["s1".into()],
             csrf: String::new(),
+            token: None,
         };
         assert!(c.require_survey("s1").is_ok());
         assert!(c.require_survey("s2").is_err());

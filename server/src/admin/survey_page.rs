@@ -3,10 +3,10 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use maud::{html, Markup};
-use time::OffsetDateTime;
 
 use super::html::{self, fmt_time, url_param};
 use super::session::Admin;
+use super::surveys::{self, VersionRow};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -17,7 +17,9 @@ pub async fn show(State(state): State<AppState>, admin: Admin, Path(id): Path<St
         .bind(&id)
         .fetch_optional(&state.read_pool)
         .await?;
-    let Some((current,)) = current else { return Err(ApiError::NotFound("no such survey")) };
+    if current.is_none() {
+        return Err(ApiError::NotFound("no such survey"));
+    }
     let schools: Vec<(String, Vec<String>)> = sqlx::query_as(
         "select school, array_agg(class order by class) from group_progress
          where survey_id = $1 and ($2::text is null or school = $2) group by school order by school",
@@ -26,9 +28,8 @@ pub async fn show(State(state): State<AppState>, admin: Admin, Path(id): Path<St
     .bind(&admin.school)
     .fetch_all(&state.read_pool)
     .await?;
-    let versions: Option<Vec<(String, OffsetDateTime)>> = if admin.require_administrator().is_ok() {
-        let sql = "select version, created_at from survey_versions where survey_id = $1 order by created_at desc";
-        Some(sqlx::query_as(sql).bind(&id).fetch_all(&state.read_pool).await?)
+    let versions = if admin.require_administrator().is_ok() {
+        Some(surveys::versions(&state.read_pool, &id).await?)
     } else {
         None
     };
@@ -36,7 +37,7 @@ pub async fn show(State(state): State<AppState>, admin: Admin, Path(id): Path<St
     let body = html! {
         p { a class="button" href={ "/admin/surveys/" (eid) "/dashboard" } { "Completion dashboard" } }
         @if let Some(versions) = &versions {
-            (versions_table(&eid, current.as_deref(), versions))
+            (versions_table(&eid, versions))
         }
         h2 { "Roster" }
         p {
@@ -55,18 +56,18 @@ pub async fn show(State(state): State<AppState>, admin: Admin, Path(id): Path<St
 }
 
 /// Every version of a survey, newest first: the published one marked, the others with a button that publishes them.
-fn versions_table(eid: &str, current: Option<&str>, versions: &[(String, OffsetDateTime)]) -> Markup {
+fn versions_table(eid: &str, versions: &[VersionRow]) -> Markup {
     html! {
         h2 { "Versions" }
         table class="list" {
             thead { tr { th { "Version" } th { "Uploaded (UTC)" } th {} th {} } }
             tbody {
-                @for (version, created) in versions {
+                @for VersionRow { version, created_at, current } in versions {
                     tr {
                         td { code { (&version[..version.len().min(16)]) } }
-                        td { (fmt_time(Some(*created))) }
+                        td { (fmt_time(Some(*created_at))) }
                         td {
-                            @if current == Some(version.as_str()) {
+                            @if *current {
                                 strong { "published: new respondents get this version" }
                             } @else {
                                 @let action = format!("/admin/surveys/{eid}/versions/{version}/publish");

@@ -8,6 +8,8 @@ use axum::response::Response;
 use axum::Json;
 use maud::html;
 use quire_shared::ValidSurvey;
+use serde::Serialize;
+use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use super::audit;
@@ -22,30 +24,17 @@ use crate::state::AppState;
 /// `GET /admin`: every survey with its current version and how many people its rosters hold. A coordinator sees
 /// the surveys their school takes part in.
 pub async fn home(State(state): State<AppState>, admin: Admin) -> Result<Response, ApiError> {
-    // survey, current version, published at, respondents
-    type Row = (String, Option<String>, Option<OffsetDateTime>, Option<i64>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "select s.survey_id, s.current_version, s.published_at,
-                (select sum(total)::int8 from group_progress g
-                 where g.survey_id = s.survey_id and ($1::text is null or g.school = $1))
-         from surveys s
-         where $1::text is null or s.survey_id = any($2)
-         order by s.survey_id",
-    )
-    .bind(&admin.school)
-    .bind(&admin.surveys)
-    .fetch_all(&state.read_pool)
-    .await?;
+    let rows = list(&state.read_pool, &admin).await?;
     let body = html! {
         table class="list" {
             thead { tr { th { "Survey" } th { "Current version" } th { "Published (UTC)" } th { "Respondents" } } }
             tbody {
-                @for (id, version, published, total) in &rows {
+                @for s in &rows {
                     tr {
-                        td { a href={ "/admin/surveys/" (url_param(id)) } { (id) } }
-                        td { code { (version.as_deref().map_or("not published", |v| &v[..v.len().min(12)])) } }
-                        td { (fmt_time(*published)) }
-                        td { (total.unwrap_or(0)) }
+                        td { a href={ "/admin/surveys/" (url_param(&s.survey_id)) } { (s.survey_id) } }
+                        td { code { (s.current_version.as_deref().map_or("not published", |v| &v[..v.len().min(12)])) } }
+                        td { (fmt_time(s.published_at)) }
+                        td { (s.respondents) }
                     }
                 }
             }
@@ -62,8 +51,91 @@ pub async fn home(State(state): State<AppState>, admin: Admin) -> Result<Respons
     Ok(html::page(&admin, "Surveys", body))
 }
 
-/// `POST /admin/surveys` (body: the survey JSON): validated with the same code respondents' answers are checked
-/// against; every problem is reported with its JSON path, and nothing is stored unless there are none.
+/// A survey as the admin lists it: its current version and how many people its rosters hold (at a coordinator's
+/// school only, for a coordinator).
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct SurveySummary {
+    pub survey_id: String,
+    /// The version new respondents get; `null` until one is published.
+    pub current_version: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub published_at: Option<OffsetDateTime>,
+    pub respondents: i64,
+}
+
+/// Every survey this administrator may see; a coordinator, the surveys granted to them.
+pub async fn list(pool: &PgPool, admin: &Admin) -> Result<Vec<SurveySummary>, sqlx::Error> {
+    sqlx::query_as(
+        "select s.survey_id, s.current_version, s.published_at,
+                coalesce((select sum(total)::int8 from group_progress g
+                          where g.survey_id = s.survey_id and ($1::text is null or g.school = $1)), 0) as respondents
+         from surveys s
+         where $1::text is null or s.survey_id = any($2)
+         order by s.survey_id",
+    )
+    .bind(&admin.school)
+    .bind(&admin.surveys)
+    .fetch_all(pool)
+    .await
+}
+
+/// A problem the survey check found, or a text without a translation: where (a JSON path) and what.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PathMessage {
+    pub path: String,
+    pub message: String,
+}
+
+/// A survey file that passed every check.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CheckedSurvey {
+    pub survey_id: String,
+    /// The hash of its canonical JSON: the same file always makes the same version.
+    pub version: String,
+    /// Texts without a translation into one of the survey's languages: stored anyway, worth a look.
+    pub warnings: Vec<PathMessage>,
+}
+
+impl CheckedSurvey {
+    pub fn of(survey: &ValidSurvey) -> Self {
+        CheckedSurvey {
+            survey_id: survey.survey().id.clone(),
+            version: survey.version().to_owned(),
+            warnings: survey
+                .warnings()
+                .iter()
+                .map(|w| PathMessage { path: w.path.clone(), message: w.message.clone() })
+                .collect(),
+        }
+    }
+}
+
+/// Reads and checks an uploaded survey file (JSON, at most `MAX_SURVEY_BYTES`) with the same code respondents'
+/// answers are checked against; every problem is reported with its JSON path (400 `invalid_survey`).
+pub async fn check_upload(headers: &HeaderMap, body: Body) -> Result<ValidSurvey, ApiError> {
+    require_content_type(headers, "application/json")?;
+    let body = read_body(body, MAX_SURVEY_BYTES).await?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::bad_request("invalid_survey", "the survey file is not UTF-8 text", None))?;
+    ValidSurvey::parse(text).map_err(|errors| ApiError::Invalid {
+        code: "invalid_survey",
+        message: format!("the survey has {} problem(s); nothing was stored", errors.len()),
+        field: errors.first().map(|e| e.path.clone()),
+        errors: errors.iter().map(|e| serde_json::json!({"path": e.path, "message": e.message})).collect(),
+    })
+}
+
+/// Stores a checked survey as a new version (not published) and audits it.
+pub async fn store_upload(state: &AppState, admin: &Admin, survey: &ValidSurvey) -> Result<CheckedSurvey, ApiError> {
+    admin.require_administrator()?;
+    surveys::store_version(&state.pool, survey, false, &state.config.static_dir).await?;
+    let (id, version) = (&survey.survey().id, survey.version());
+    audit::record(&state.pool, admin, "survey.upload", Some(id), serde_json::json!({"version": version})).await?;
+    Ok(CheckedSurvey::of(survey))
+}
+
+/// `POST /admin/surveys` (body: the survey JSON): checked (`check_upload`); nothing is stored unless it passes.
 pub async fn upload(
     State(state): State<AppState>,
     AdminWrite(admin): AdminWrite,
@@ -71,31 +143,20 @@ pub async fn upload(
     body: Body,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     admin.require_administrator()?;
-    require_content_type(&headers, "application/json")?;
-    let body = read_body(body, MAX_SURVEY_BYTES).await?;
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::bad_request("invalid_survey", "the survey file is not UTF-8 text", None))?;
-    let survey = ValidSurvey::parse(text).map_err(|errors| ApiError::Invalid {
-        code: "invalid_survey",
-        message: format!("the survey has {} problem(s); nothing was stored", errors.len()),
-        field: errors.first().map(|e| e.path.clone()),
-        errors: errors.iter().map(|e| serde_json::json!({"path": e.path, "message": e.message})).collect(),
-    })?;
-    surveys::store_version(&state.pool, &survey, false, &state.config.static_dir).await?;
-    let (id, version) = (&survey.survey().id, survey.version());
-    audit::record(&state.pool, &admin, "survey.upload", Some(id), serde_json::json!({"version": version})).await?;
-    let warnings = survey.warnings();
-    let gaps = if warnings.is_empty() {
+    let survey = check_upload(&headers, body).await?;
+    let stored = store_upload(&state, &admin, &survey).await?;
+    let (id, version) = (&stored.survey_id, &stored.version);
+    let gaps = if stored.warnings.is_empty() {
         String::new()
     } else {
-        format!(" ({} text(s) without a translation, listed under warnings)", warnings.len())
+        format!(" ({} text(s) without a translation, listed under warnings)", stored.warnings.len())
     };
     Ok(Json(serde_json::json!({
         "survey_id": id,
         "version": version,
         "message": format!("stored {id} version {}{gaps}; publish it from the survey's page", &version[..12.min(version.len())]),
         "redirect": format!("/admin/surveys/{}", url_param(id)),
-        "warnings": warnings.iter().map(|w| serde_json::json!({"path": w.path, "message": w.message})).collect::<Vec<_>>(),
+        "warnings": stored.warnings,
     })))
 }
 
@@ -107,15 +168,53 @@ pub async fn publish(
     AdminWrite(admin): AdminWrite,
     Path((id, version)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    admin.require_administrator()?;
-    let survey = load_version(&state, &id, &version).await?;
-    surveys::store_version(&state.pool, &survey, true, &state.config.static_dir).await?;
-    audit::record(&state.pool, &admin, "survey.publish", Some(&id), serde_json::json!({"version": version})).await?;
+    let published = publish_version(&state, &admin, &id, &version).await?;
     Ok(Json(serde_json::json!({
-        "message": format!("published; new respondents get {}", surveys::survey_url(&version)),
-        "survey_url": surveys::survey_url(&version),
+        "message": format!("published; new respondents get {}", published.survey_url),
+        "survey_url": published.survey_url,
         "reload": true,
     })))
+}
+
+/// A version made current.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Published {
+    pub survey_id: String,
+    pub version: String,
+    /// Where respondents' apps fetch it (content-hashed, cached for ever).
+    pub survey_url: String,
+}
+
+/// Publishes a stored version (administrators only) and audits it.
+pub async fn publish_version(state: &AppState, admin: &Admin, id: &str, version: &str) -> Result<Published, ApiError> {
+    admin.require_administrator()?;
+    let survey = load_version(state, id, version).await?;
+    surveys::store_version(&state.pool, &survey, true, &state.config.static_dir).await?;
+    audit::record(&state.pool, admin, "survey.publish", Some(id), serde_json::json!({"version": version})).await?;
+    Ok(Published { survey_id: id.to_owned(), version: version.to_owned(), survey_url: surveys::survey_url(version) })
+}
+
+/// One stored version of a survey.
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct VersionRow {
+    pub version: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    /// Whether new respondents get this version now.
+    pub current: bool,
+}
+
+/// Every version of a survey, newest first (the survey's page and the API).
+pub async fn versions(pool: &PgPool, id: &str) -> Result<Vec<VersionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select v.version, v.created_at, s.current_version is not distinct from v.version as current
+         from survey_versions v join surveys s using (survey_id)
+         where v.survey_id = $1 order by v.created_at desc",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await
 }
 
 pub(super) async fn load_version(

@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod admin_api;
+mod admin_api_openapi;
 mod analysis;
 mod errors;
 mod group_commit;

@@ -1,8 +1,11 @@
 //! The first line, in each node's memory: a copy of a per-address limit that turns a flood away without a query.
 //! Only what is counted in PostgreSQL is shared; this only ever refuses earlier, never allows more.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -28,5 +31,27 @@ impl LocalLimit {
             self.0.retain_recent();
         }
         checked
+    }
+}
+
+/// Addresses the database has said must wait, and until when: asked again meanwhile, a node refuses without a query.
+#[derive(Default)]
+pub struct BlockList(Mutex<HashMap<IpAddr, Instant>>);
+
+impl BlockList {
+    /// How long `ip` still waits, if it does.
+    pub fn still_blocked(&self, ip: IpAddr) -> Option<Duration> {
+        let blocked = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let until = *blocked.get(&ip)?;
+        until.checked_duration_since(Instant::now())
+    }
+
+    pub fn block(&self, ip: IpAddr, wait: Duration) {
+        let mut blocked = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if blocked.len() > MAX_KEYS {
+            let now = Instant::now();
+            blocked.retain(|_, until| *until > now);
+        }
+        blocked.insert(ip, Instant::now() + wait);
     }
 }

@@ -5,6 +5,7 @@
 
 mod admin;
 mod bucket;
+mod failures;
 mod local;
 mod respondent;
 
@@ -18,6 +19,7 @@ use sqlx::PgPool;
 
 pub use admin::{AdminLimits, Attempt, ADMIN_PER_MINUTE, LOCKOUT, MAX_FAILURES, PACE, PACE_AFTER};
 pub(crate) use bucket::bucket_ahead;
+pub use failures::{FailureLimit, API_TOKEN_FAILURES_PER_MINUTE};
 pub use respondent::{LoginSlot, RespondentLimits};
 
 use crate::config::ServeConfig;

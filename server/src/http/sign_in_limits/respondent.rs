@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 
 use super::bucket::Bucket;
+use super::failures::FailureLimit;
 use super::local::{LocalLimit, MAX_KEYS};
 use crate::http::error::ApiError;
 use crate::http::in_flight::{InFlight, Slot};
@@ -28,12 +29,11 @@ pub struct RespondentLimits {
     /// This node's copy of the per-minute limit: the first line, in memory.
     local: LocalLimit,
     attempts: Bucket,
-    failures: Bucket,
+    /// Wrong codes, and the addresses that have spent them.
+    failures: FailureLimit,
     /// Sign-ins taken from the shared bucket and not used yet, per address.
     leases: Mutex<HashMap<IpAddr, Lease>>,
     per_minute: u32,
-    /// Addresses the database found over their wrong-code allowance, and until when they wait.
-    blocked: Mutex<HashMap<IpAddr, Instant>>,
     /// Sign-ins being looked up per address on this node. At most the wrong-code allowance at once: wrong codes are
     /// counted after their lookup, so without this many sent at once would all be looked up before the first was
     /// counted. (Behind N nodes, N times as many can be in flight.)
@@ -66,10 +66,9 @@ impl RespondentLimits {
         RespondentLimits {
             local: LocalLimit::per_minute(per_minute),
             attempts: Bucket::new("sign-in", per_minute),
-            failures: Bucket::new("wrong-code", failures_per_minute),
+            failures: FailureLimit::new("wrong-code", failures_per_minute, TOO_MANY_WRONG, "a wrong access code"),
             leases: Mutex::default(),
             per_minute,
-            blocked: Mutex::default(),
             in_flight: InFlight::default(),
             failures_per_minute,
         }
@@ -78,9 +77,7 @@ impl RespondentLimits {
     /// Before a sign-in is looked at: `Err` (429) when this address has used its allowance. Hold the slot until the
     /// lookup has been counted (`failed`).
     pub async fn attempt(&self, pool: &PgPool, ip: IpAddr) -> Result<LoginSlot, ApiError> {
-        if let Some(wait) = self.still_blocked(ip) {
-            return Err(ApiError::too_many_requests(TOO_MANY_WRONG, wait));
-        }
+        self.failures.precheck(ip)?;
         self.local.check(ip, TOO_MANY)?;
         let slot = self
             .in_flight
@@ -106,13 +103,7 @@ impl RespondentLimits {
     /// After the lookup, with how far the wrong-code bucket was ahead (`greatest(tat, now()) - now()`, seconds):
     /// `Err` (429) when the address has spent its wrong codes, whether this code is right or not.
     pub fn check_wrong_codes(&self, ip: IpAddr, ahead: f64) -> Result<(), ApiError> {
-        match self.failures.spent_by(ahead) {
-            Some(wait) => {
-                self.block(ip, wait);
-                Err(ApiError::too_many_requests(TOO_MANY_WRONG, wait))
-            }
-            None => Ok(()),
-        }
+        self.failures.check(ip, ahead)
     }
 
     fn use_lease(&self, ip: IpAddr) -> bool {
@@ -140,27 +131,8 @@ impl RespondentLimits {
         lease.until = now + LEASE_LIFE;
     }
 
-    /// After a wrong code. A database that cannot count it is logged, not shown: the respondent's answer is the same.
+    /// After a wrong code (logged, not shown, if the database cannot count it).
     pub async fn failed(&self, pool: &PgPool, ip: IpAddr) {
-        match self.failures.add(pool, ip).await {
-            Ok(Some(wait)) => self.block(ip, wait),
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "could not count a wrong access code"),
-        }
-    }
-
-    fn still_blocked(&self, ip: IpAddr) -> Option<Duration> {
-        let blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
-        let until = *blocked.get(&ip)?;
-        until.checked_duration_since(Instant::now())
-    }
-
-    fn block(&self, ip: IpAddr, wait: Duration) {
-        let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
-        if blocked.len() > MAX_KEYS {
-            let now = Instant::now();
-            blocked.retain(|_, until| *until > now);
-        }
-        blocked.insert(ip, Instant::now() + wait);
+        self.failures.failed(pool, ip).await
     }
 }
