@@ -17,15 +17,17 @@ use crate::analysis::{read, xlsx};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BundleQuery {
-    school: Option<String>,
-    /// Language of the labels in the scripts (default: the survey's).
-    lang: Option<String>,
-    /// `1`: data.csv starts with a byte-order mark.
-    bom: Option<String>,
-    /// `1`: a multiple choice also gets a column of its chosen codes.
-    joined: Option<String>,
+    /// One school's respondents (all without it).
+    pub school: Option<String>,
+    /// Language of the labels in the scripts, the codebook's order aside (default: the survey's).
+    pub lang: Option<String>,
+    /// `1`: data.csv starts with a byte-order mark (for Excel).
+    pub bom: Option<String>,
+    /// `1`: a multiple choice also gets a column of its chosen codes, `;` between.
+    pub joined: Option<String>,
 }
 
 fn flag(value: Option<&str>, field: &str) -> Result<bool, ApiError> {

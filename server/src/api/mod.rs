@@ -47,7 +47,7 @@ pub fn router() -> Router<AppState> {
     router.layer(Extension(OpenApiJson(json))).layer(DefaultBodyLimit::disable())
 }
 
-/// Every route, described. The analysis bundle's routes go in the block marked below.
+/// Every route, described.
 pub fn open_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(openapi_json))
@@ -61,10 +61,9 @@ pub fn open_router() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::progress))
         .routes(routes!(reports::quarantine))
         .routes(routes!(reports::quarantine_csv))
-        // Exports. The analysis bundle (its own module) adds its routes here, e.g.
-        // `.routes(routes!(analysis::bundle))` at `/api/admin/v1/surveys/{survey_id}/exports/analysis…`.
         .routes(routes!(reports::responses))
         .routes(routes!(reports::codebook))
+        .routes(routes!(reports::analysis_file))
 }
 
 /// The document, rendered once when the router is built.

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::auth::ApiAdmin;
 use super::schema::ErrorBody;
+use crate::admin::analysis::{self, BundleQuery};
 use crate::admin::dashboard::{self, By, Progress};
 use crate::admin::export::{self, ExportQuery, QuarantinedSave};
 use crate::admin::rosters::survey_exists;
@@ -132,4 +133,29 @@ pub async fn codebook(
     query: Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
     export::codebook(state, api.admin, survey_id, query).await
+}
+
+/// The analysis bundle (docs/researchers.md): `bundle.zip`, or one of its files: `data.csv`, `codebook.csv`,
+/// `codebook.html`, `data.sps`, `data.do`, `data.R`, `data.dta`, `data.xlsx`, `README.txt`. Streamed. Administrators
+/// only.
+#[utoipa::path(get, path = "/api/admin/v1/surveys/{survey_id}/exports/analysis/{file}", tag = "exports",
+    security(("api_token" = [])),
+    params(("survey_id" = String, Path, description = "The survey's id"),
+        ("file" = String, Path, description = "bundle.zip or one of its files"), BundleQuery),
+    responses(
+        (status = 200, description = "The file", content(
+            (String = "application/zip"), (String = "text/csv"), (String = "text/html"), (String = "text/plain"),
+            (String = "application/x-stata-dta"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 400, description = "A parameter that is not allowed (`invalid_query`, naming it), or data.xlsx over \
+            its limit (`too_large`)", body = ErrorBody),
+        (status = 404, description = "No such survey, file, or version of the survey (`not_found`)", body = ErrorBody),
+    ))]
+pub async fn analysis_file(
+    state: State<AppState>,
+    api: ApiAdmin,
+    path: Path<(String, String)>,
+    query: Query<BundleQuery>,
+) -> Result<Response, ApiError> {
+    analysis::download(state, api.admin, path, query).await
 }

@@ -251,6 +251,19 @@ async fn every_answer_matches_the_openapi_document(pool: PgPool) {
         assert_eq!(doc.check(as_coord.send("get", csv_path, s, None).await, "get", csv_path).await.0, 403);
     }
 
+    // The analysis bundle: every file with its content type, a parameter that is not allowed, no such file.
+    let analysis = "/api/admin/v1/surveys/{survey_id}/exports/analysis/{file}";
+    for file in ["bundle.zip", "data.csv", "codebook.html", "data.R", "data.dta", "data.xlsx", "README.txt"] {
+        let with = [("survey_id", SURVEY), ("file", file)];
+        assert_eq!(doc.check(as_boss.send("get", analysis, &with, None).await, "get", analysis).await.0, 200, "{file}");
+    }
+    let data_csv = [("survey_id", SURVEY), ("file", "data.csv")];
+    let res = as_boss.send("get", &format!("{analysis}?lang=xx"), &data_csv, None).await;
+    assert_eq!(doc.check(res, "get", analysis).await.0, 400);
+    let exe = [("survey_id", SURVEY), ("file", "data.exe")];
+    assert_eq!(doc.check(as_boss.send("get", analysis, &exe, None).await, "get", analysis).await.0, 404);
+    assert_eq!(doc.check(as_coord.send("get", analysis, &data_csv, None).await, "get", analysis).await.0, 403);
+
     // Last, as it makes this address wait: too many failed tokens.
     let bad_token = Call { app: &app, token: Some("qat_wrong") };
     let mut last = 0;
