@@ -30,12 +30,16 @@ pub struct Known<'a> {
 
 impl AnswerSource for Known<'_> {
     fn lookup(&self, question: &str) -> Lookup<'_> {
-        self.survey
-            .page_of(question)
-            .and_then(|page| self.answers.get(page))
-            .and_then(|a| a.get(question))
-            .map_or(Lookup::Missing, Lookup::Value)
+        by_page(self.survey, self.answers, question)
     }
+}
+
+fn by_page<'a>(survey: &ValidSurvey, answers: &'a AllAnswers, question: &str) -> Lookup<'a> {
+    survey
+        .page_of(question)
+        .and_then(|page| answers.get(page))
+        .and_then(|a| a.get(question))
+        .map_or(Lookup::Missing, Lookup::Value)
 }
 
 /// Whether a page or question with this condition is shown (no condition: always).
@@ -54,33 +58,61 @@ impl AnswerSource for ActiveByQuestion<'_> {
     }
 }
 
-/// The answers that count (see the module's rule), borrowed.
-pub fn active_by_question<'a>(survey: &'a ValidSurvey, held: &'a AllAnswers) -> ActiveByQuestion<'a> {
-    let mut active = ActiveByQuestion(HashMap::new());
+/// Where the module's rule puts the answers it keeps, while conditions read them back.
+trait Settled<'a>: AnswerSource {
+    fn keep(&mut self, page: &'a str, question: &'a str, value: &'a AnswerValue);
+}
+
+impl<'a> Settled<'a> for ActiveByQuestion<'a> {
+    fn keep(&mut self, _: &'a str, question: &'a str, value: &'a AnswerValue) {
+        self.0.insert(question, value);
+    }
+}
+
+/// The owned form, by page: conditions read it through `Known`.
+struct Owned<'s> {
+    survey: &'s ValidSurvey,
+    answers: AllAnswers,
+}
+
+impl AnswerSource for Owned<'_> {
+    fn lookup(&self, question: &str) -> Lookup<'_> {
+        by_page(self.survey, &self.answers, question)
+    }
+}
+
+impl<'a> Settled<'a> for Owned<'_> {
+    fn keep(&mut self, page: &'a str, question: &'a str, value: &'a AnswerValue) {
+        self.answers.entry(page.to_owned()).or_default().insert(question.to_owned(), value.clone());
+    }
+}
+
+/// The module's rule, once: pages and questions in survey order, each decided from the answers already kept.
+fn settle<'a, S: Settled<'a>>(survey: &'a ValidSurvey, held: &'a AllAnswers, mut out: S) -> S {
     for page in &survey.survey().pages {
         let Some(given) = held.get(&page.id) else { continue };
-        if !holds(page.visible_if.as_ref(), &active) {
+        if !holds(page.visible_if.as_ref(), &out) {
             continue;
         }
         for q in &page.questions {
             let Some(value) = given.get(&q.id).filter(|v| !v.is_empty()) else { continue };
-            if !holds(q.visible_if.as_ref(), &active) || !accepts(&q.kind, value) {
+            if !holds(q.visible_if.as_ref(), &out) || !accepts(&q.kind, value) {
                 continue;
             }
-            active.0.insert(q.id.as_str(), value);
+            out.keep(&page.id, &q.id, value);
         }
     }
-    active
+    out
+}
+
+/// The answers that count (see the module's rule), borrowed.
+pub fn active_by_question<'a>(survey: &'a ValidSurvey, held: &'a AllAnswers) -> ActiveByQuestion<'a> {
+    settle(survey, held, ActiveByQuestion(HashMap::new()))
 }
 
 /// The answers that count (see the module's rule), from everything held.
 pub fn active_answers(survey: &ValidSurvey, held: &AllAnswers) -> AllAnswers {
-    let mut active = AllAnswers::new();
-    for (question, value) in active_by_question(survey, held).0 {
-        let page = survey.page_of(question).unwrap_or_default();
-        active.entry(page.to_owned()).or_default().insert(question.to_owned(), value.clone());
-    }
-    active
+    settle(survey, held, Owned { survey, answers: AllAnswers::new() }).answers
 }
 
 fn accepts(kind: &QuestionKind, value: &AnswerValue) -> bool {
