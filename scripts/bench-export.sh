@@ -2,7 +2,7 @@
 # The export benchmark of docs/benchmarks.md (issue 16): N fully answered respondents of the 60-page example survey
 # (every page answered; seeded once into the database quire_export_bench by scripts/export-seed.py and reused,
 # BENCH_RESEED=1 starts over), then each download through a release server, one after the other:
-#   export.csv (the responses export before the analysis bundle), analysis data.csv, data.dta and bundle.zip.
+#   analysis data.csv (also served at export.csv since the bundle replaced the old export), data.dta and bundle.zip.
 # For each: time to first byte and in all, size, respondents/s, the server's peak memory (VmHWM), and CPU seconds
 # of the server and of PostgreSQL (every process of the cluster, from /proc) while it ran.
 #
@@ -18,7 +18,7 @@ PORT="${BENCH_PORT:-18183}"
 OUT="$STATE/bench-export"
 BIN="$ROOT/target/release"
 DB="${BENCH_EXPORT_DB:-quire_export_bench_srv}"
-FILES="${BENCH_EXPORT_FILES:-export.csv analysis/data.csv analysis/data.dta analysis/bundle.zip}"
+FILES="${BENCH_EXPORT_FILES:-analysis/data.csv analysis/data.dta analysis/bundle.zip}"
 
 ensure_tools
 pg_start

@@ -108,11 +108,12 @@ test('upload → publish → roster → codes → a respondent completes → the
   expect(exported.status()).toBe(200);
   const lines = (await exported.text()).trim().split('\n');
   expect(lines[0]).toContain('mood,note');
-  expect(lines.find((l) => l.includes(',A1,'))).toMatch(/,completed,/);
+  // status 2: completed (the analysis bundle's data.csv; docs/researchers.md).
+  expect(lines.find((l) => l.includes(',A1,'))).toMatch(/,A1,[0-9a-f]+,2,/);
 
   const audit = sql(`select action from audit_log where admin_email = '${email}' order by id`);
   expect(audit).toEqual(expect.arrayContaining(['sign_in', 'survey.upload', 'survey.publish', 'roster.upload',
-    'codes.download', 'codes.print', 'export.responses']));
+    'codes.download', 'codes.print', 'export.analysis']));
 });
 
 test('a coordinator sees only their own school', async ({ page }) => {

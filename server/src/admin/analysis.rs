@@ -121,3 +121,24 @@ fn attachment(filename: &str, content_type: &'static str, bytes: Vec<u8>) -> Res
     )
         .into_response()
 }
+
+/// `GET /admin/surveys/{id}/export.csv`: the responses, which are the bundle's data.csv (the address kept for links and
+/// scripts made before the bundle).
+pub async fn responses(
+    state: State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    query: Query<BundleQuery>,
+) -> Result<Response, ApiError> {
+    download(state, admin, Path((id, File::Data.name().to_owned())), query).await
+}
+
+/// `GET /admin/surveys/{id}/codebook.csv`: the bundle's codebook.
+pub async fn codebook(
+    state: State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    query: Query<BundleQuery>,
+) -> Result<Response, ApiError> {
+    download(state, admin, Path((id, File::CodebookCsv.name().to_owned())), query).await
+}

@@ -10,10 +10,10 @@ pub mod auth;
 pub mod csrf;
 pub mod csv_stream;
 pub mod dashboard;
-pub mod export;
 pub mod html;
 pub mod login;
 pub mod preview;
+pub mod quarantine;
 pub mod rosters;
 pub mod session;
 pub mod survey_page;
@@ -49,9 +49,9 @@ pub fn router() -> Router<AppState> {
         .route("/admin/surveys/{id}/codes/print", get(rosters::print))
         .route("/admin/surveys/{id}/dashboard", get(dashboard::page))
         .route("/admin/surveys/{id}/progress", get(dashboard::progress))
-        .route("/admin/surveys/{id}/export.csv", get(export::answers))
-        .route("/admin/surveys/{id}/codebook.csv", get(export::codebook))
-        .route("/admin/surveys/{id}/quarantine.csv", get(export::quarantine))
+        .route("/admin/surveys/{id}/export.csv", get(analysis::responses))
+        .route("/admin/surveys/{id}/codebook.csv", get(analysis::codebook))
+        .route("/admin/surveys/{id}/quarantine.csv", get(quarantine::quarantine))
         .route("/admin/surveys/{id}/analysis/{file}", get(analysis::download))
         .route("/admin/audit", get(audit::page))
         .route("/admin/tokens", get(tokens::page).post(tokens::create))

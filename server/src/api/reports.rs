@@ -1,5 +1,6 @@
 //! What the admin API reads out: completion progress (the dashboard's queries), the quarantine of refused saves, and
-//! the exports (responses and codebook CSV). The work is `admin::dashboard`'s and `admin::export`'s.
+//! the exports (responses, codebook and the analysis bundle). The work is `admin::dashboard`'s, `admin::quarantine`'s
+//! and `admin::analysis`'s.
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -10,7 +11,7 @@ use super::auth::ApiAdmin;
 use super::schema::ErrorBody;
 use crate::admin::analysis::{self, BundleQuery};
 use crate::admin::dashboard::{self, By, Progress};
-use crate::admin::export::{self, ExportQuery, QuarantinedSave};
+use crate::admin::quarantine::{self, QuarantineCsvQuery, QuarantinedSave};
 use crate::admin::rosters::survey_exists;
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -79,13 +80,13 @@ pub async fn quarantine(
     survey_exists(&state, &api.admin, &survey_id).await?;
     let school = q.school.filter(|s| !s.is_empty());
     let after = q.after.unwrap_or(0);
-    Ok(Json(export::quarantine_page(&state.read_pool, &survey_id, school.as_deref(), after, limit).await?))
+    Ok(Json(quarantine::quarantine_page(&state.read_pool, &survey_id, school.as_deref(), after, limit).await?))
 }
 
 /// The whole quarantine as CSV, streamed. Administrators only.
 #[utoipa::path(get, path = "/api/admin/v1/surveys/{survey_id}/quarantine.csv", tag = "quarantine",
     security(("api_token" = [])),
-    params(("survey_id" = String, Path, description = "The survey's id"), ExportQuery),
+    params(("survey_id" = String, Path, description = "The survey's id"), QuarantineCsvQuery),
     responses(
         (status = 200, description = "id,respondent_id,school,class,external_id,received_at,errors,payload",
             content_type = "text/csv", body = String),
@@ -95,44 +96,46 @@ pub async fn quarantine_csv(
     state: State<AppState>,
     api: ApiAdmin,
     survey_id: Path<String>,
-    query: Query<ExportQuery>,
+    query: Query<QuarantineCsvQuery>,
 ) -> Result<Response, ApiError> {
-    export::quarantine(state, api.admin, survey_id, query).await
+    quarantine::quarantine(state, api.admin, survey_id, query).await
 }
 
-/// The responses: one row per rostered respondent, one column per question (active answers only). Streamed.
-/// Administrators only.
+/// The responses: the analysis bundle's data.csv (one row per rostered respondent, every version's questions,
+/// missing codes). Streamed. Administrators only.
 #[utoipa::path(get, path = "/api/admin/v1/surveys/{survey_id}/exports/responses.csv", tag = "exports",
     security(("api_token" = [])),
-    params(("survey_id" = String, Path, description = "The survey's id"), ExportQuery),
+    params(("survey_id" = String, Path, description = "The survey's id"), BundleQuery),
     responses(
         (status = 200, description = "The responses", content_type = "text/csv", body = String),
-        (status = 404, description = "No such survey, or version of it (`not_found`)", body = ErrorBody),
+        (status = 400, description = "A parameter that is not allowed (`invalid_query`, naming it)", body = ErrorBody),
+        (status = 404, description = "No such survey, or it has no version (`not_found`)", body = ErrorBody),
     ))]
 pub async fn responses(
     state: State<AppState>,
     api: ApiAdmin,
     survey_id: Path<String>,
-    query: Query<ExportQuery>,
+    query: Query<BundleQuery>,
 ) -> Result<Response, ApiError> {
-    export::answers(state, api.admin, survey_id, query).await
+    analysis::responses(state, api.admin, survey_id, query).await
 }
 
-/// What each column of the responses file holds. Administrators only.
+/// What each column of the responses file holds: the analysis bundle's codebook.csv. Administrators only.
 #[utoipa::path(get, path = "/api/admin/v1/surveys/{survey_id}/exports/codebook.csv", tag = "exports",
     security(("api_token" = [])),
-    params(("survey_id" = String, Path, description = "The survey's id"), ExportQuery),
+    params(("survey_id" = String, Path, description = "The survey's id"), BundleQuery),
     responses(
         (status = 200, description = "The codebook", content_type = "text/csv", body = String),
-        (status = 404, description = "No such survey, or version of it (`not_found`)", body = ErrorBody),
+        (status = 400, description = "A parameter that is not allowed (`invalid_query`, naming it)", body = ErrorBody),
+        (status = 404, description = "No such survey, or it has no version (`not_found`)", body = ErrorBody),
     ))]
 pub async fn codebook(
     state: State<AppState>,
     api: ApiAdmin,
     survey_id: Path<String>,
-    query: Query<ExportQuery>,
+    query: Query<BundleQuery>,
 ) -> Result<Response, ApiError> {
-    export::codebook(state, api.admin, survey_id, query).await
+    analysis::codebook(state, api.admin, survey_id, query).await
 }
 
 /// The analysis bundle (docs/researchers.md): `bundle.zip`, or one of its files: `data.csv`, `codebook.csv`,

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use quire_server::admin::auth::{create_admin, Role};
 use quire_server::admin::dashboard::Progress;
-use quire_server::admin::export::{cell, columns};
 use quire_shared::AnswerValue;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::StatusCode;
@@ -473,8 +472,13 @@ async fn the_dashboard_follows_saves_and_matches_a_recount(pool: PgPool) {
     assert_eq!(kept, recount);
 }
 
+/// The codebook's variable for a question (its first, for a question of several columns).
+fn variable(codebook: &[HashMap<String, String>], question: &str) -> String {
+    codebook.iter().find(|r| r["question_id"] == question).map(|r| r["variable"].clone()).unwrap_or_default()
+}
+
 /// Finding 5 of issue 12: answers on pages that a later answer hides are not current answers. Here the answers come
-/// from an older app that did not re-save the hidden pages: the export still leaves them out.
+/// from an older app that did not re-save the hidden pages: the export still leaves them out, coded "not shown".
 #[sqlx::test(migrator = "quire_server::MIGRATOR")]
 async fn answers_hidden_by_a_later_change_are_not_exported(pool: PgPool) {
     let app = spawn_app(pool).await;
@@ -486,18 +490,23 @@ async fn answers_hidden_by_a_later_change_are_not_exported(pool: PgPool) {
     let row =
         |rows: Vec<HashMap<String, String>>| rows.into_iter().find(|r| r["external_id"] == "S1").unwrap_or_default();
     let qid = student_page.answers.keys().next().cloned().unwrap_or_default();
-    let col =
-        columns(&app.survey).into_iter().find(|c| c.question == qid).unwrap_or_else(|| panic!("no column for {qid}"));
+    let codebook = boss.csv(&app, "/admin/surveys/school-climate-2026/codebook.csv").await;
+    let col = variable(&codebook, &qid);
     let before = row(boss.csv(&app, "/admin/surveys/school-climate-2026/export.csv").await);
-    assert!(!before[&col.name].is_empty(), "a student's answer is exported while they are a student");
+    assert!(
+        !before[&col].starts_with('-'),
+        "a student's answer is exported while they are a student: {}",
+        before[&col]
+    );
     // The respondent goes back and says they are a parent: the student pages are hidden from now on.
     let mut parent = app.save(0, 3, 11);
     parent.answers.insert("role".into(), AnswerValue::Choice("parent".into()));
     parent.answers.remove("grade");
     app.sync(&s1, vec![parent]).await;
     let after = row(boss.csv(&app, "/admin/surveys/school-climate-2026/export.csv").await);
-    assert_eq!(after["role"], "parent");
-    assert_eq!(after[&col.name], "", "{} is on a page a parent does not see", col.name);
+    // The question `role` is named role_2 (the roster's role comes first); parent is its third choice.
+    assert_eq!((after["role"].as_str(), after[&variable(&codebook, "role")].as_str()), ("student", "3"));
+    assert_eq!(after[&col], "-97", "{col} is on a page a parent does not see");
     // History keeps it.
     assert_eq!(app.count("page_saves").await, 3);
 }
@@ -523,42 +532,34 @@ async fn export_round_trips_the_answers_given(pool: PgPool) {
     let rows = boss.csv(&app, "/admin/surveys/school-climate-2026/export.csv").await;
     assert_eq!(rows.len(), 4, "every respondent of the roster, started or not");
     let row = rows.iter().find(|r| r["external_id"] == "S1").cloned().unwrap_or_default();
-    assert_eq!(row["status"], "in_progress");
+    assert_eq!(row["status"], "1", "in progress");
     assert_eq!(row["respondent_id"], s1.respondent_id.to_string());
-    let cols = columns(&app.survey);
+    let codebook = boss.csv(&app, "/admin/surveys/school-climate-2026/codebook.csv").await;
+    // Likert codes are whole numbers, so each statement's cell is the code given (latest save of the page).
     let mut checked = 0;
-    for c in &cols {
-        let want = match expected.get(&c.question) {
-            Some(v) => cell(c, &std::collections::BTreeMap::from([(c.question.as_str(), v)])),
-            None => String::new(),
-        };
-        assert_eq!(row[&c.name], want, "column {}", c.name);
-        checked += usize::from(!want.is_empty());
+    for entry in codebook.iter().filter(|r| r["part"].starts_with("statement ")) {
+        if let Some(AnswerValue::Matrix(m)) = expected.get(&entry["question_id"]) {
+            let statement = entry["part"].trim_start_matches("statement ");
+            assert_eq!(row[&entry["variable"]], m[statement], "{}", entry["variable"]);
+            checked += 1;
+        }
     }
     assert!(checked >= 10, "the round trip compared real answers ({checked})");
-    // Independently of `cell`: a choice is exported as its code.
-    let (qid, code) = expected
-        .iter()
-        .find_map(|(q, v)| match v {
-            AnswerValue::Choice(c) => Some((q.clone(), c.clone())),
-            _ => None,
-        })
-        .unwrap_or_default();
-    assert_eq!(row[&qid], code);
     let untouched = rows.iter().find(|r| r["external_id"] == "S2").cloned().unwrap_or_default();
-    assert_eq!(untouched["status"], "not_started");
-    assert!(cols.iter().all(|c| untouched[&c.name].is_empty()));
+    assert_eq!(untouched["status"], "0");
+    assert!(codebook.iter().filter(|r| !r["question_id"].is_empty()).all(|r| untouched[&r["variable"]] == "-98"));
     let washington = boss.csv(&app, "/admin/surveys/school-climate-2026/export.csv?school=Washington").await;
     assert_eq!(washington.len(), 1);
 
-    let codebook = boss.csv(&app, "/admin/surveys/school-climate-2026/codebook.csv").await;
-    assert_eq!(
-        codebook.iter().map(|r| r["column"].clone()).collect::<Vec<_>>(),
-        cols.iter().map(|c| c.name.clone()).collect::<Vec<_>>()
-    );
-    let role = codebook.iter().find(|r| r["column"] == "role").cloned().unwrap_or_default();
+    let header: Vec<String> = codebook.iter().map(|r| r["variable"].clone()).collect();
+    let mut exported: Vec<String> = rows[0].keys().cloned().collect();
+    exported.sort();
+    let mut described = header.clone();
+    described.sort();
+    assert_eq!(exported, described, "the codebook describes every column of the export");
+    let role = codebook.iter().find(|r| r["question_id"] == "role").cloned().unwrap_or_default();
     assert_eq!(role["kind"], "single_choice");
-    assert!(role["choices"].contains("student="), "{role:?}");
+    assert!(role["values_en"].contains("1=Student (code student)"), "{role:?}");
 
     let quarantined = boss.csv(&app, "/admin/surveys/school-climate-2026/quarantine.csv").await;
     assert_eq!(quarantined.len(), 1);
@@ -569,7 +570,7 @@ async fn export_round_trips_the_answers_given(pool: PgPool) {
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    assert_eq!(exports.0, 3);
+    assert_eq!(exports.0, 4);
 }
 
 #[sqlx::test(migrator = "quire_server::MIGRATOR")]
