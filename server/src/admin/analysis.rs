@@ -82,7 +82,7 @@ pub async fn download(
     )
     .await?;
     let filename = format!("{id}-{}", file.name());
-    if let Some(bytes) = bundle::small_file(&layout, file, &choice) {
+    if let Some(bytes) = bundle::small_file(&layout, file, &choice)? {
         return Ok(attachment(&filename, file.content_type(), bytes));
     }
     let pool = state.read_pool.clone();

@@ -86,10 +86,10 @@ pub struct Choice {
     pub bom: bool,
 }
 
-/// A file made whole in memory: the scripts, the codebook and the README.
-pub fn small_file(layout: &Layout, file: File, choice: &Choice) -> Option<Vec<u8>> {
+/// A file made whole in memory: the scripts, the codebook and the README (`None` for the files that stream).
+pub fn small_file(layout: &Layout, file: File, choice: &Choice) -> anyhow::Result<Option<Vec<u8>>> {
     let lang = choice.lang.as_str();
-    Some(match file {
+    Ok(Some(match file {
         File::Spss => spss::syntax(layout, lang).into_bytes(),
         File::Stata => stata::do_file(layout, lang).into_bytes(),
         File::R => r_script::script(layout, lang).into_bytes(),
@@ -97,13 +97,13 @@ pub fn small_file(layout: &Layout, file: File, choice: &Choice) -> Option<Vec<u8
         File::CodebookCsv => {
             let mut w = csv::Writer::from_writer(Vec::new());
             for row in codebook::csv_rows(layout) {
-                w.write_record(row.iter().map(|c| defused(c).into_owned())).ok()?;
+                w.write_record(row.iter().map(|c| defused(c).into_owned()))?;
             }
-            w.into_inner().ok()?
+            w.into_inner().map_err(|e| anyhow::anyhow!("codebook.csv: {}", e.error()))?
         }
         File::Readme => readme(layout, choice).into_bytes(),
-        File::Data | File::Xlsx | File::Dta | File::Zip => return None,
-    })
+        File::Data | File::Xlsx | File::Dta | File::Zip => return Ok(None),
+    }))
 }
 
 fn readme(layout: &Layout, choice: &Choice) -> String {
@@ -208,7 +208,7 @@ pub async fn zip(pool: PgPool, layout: Arc<Layout>, choice: Choice, out: ByteSin
         .large_file(true);
     for file in [File::Readme, File::CodebookCsv, File::CodebookHtml, File::Spss, File::Stata, File::R] {
         zip.start_file(file.name(), options)?;
-        zip.write_all(&small_file(&layout, file, &choice).unwrap_or_default())?;
+        zip.write_all(&small_file(&layout, file, &choice)?.unwrap_or_default())?;
     }
     out.send(buf.take()).await?;
     zip.start_file(File::Data.name(), options)?;
@@ -242,14 +242,8 @@ pub async fn zip(pool: PgPool, layout: Arc<Layout>, choice: Choice, out: ByteSin
     }
     dta.finish()?;
     zip.start_file(File::Dta.name(), options)?;
-    let mut dta = std::fs::File::open(&dta_path.0)?;
-    let mut chunk = vec![0u8; CHUNK];
-    loop {
-        let n = dta.read(&mut chunk)?;
-        if n == 0 {
-            break;
-        }
-        zip.write_all(&chunk[..n])?;
+    for chunk in chunks(&dta_path)? {
+        zip.write_all(&chunk?)?;
         if buf.len() >= CHUNK {
             out.send(buf.take()).await?;
         }
@@ -271,6 +265,22 @@ impl Drop for TempPath {
     }
 }
 
+/// A file's bytes, `CHUNK` at a time.
+fn chunks(path: &TempPath) -> std::io::Result<impl Iterator<Item = std::io::Result<Vec<u8>>>> {
+    let mut file = std::fs::File::open(&path.0)?;
+    Ok(std::iter::from_fn(move || {
+        let mut chunk = vec![0u8; CHUNK];
+        match file.read(&mut chunk) {
+            Ok(0) => None,
+            Ok(n) => {
+                chunk.truncate(n);
+                Some(Ok(chunk))
+            }
+            Err(e) => Some(Err(e)),
+        }
+    }))
+}
+
 fn temp_file() -> std::io::Result<(TempPath, std::fs::File)> {
     let path = std::env::temp_dir().join(format!("quire-{}.dta", uuid::Uuid::new_v4().simple()));
     let file = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path)?;
@@ -290,14 +300,8 @@ pub async fn data_dta(pool: PgPool, layout: Arc<Layout>, choice: Choice, out: By
         dta.row(&record)?;
     }
     dta.finish()?;
-    let mut file = std::fs::File::open(&path.0)?;
-    loop {
-        let mut chunk = vec![0u8; CHUNK];
-        let n = file.read(&mut chunk)?;
-        if n == 0 {
-            return Ok(());
-        }
-        chunk.truncate(n);
-        out.send(chunk).await?;
+    for chunk in chunks(&path)? {
+        out.send(chunk?).await?;
     }
+    Ok(())
 }
