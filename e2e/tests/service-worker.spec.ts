@@ -47,10 +47,14 @@ test('after the respondent app, the same browser reaches the admin pages and dow
   expect(codes.text.split('\n')[0]).toBe('school,class,role,external_id,name,access_code');
   expect(codes.text).not.toMatch(/<html|<!doctype/i);
   const responses = await download(page, () => page.getByRole('button', { name: 'Responses (CSV)' }).click());
-  expect(responses.name).toBe('responses-school-climate-2026.csv');
+  // The responses are the analysis bundle's data.csv (docs/researchers.md).
+  expect(responses.name).toBe('school-climate-2026-data.csv');
   expect(responses.text.split('\n')[0]).toMatch(
-    /^respondent_id,school,class,role,external_id,survey_version,status,last_activity,completed_at,/);
+    /^respondent_id,school,class,role,external_id,survey_version,status,first_save,last_activity,completed_at,duration_min,/);
   expect(responses.text).not.toMatch(/<html|<!doctype/i);
+  const bundle = await download(page, () => page.getByRole('button', { name: 'Bundle (zip)' }).click());
+  expect(bundle.name).toBe('school-climate-2026-bundle.zip');
+  expect(bundle.text.startsWith('PK\u0003\u0004')).toBe(true);
 
   // And the respondent app still opens from the worker, with the next person's sign-in screen.
   const back = await page.goto('/');
