@@ -24,7 +24,10 @@ import pyreadstat
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
 MISSING = {"-97": "a", "-98": "b", "-99": "c"}
-REASON = {"-97": "not shown", "-98": "not reached", "-99": "not answered"}
+# Why a cell is empty, and an option's 0/1, as the bundle words them in each language it speaks.
+REASON = {"en": {"-97": "not shown", "-98": "not reached", "-99": "not answered"},
+          "es": {"-97": "no mostrada", "-98": "no alcanzada", "-99": "sin respuesta"}}
+FLAG = {"en": {"0": "not chosen", "1": "chosen"}, "es": {"0": "no elegida", "1": "elegida"}}
 
 
 def fail(msg):
@@ -82,7 +85,7 @@ def main(folder):
 
     check_dta(folder, cells, book, lang, numeric)
     check_scripts(folder, book, numeric)
-    check_r(folder, cells, book, numeric)
+    check_r(folder, cells, book, numeric, lang)
     print("bundle: all checks passed")
 
 
@@ -108,6 +111,11 @@ def check_dta(folder, cells, book, lang, numeric):
                 fail(f"data.dta value label of {var}={value}: {meta.variable_value_labels[var].get(float(value))!r} != {label!r}")
         elif got != value[: len(got.encode())] and got != value:
             fail(f"data.dta {rid} {var}: {got!r} != {value!r}")
+    some = next(v for _, v, value, _ in cells if v in numeric and value in MISSING)
+    for code, letter in MISSING.items():
+        got = meta.variable_value_labels[some].get(letter, "")
+        if not got.startswith(REASON[lang][code]):
+            fail(f"data.dta label of .{letter} on {some}: {got!r} is not {REASON[lang][code]!r}…")
     stata = pd.read_stata(os.path.join(folder, "data.dta"), convert_categoricals=False, convert_missing=True)
     if len(stata) != len(df):
         fail("pandas.read_stata and pyreadstat disagree on the rows")
@@ -136,7 +144,7 @@ def check_scripts(folder, book, numeric):
     print(f"data.sps and data.do: {len(answers)} answer variables with labels, value labels and missing values")
 
 
-def check_r(folder, cells, book, numeric):
+def check_r(folder, cells, book, numeric, lang):
     program = (
         'source("data.R", encoding = "UTF-8")\n'
         "out <- do.call(rbind, lapply(names(variables), function(v) {\n"
@@ -153,14 +161,14 @@ def check_r(folder, cells, book, numeric):
     got = {(r.respondent_id, r.variable): (r.value, r.reason) for r in out.itertuples()}
     for rid, var, value, label in cells:
         have, reason = got[(rid, var)]
-        if value in REASON:
-            if have != "NA" or not reason.startswith(REASON[value]):
-                fail(f"R {rid} {var}: {have!r} ({reason!r}) is not NA for {REASON[value]}")
+        if value in REASON[lang]:
+            if have != "NA" or not reason.startswith(REASON[lang][value]):
+                fail(f"R {rid} {var}: {have!r} ({reason!r}) is not NA for {REASON[lang][value]}")
         elif label is not None:
             if have != label:
                 fail(f"R {rid} {var}: factor level {have!r} != {label!r}")
         elif var in numeric and book.set_index("variable").at[var, "kind"] == "multiple_choice":
-            if have != {"0": "not chosen", "1": "chosen"}[value]:
+            if have != FLAG[lang][value]:
                 fail(f"R {rid} {var}: {have!r} for {value}")
         elif var in numeric:
             if not math.isclose(float(have), float(value)):

@@ -107,8 +107,10 @@ pub fn small_file(layout: &Layout, file: File, choice: &Choice) -> anyhow::Resul
 }
 
 fn readme(layout: &Layout, choice: &Choice) -> String {
-    let codes: Vec<String> =
-        super::missing::Missing::ALL.iter().map(|m| format!("  {}  {}", layout.missing.code(*m), m.label())).collect();
+    let codes: Vec<String> = super::missing::Missing::ALL
+        .iter()
+        .map(|m| format!("  {}  {}", layout.missing.code(*m), m.label("en")))
+        .collect();
     format!(
         "Quire analysis bundle\n\nSurvey: {}\nSchool: {}\nLabels in: {}\nVersions: {}\n\n\
          data.csv       one row per rostered respondent, UTF-8{}\n\

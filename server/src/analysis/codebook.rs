@@ -6,9 +6,10 @@ use maud::{html, Markup, DOCTYPE};
 use quire_shared::condition::{Reference, Target, TargetSet};
 use quire_shared::Condition;
 
-use super::layout::{Layout, Measure, Part, Variable, FIXED, STATUS_LABELS};
+use super::layout::{Layout, Measure, Part, Variable, FIXED};
 use super::missing::Missing;
 use super::names;
+use super::words::{word, FLAG, STATUS};
 
 /// What each fixed column holds.
 pub fn fixed_description(name: &str) -> &'static str {
@@ -67,7 +68,7 @@ fn values(layout: &Layout, v: &Variable, lang: &str) -> String {
             })
             .collect::<Vec<_>>()
             .join(" | "),
-        Measure::Flag => "0=not chosen | 1=chosen".to_owned(),
+        Measure::Flag => FLAG.iter().map(|(v, w)| format!("{v}={}", word(*w, lang))).collect::<Vec<_>>().join(" | "),
         Measure::Number | Measure::Text => String::new(),
     }
 }
@@ -112,9 +113,9 @@ pub fn csv_rows(layout: &Layout) -> Vec<Vec<String>> {
     for f in FIXED {
         let mut row = vec![f.to_owned(), String::new(), String::new(), String::new(), "respondent".to_owned()];
         row.push(if matches!(f, "status" | "duration_min") { "numeric" } else { "string" }.to_owned());
-        for _ in &layout.languages {
+        for l in &layout.languages {
             row.push(fixed_description(f).to_owned());
-            row.push(if f == "status" { status_values() } else { String::new() });
+            row.push(if f == "status" { status_values(l) } else { String::new() });
         }
         row.extend([String::new(), String::new(), String::new()]);
         rows.push(row);
@@ -135,12 +136,17 @@ pub fn csv_rows(layout: &Layout) -> Vec<Vec<String>> {
     rows
 }
 
-fn status_values() -> String {
-    STATUS_LABELS.iter().map(|(v, l)| format!("{v}={l}")).collect::<Vec<_>>().join(" | ")
+fn status_values(lang: &str) -> String {
+    STATUS.iter().map(|(v, w)| format!("{v}={}", word(*w, lang))).collect::<Vec<_>>().join(" | ")
 }
 
 fn missing_codes(layout: &Layout) -> String {
-    Missing::ALL.iter().map(|m| format!("{}={}", layout.missing.code(*m), m.label())).collect::<Vec<_>>().join(" | ")
+    let lang = &layout.default_language;
+    Missing::ALL
+        .iter()
+        .map(|m| format!("{}={}", layout.missing.code(*m), m.label(lang)))
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 /// The codebook as one readable page.

@@ -10,9 +10,10 @@
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
 
-use super::layout::{Layout, Measure, FIXED, STATUS_LABELS};
+use super::layout::{Layout, Measure, FIXED};
 use super::missing::Missing;
 use super::quote::{cut_bytes, cut_chars};
+use super::words::{word, FLAG, STATUS};
 
 /// Storage types, as the format numbers them.
 const DOUBLE: u16 = 65526;
@@ -94,10 +95,10 @@ fn columns(layout: &Layout) -> Vec<Column> {
 
 fn label_sets(layout: &Layout, lang: &str) -> Vec<(String, LabelSet)> {
     let why: Vec<(i32, String)> =
-        Missing::ALL.iter().enumerate().map(|(i, m)| (LONG_MISSING + 1 + i as i32, m.label().to_owned())).collect();
+        Missing::ALL.iter().enumerate().map(|(i, m)| (LONG_MISSING + 1 + i as i32, m.label(lang).to_owned())).collect();
     let mut sets = vec![(
         "status".to_owned(),
-        ("status".to_owned(), STATUS_LABELS.iter().map(|(v, l)| (*v as i32, l.to_string())).collect()),
+        ("status".to_owned(), STATUS.iter().map(|(v, w)| (*v as i32, word(*w, lang).to_owned())).collect()),
     )];
     for v in &layout.variables {
         let mut entries: Vec<(i32, String)> = match &v.measure {
@@ -105,7 +106,7 @@ fn label_sets(layout: &Layout, lang: &str) -> Vec<(String, LabelSet)> {
                 .iter()
                 .filter_map(|l| Some((i32::try_from(l.value).ok()?, layout.text(&l.label, lang).to_owned())))
                 .collect(),
-            Measure::Flag => vec![(0, "not chosen".into()), (1, "chosen".into())],
+            Measure::Flag => FLAG.iter().map(|(v, w)| (*v as i32, word(*w, lang).to_owned())).collect(),
             Measure::Number => Vec::new(),
             Measure::Text => continue,
         };

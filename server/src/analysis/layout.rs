@@ -26,9 +26,6 @@ pub const FIXED: [&str; 11] = [
     "duration_min",
 ];
 
-/// The codes of `status`.
-pub const STATUS_LABELS: [(i64, &str); 3] = [(0, "not started"), (1, "in progress"), (2, "completed")];
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum Part {
     /// The question's one answer.

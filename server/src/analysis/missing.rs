@@ -14,6 +14,8 @@ use std::sync::Arc;
 
 use quire_shared::{QuestionKind, ValidSurvey};
 
+use super::words::{word, Word};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Missing {
     NotShown,
@@ -24,12 +26,16 @@ pub enum Missing {
 impl Missing {
     pub const ALL: [Missing; 3] = [Missing::NotShown, Missing::NotReached, Missing::NotAnswered];
 
-    pub fn label(self) -> &'static str {
-        match self {
-            Missing::NotShown => "not shown (skip logic, or not in the respondent's version)",
-            Missing::NotReached => "not reached (stopped before this page)",
-            Missing::NotAnswered => "not answered (shown and left blank)",
-        }
+    /// What the code means, in `lang` (`words`).
+    pub fn label(self, lang: &str) -> &'static str {
+        word(
+            match self {
+                Missing::NotShown => Word::NotShown,
+                Missing::NotReached => Word::NotReached,
+                Missing::NotAnswered => Word::NotAnswered,
+            },
+            lang,
+        )
     }
 
     /// Stata's extended missing value for it.

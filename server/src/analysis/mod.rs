@@ -15,4 +15,5 @@ pub mod read;
 pub mod rows;
 pub mod spss;
 pub mod stata;
+pub mod words;
 pub mod xlsx;

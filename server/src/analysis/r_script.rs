@@ -7,6 +7,7 @@ use std::fmt::Write;
 use super::layout::{Layout, Measure, FIXED};
 use super::missing::Missing;
 use super::quote::double_quoted;
+use super::words::{word, FLAG, STATUS};
 
 pub fn script(layout: &Layout, lang: &str) -> String {
     let mut out = String::new();
@@ -31,7 +32,7 @@ pub fn script(layout: &Layout, lang: &str) -> String {
         classes.join(", ")
     );
     let [a, b, c] = Missing::ALL.map(|m| codes.code(m));
-    let reasons: Vec<String> = Missing::ALL.iter().map(|m| double_quoted(m.label())).collect();
+    let reasons: Vec<String> = Missing::ALL.iter().map(|m| double_quoted(m.label(lang))).collect();
     let _ = writeln!(out, "missing_codes <- c({a}, {b}, {c})");
     let _ = writeln!(out, "missing_reasons <- c({})", reasons.join(", "));
     out.push_str("variables <- list(\n");
@@ -44,7 +45,10 @@ pub fn script(layout: &Layout, lang: &str) -> String {
                     ls.iter().map(|l| l.value.to_string()).collect::<Vec<_>>(),
                     ls.iter().map(|l| double_quoted(layout.text(&l.label, lang))).collect::<Vec<_>>(),
                 ),
-                Measure::Flag => (vec!["0".into(), "1".into()], vec!["\"not chosen\"".into(), "\"chosen\"".into()]),
+                Measure::Flag => (
+                    FLAG.iter().map(|(v, _)| v.to_string()).collect(),
+                    FLAG.iter().map(|(_, w)| double_quoted(word(*w, lang))).collect(),
+                ),
                 Measure::Number | Measure::Text => (Vec::new(), Vec::new()),
             };
             format!(
@@ -70,11 +74,12 @@ pub fn script(layout: &Layout, lang: &str) -> String {
   attr(x, "na_reason") <- why
   data[[name]] <- x
 }
-data$status <- factor(data$status, levels = c(0, 1, 2), labels = c("not started", "in progress", "completed"))
 for (name in c("first_save", "last_activity", "completed_at")) {
   data[[name]] <- as.POSIXct(data[[name]], tz = "UTC", format = "%Y-%m-%d %H:%M:%S")
 }
 "#,
     );
+    let status: Vec<String> = STATUS.iter().map(|(_, w)| double_quoted(word(*w, lang))).collect();
+    let _ = writeln!(out, "data$status <- factor(data$status, levels = c(0, 1, 2), labels = c({}))", status.join(", "));
     out
 }

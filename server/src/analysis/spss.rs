@@ -3,9 +3,10 @@
 
 use std::fmt::Write;
 
-use super::layout::{Layout, Measure, Variable, FIXED, STATUS_LABELS};
+use super::layout::{Layout, Measure, Variable, FIXED};
 use super::missing::Missing;
 use super::quote::{cut_bytes, single_quoted};
+use super::words::{word, FLAG, STATUS};
 
 /// SPSS's limits on labels, in bytes.
 const VARIABLE_LABEL_BYTES: usize = 255;
@@ -53,15 +54,15 @@ pub fn syntax(layout: &Layout, lang: &str) -> String {
         let _ = writeln!(out, "  /{} {}", v.name, single_quoted(label));
     }
     out.push_str(".\n\nVALUE LABELS\n");
-    let status: Vec<(String, &str)> = STATUS_LABELS.iter().map(|(v, l)| (v.to_string(), *l)).collect();
+    let status: Vec<(String, &str)> = STATUS.iter().map(|(v, w)| (v.to_string(), word(*w, lang))).collect();
     value_labels(&mut out, "status", &status, true, false);
     for v in &layout.variables {
         let mut labels: Vec<(String, &str)> = match &v.measure {
             Measure::Coded(ls) => ls.iter().map(|l| (l.value.to_string(), layout.text(&l.label, lang))).collect(),
-            Measure::Flag => vec![("0".to_owned(), "not chosen"), ("1".to_owned(), "chosen")],
+            Measure::Flag => FLAG.iter().map(|(v, w)| (v.to_string(), word(*w, lang))).collect(),
             Measure::Number | Measure::Text => Vec::new(),
         };
-        labels.extend(Missing::ALL.map(|m| (codes.cell(m), m.label())));
+        labels.extend(Missing::ALL.map(|m| (codes.cell(m), m.label(lang))));
         value_labels(&mut out, &v.name, &labels, false, !v.measure.is_numeric());
     }
     out.push_str(".\n\n");

@@ -3,9 +3,10 @@
 
 use std::fmt::Write;
 
-use super::layout::{Layout, Measure, FIXED, STATUS_LABELS};
+use super::layout::{Layout, Measure, FIXED};
 use super::missing::Missing;
 use super::quote::{compound_quoted, cut_chars};
+use super::words::{word, FLAG, STATUS};
 
 /// Stata's limit on a variable label, in characters.
 const VARIABLE_LABEL_CHARS: usize = 80;
@@ -40,11 +41,11 @@ pub fn do_file(layout: &Layout, lang: &str) -> String {
     let _ = writeln!(out, "mvdecode _all, mv({a}=.a \\ {b}=.b \\ {c}=.c)");
     let _ = writeln!(out, "label variable status \"Where the respondent is in the survey\"");
     let _ = writeln!(out, "label variable duration_min \"Minutes from the first save to completion\"");
-    let status: Vec<String> = STATUS_LABELS.iter().map(|(v, l)| format!("{v} {}", compound_quoted(l))).collect();
+    let status: Vec<String> = STATUS.iter().map(|(v, w)| format!("{v} {}", compound_quoted(word(*w, lang)))).collect();
     let _ = writeln!(out, "label define status {}, replace", status.join(" "));
     let _ = writeln!(out, "label values status status");
     let missing: Vec<String> =
-        Missing::ALL.iter().map(|m| format!("{} {}", m.stata(), compound_quoted(m.label()))).collect();
+        Missing::ALL.iter().map(|m| format!("{} {}", m.stata(), compound_quoted(m.label(lang)))).collect();
     let missing = missing.join(" ");
     for v in &layout.variables {
         let label = cut_chars(layout.text(&v.label, lang), VARIABLE_LABEL_CHARS).trim_end();
@@ -53,7 +54,7 @@ pub fn do_file(layout: &Layout, lang: &str) -> String {
             Measure::Coded(ls) => {
                 ls.iter().map(|l| format!("{} {}", l.value, compound_quoted(layout.text(&l.label, lang)))).collect()
             }
-            Measure::Flag => vec!["0 \"not chosen\"".to_owned(), "1 \"chosen\"".to_owned()],
+            Measure::Flag => FLAG.iter().map(|(v, w)| format!("{v} {}", compound_quoted(word(*w, lang)))).collect(),
             Measure::Number => Vec::new(),
             // Stata labels only numbers; a text column keeps its codes as text (see the codebook).
             Measure::Text => continue,

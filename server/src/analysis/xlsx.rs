@@ -57,7 +57,7 @@ pub fn workbook(layout: &Layout, rows: &[Vec<String>]) -> Result<Vec<u8>, XlsxEr
     missing.write_string_with_format(0, 1, "meaning", &bold)?;
     for (i, m) in Missing::ALL.iter().enumerate() {
         missing.write_number(i as u32 + 1, 0, layout.missing.code(*m) as f64)?;
-        missing.write_string(i as u32 + 1, 1, m.label())?;
+        missing.write_string(i as u32 + 1, 1, m.label(&layout.default_language))?;
     }
     book.save_to_buffer()
 }
