@@ -131,6 +131,33 @@ fn readme(layout: &Layout, choice: &Choice) -> String {
     )
 }
 
+/// The layout's rows, one respondent at a time, each made in the same reused record.
+struct Rows<'a, S> {
+    maker: RowMaker<'a>,
+    respondents: std::pin::Pin<Box<S>>,
+}
+
+fn rows<'a>(
+    pool: &'a PgPool,
+    layout: &'a Layout,
+    school: Option<&'a str>,
+) -> Rows<'a, impl futures_util::Stream<Item = anyhow::Result<super::rows::Respondent>> + Send + 'a> {
+    Rows { maker: RowMaker::new(layout), respondents: Box::pin(read::respondents(pool, &layout.survey_id, school)) }
+}
+
+impl<S: futures_util::Stream<Item = anyhow::Result<super::rows::Respondent>>> Rows<'_, S> {
+    /// Makes `record` the next respondent's row; `false` after the last.
+    async fn next(&mut self, record: &mut Vec<String>) -> anyhow::Result<bool> {
+        match self.respondents.try_next().await? {
+            Some(r) => {
+                self.maker.fill(&r, record);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
 /// Streams data.csv to `out`.
 pub async fn data_csv(pool: PgPool, layout: Arc<Layout>, choice: Choice, out: ByteSink) -> anyhow::Result<()> {
     if choice.bom {
@@ -138,11 +165,9 @@ pub async fn data_csv(pool: PgPool, layout: Arc<Layout>, choice: Choice, out: By
     }
     let mut sink = CsvSink::new(out);
     sink.write(layout.header())?;
-    let maker = RowMaker::new(&layout);
-    let mut rows = std::pin::pin!(read::respondents(&pool, &layout.survey_id, choice.school.as_deref()));
+    let mut rows = rows(&pool, &layout, choice.school.as_deref());
     let mut record = Vec::new();
-    while let Some(r) = rows.try_next().await? {
-        maker.fill(&r, &mut record);
+    while rows.next(&mut record).await? {
         sink.write(&record)?;
         sink.flush_if_full().await?;
     }
@@ -165,13 +190,11 @@ pub async fn all_rows(
     if count.0 as usize * columns > xlsx::MAX_CELLS {
         return Ok(None);
     }
-    let maker = RowMaker::new(layout);
-    let mut rows = std::pin::pin!(read::respondents(pool, &layout.survey_id, school));
+    let mut rows = rows(pool, layout, school);
     let mut out = Vec::new();
-    while let Some(r) = rows.try_next().await? {
-        let mut record = Vec::new();
-        maker.fill(&r, &mut record);
-        out.push(record);
+    let mut record = Vec::new();
+    while rows.next(&mut record).await? {
+        out.push(record.clone());
     }
     Ok(Some(out))
 }
@@ -225,11 +248,9 @@ pub async fn zip(pool: PgPool, layout: Arc<Layout>, choice: Choice, out: ByteSin
     {
         let mut csv = csv::WriterBuilder::new().flexible(true).from_writer(&mut zip);
         csv.write_record(layout.header())?;
-        let maker = RowMaker::new(&layout);
-        let mut rows = std::pin::pin!(read::respondents(&pool, &layout.survey_id, choice.school.as_deref()));
+        let mut rows = rows(&pool, &layout, choice.school.as_deref());
         let mut record = Vec::new();
-        while let Some(r) = rows.try_next().await? {
-            maker.fill(&r, &mut record);
+        while rows.next(&mut record).await? {
             csv.write_record(record.iter().map(|c| defused(c)).map(|c| c.into_owned()))?;
             dta.row(&record)?;
             kept = kept.filter(|k| (k.len() + 1) * columns <= xlsx::MAX_CELLS).map(|mut k| {
@@ -294,11 +315,9 @@ pub async fn data_dta(pool: PgPool, layout: Arc<Layout>, choice: Choice, out: By
     let (path, file) = temp_file()?;
     let (_strls_path, strls) = temp_file()?;
     let mut dta = DtaWriter::start(BufWriter::new(file), strls, &layout, &choice.lang)?;
-    let maker = RowMaker::new(&layout);
-    let mut rows = std::pin::pin!(read::respondents(&pool, &layout.survey_id, choice.school.as_deref()));
+    let mut rows = rows(&pool, &layout, choice.school.as_deref());
     let mut record = Vec::new();
-    while let Some(r) = rows.try_next().await? {
-        maker.fill(&r, &mut record);
+    while rows.next(&mut record).await? {
         dta.row(&record)?;
     }
     dta.finish()?;

@@ -205,7 +205,11 @@ impl<W: Write + Seek> DtaWriter<W> {
     /// One observation, from the same cells as data.csv.
     pub fn row(&mut self, record: &[String]) -> io::Result<()> {
         for (i, (cell, column)) in record.iter().zip(&self.columns).enumerate() {
-            let why = self.missing.iter().position(|m| cell.parse::<i64>().ok() == Some(*m));
+            // Which missing code a number cell holds (0, 1, 2 for .a, .b, .c), read once.
+            let why = || {
+                let code = cell.parse::<i64>().ok()?;
+                self.missing.iter().position(|m| *m == code)
+            };
             match *column {
                 Column::Str(w) => fixed(&mut self.out, cell, w)?,
                 Column::StrL if cell.is_empty() => self.out.write_all(&[0u8; 8])?,
@@ -224,7 +228,7 @@ impl<W: Write + Seek> DtaWriter<W> {
                     self.strls.write_all(&[0])?;
                 }
                 Column::Byte => {
-                    let v: i8 = match (why, cell.parse::<i8>()) {
+                    let v: i8 = match (why(), cell.parse::<i8>()) {
                         (Some(i), _) => BYTE_MISSING + 1 + i as i8,
                         (None, Ok(v)) => v,
                         (None, Err(_)) => BYTE_MISSING,
@@ -232,7 +236,7 @@ impl<W: Write + Seek> DtaWriter<W> {
                     self.out.write_all(&v.to_le_bytes())?
                 }
                 Column::Long => {
-                    let v: i32 = match (why, cell.parse::<i32>()) {
+                    let v: i32 = match (why(), cell.parse::<i32>()) {
                         (Some(i), _) => LONG_MISSING + 1 + i as i32,
                         (None, Ok(v)) => v,
                         (None, Err(_)) => LONG_MISSING,
@@ -240,7 +244,7 @@ impl<W: Write + Seek> DtaWriter<W> {
                     self.out.write_all(&v.to_le_bytes())?
                 }
                 Column::Double => {
-                    let bits = match (why, cell.parse::<f64>()) {
+                    let bits = match (why(), cell.parse::<f64>()) {
                         (Some(i), _) => DOUBLE_MISSING_A + DOUBLE_MISSING_STRIDE * i as u64,
                         (None, Ok(v)) => v.to_bits(),
                         (None, Err(_)) => 0x7FE0_0000_0000_0000,

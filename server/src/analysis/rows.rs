@@ -3,7 +3,6 @@
 //! survey version.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use std::fmt::Write;
 
@@ -31,15 +30,15 @@ pub struct Respondent {
 }
 
 /// Where each variable's question sits in one version: `(page index, question)`, or `None` if it does not ask it.
-struct VersionMap {
-    survey: Arc<ValidSurvey>,
-    places: Vec<Option<(usize, Question)>>,
+struct VersionMap<'a> {
+    survey: &'a ValidSurvey,
+    places: Vec<Option<(usize, &'a Question)>>,
 }
 
 /// Turns respondents into rows for one layout; keeps what it learns about each version it meets.
 pub struct RowMaker<'a> {
     layout: &'a Layout,
-    versions: HashMap<String, VersionMap>,
+    versions: HashMap<&'a str, VersionMap<'a>>,
     /// Per variable: code → number, for coded variables.
     values: Vec<HashMap<String, String>>,
 }
@@ -63,10 +62,10 @@ impl<'a> RowMaker<'a> {
                     .iter()
                     .map(|v| {
                         let page = s.page_of(&v.question).and_then(|p| s.page_index(p))?;
-                        Some((page, s.question(&v.question)?.clone()))
+                        Some((page, s.question(&v.question)?))
                     })
                     .collect();
-                (s.version().to_owned(), VersionMap { survey: s.clone(), places })
+                (s.version(), VersionMap { survey: s, places })
             })
             .collect();
         RowMaker { layout, versions, values }
@@ -105,7 +104,7 @@ impl<'a> RowMaker<'a> {
 
     /// The answer cells, by the rules of the respondent's version `map`.
     fn answers(&self, map: &VersionMap, r: &Respondent, cells: &mut [String]) {
-        let survey = &map.survey;
+        let survey = map.survey;
         let active = active_by_question(survey, &r.pages);
         let reached = if r.completed_at.is_some() {
             usize::MAX
@@ -191,6 +190,8 @@ fn time_cell(cell: &mut String, t: Option<OffsetDateTime>) {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+
+    use std::sync::Arc;
 
     use super::*;
     use crate::analysis::layout::{build, Options};
