@@ -331,3 +331,18 @@ export async function expectNoErrorShown(page: Page) {
 export function quarantined(id: string): string[] {
   return sql(`select payload::text from quarantine where respondent_id = '${id}'`);
 }
+
+/// axe-core over the page as it is now: fails on any critical or serious violation, naming the rule and the elements.
+export async function expectAccessible(page: Page) {
+  const { default: AxeBuilder } = await import('@axe-core/playwright');
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const bad = result.violations
+    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
+    .map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join('\n  ')}`);
+  expect(bad, `axe-core on ${page.url()}`).toEqual([]);
+}
+
+/// A screenshot for docs/admin-guide.md, taken by the journey that shows the screen (so the guide shows what runs).
+export async function guideShot(page: Page, name: string) {
+  await page.screenshot({ path: join(__dirname, '..', '..', 'docs', 'admin-guide', `${name}.png`), fullPage: true });
+}
