@@ -117,6 +117,15 @@
       const last = document.createElement('td');
       last.textContent = when(r.last_activity);
       tr.append(name, ...cells, rate, last);
+      if (dash.dataset.people) {
+        const td = document.createElement('td');
+        const a = document.createElement('a');
+        a.href = dash.dataset.people + encodeURIComponent(r.name);
+        a.textContent = 'List';
+        a.setAttribute('aria-label', `People of ${r.name}`);
+        td.append(a);
+        tr.append(td);
+      }
       return tr;
     }));
     for (const b of dash.querySelectorAll('button[data-sort]')) {

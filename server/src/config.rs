@@ -129,6 +129,10 @@ pub struct ServeConfig {
     /// it off (plain HTTP on one's own machine: `scripts/run.sh`, the browser tests).
     #[arg(long, env = "QUIRE_SECURE_COOKIES", default_value_t = true, action = clap::ArgAction::Set)]
     pub secure_cookies: bool,
+    /// The respondents' address, printed on access and reminder slips and in their QR codes (e.g.
+    /// `https://survey.district.org/`). Unset: the address the administrator's browser used.
+    #[arg(long, env = "QUIRE_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// A read replica for dashboard and export reads; unset, they use the primary.
     #[arg(long, env = "QUIRE_READ_DATABASE_URL", hide_env_values = true)]
     pub read_database_url: Option<Secret>,
@@ -164,6 +168,7 @@ impl ServeConfig {
             bench_endpoints: false,
             admin_session_hours: 12,
             secure_cookies: true,
+            public_url: None,
             read_database_url: None,
             read_max_connections: 8,
         }
@@ -184,6 +189,12 @@ impl ServeConfig {
             anyhow::ensure!((1..=max).contains(&value), "{name} is {value}; it must be between 1 and {max}");
             Ok(())
         };
+        if let Some(url) = &self.public_url {
+            anyhow::ensure!(
+                (url.starts_with("https://") || url.starts_with("http://")) && !url.contains(char::is_whitespace),
+                "QUIRE_PUBLIC_URL is `{url}`; it must be an http:// or https:// address"
+            );
+        }
         within("QUIRE_TOKEN_TTL_HOURS", self.token_ttl_hours.into(), MAX_TTL_HOURS)?;
         within("QUIRE_ADMIN_SESSION_HOURS", self.admin_session_hours.into(), MAX_TTL_HOURS)?;
         within("QUIRE_HEADER_TIMEOUT_SECS", self.header_timeout_secs, 3600)?;

@@ -134,40 +134,78 @@ pub struct SchoolQuery {
     pub school: Option<String>,
 }
 
-/// `GET /admin/surveys/{id}/progress?school=` (JSON), polled by the dashboard page.
+/// The dashboard's view: a school (or all), and whether its rows are classes (schools) or roles.
+#[derive(Deserialize)]
+pub struct DashQuery {
+    pub school: Option<String>,
+    pub by: Option<By>,
+}
+
+impl DashQuery {
+    /// The school this administrator may see, and what the rows count (by role, or the level's default).
+    fn scope(self, admin: &Admin) -> Result<(Option<String>, By), ApiError> {
+        let school = admin.scope_school(self.school)?;
+        let by = match (self.by, &school) {
+            (Some(By::Role), _) => By::Role,
+            (_, Some(_)) => By::Class,
+            (_, None) => By::School,
+        };
+        Ok((school, by))
+    }
+}
+
+/// `GET /admin/surveys/{id}/progress?school=&by=` (JSON), polled by the dashboard page.
 pub async fn progress(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-    Query(q): Query<SchoolQuery>,
+    Query(q): Query<DashQuery>,
 ) -> Result<Json<Progress>, ApiError> {
-    let school = admin.scope_school(q.school)?;
+    let (school, by) = q.scope(&admin)?;
     survey_exists(&state, &admin, &id).await?;
-    Ok(Json(query(&state.read_pool, &id, school.as_deref()).await?))
+    Ok(Json(query_by(&state.read_pool, &id, school.as_deref(), by).await?))
 }
 
-/// `GET /admin/surveys/{id}/dashboard?school=`: the page; `admin.js` fills it from `progress` every 5 s.
+/// `GET /admin/surveys/{id}/dashboard?school=&by=role`: the page; `admin.js` fills it from `progress` every 5 s.
 pub async fn page(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-    Query(q): Query<SchoolQuery>,
+    Query(q): Query<DashQuery>,
 ) -> Result<Response, ApiError> {
-    let school = admin.scope_school(q.school)?;
+    let (school, by) = q.scope(&admin)?;
     survey_exists(&state, &admin, &id).await?;
     let eid = url_param(&id);
-    let url = match &school {
-        Some(s) => format!("/admin/surveys/{eid}/progress?school={}", url_param(s)),
-        None => format!("/admin/surveys/{eid}/progress"),
+    let here = match &school {
+        Some(s) => format!("school={}", url_param(s)),
+        None => String::new(),
     };
+    let role = if by == By::Role { "&by=role" } else { "" };
+    let url = format!("/admin/surveys/{eid}/progress?{here}{role}");
     let title = match &school {
         Some(s) => format!("{id}: {s}"),
         None => format!("{id}: all schools"),
     };
     // An administrator looking at one school may go back to all; a coordinator has only theirs.
     let up = school.is_some() && admin.school.is_none();
-    let drill = if school.is_none() { format!("/admin/surveys/{eid}/dashboard?school=") } else { String::new() };
-    let level = if school.is_none() { "School" } else { "Class" };
+    let drill = if school.is_none() && by != By::Role {
+        format!("/admin/surveys/{eid}/dashboard?school=")
+    } else {
+        String::new()
+    };
+    // Rows lead to their people: a school's, a class's, or a role's in this school.
+    let people = match (&school, by) {
+        (None, By::Role) => String::new(),
+        (None, _) => format!("/admin/surveys/{eid}/respondents?school="),
+        (Some(_), By::Role) => format!("/admin/surveys/{eid}/respondents?{here}&role="),
+        (Some(_), _) => format!("/admin/surveys/{eid}/respondents?{here}&class="),
+    };
+    let level = match (by, &school) {
+        (By::Role, _) => "Role",
+        (_, None) => "School",
+        (_, Some(_)) => "Class",
+    };
+    let views = views(&eid, &here, by, school.is_some());
     let sorts = [
         ("name", level),
         ("total", "Respondents"),
@@ -181,14 +219,33 @@ pub async fn page(
         @if up {
             p { a href={ "/admin/surveys/" (eid) "/dashboard" } { "All schools" } }
         }
-        div id="dashboard" data-url=(url) data-drill=(drill) {
+        (views)
+        div id="dashboard" data-url=(url) data-drill=(drill) data-people=(people) {
             p class="summary" aria-live="polite" { "Loading…" }
-            table class="list progress" {
-                thead { tr { @for (key, label) in sorts { th { button data-sort=(key) { (label) } } } } }
-                tbody {}
+            div class="scroll" {
+                table class="list progress" {
+                    caption class="visually-hidden" { "Progress by " (level.to_lowercase()) }
+                    thead { tr {
+                        @for (key, label) in sorts { th scope="col" { button data-sort=(key) { (label) } } }
+                        @if !people.is_empty() { th scope="col" { "People" } }
+                    } }
+                    tbody {}
+                }
             }
             p class="note" { "Refreshes every 5 seconds. " span class="updated" {} }
         }
     };
     Ok(html::page(&admin, &title, body))
+}
+
+/// Links between the views of one level: its default rows, or by role.
+fn views(eid: &str, here: &str, by: By, in_school: bool) -> maud::Markup {
+    let base = format!("/admin/surveys/{eid}/dashboard?{here}");
+    let default = if in_school { "By class" } else { "By school" };
+    html! {
+        nav class="views" aria-label="Views" {
+            @if by == By::Role { a href=(base) { (default) } " · " strong aria-current="page" { "By role" } }
+            @else { strong aria-current="page" { (default) } " · " a href={ (base) (if here.is_empty() { "by=role" } else { "&by=role" }) } { "By role" } }
+        }
+    }
 }

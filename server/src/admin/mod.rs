@@ -14,8 +14,10 @@ pub mod html;
 pub mod login;
 pub mod preview;
 pub mod quarantine;
+pub mod respondents;
 pub mod rosters;
 pub mod session;
+pub mod slips;
 pub mod survey_page;
 pub mod surveys;
 pub mod tokens;
@@ -46,9 +48,12 @@ pub fn router() -> Router<AppState> {
         .route("/admin/surveys/{id}/versions/{version}/preview", get(preview::preview))
         .route("/admin/surveys/{id}/roster", post(rosters::upload).layer(DefaultBodyLimit::disable()))
         .route("/admin/surveys/{id}/codes.csv", get(rosters::codes_csv))
-        .route("/admin/surveys/{id}/codes/print", get(rosters::print))
+        .route("/admin/surveys/{id}/codes/print", get(slips::access))
         .route("/admin/surveys/{id}/dashboard", get(dashboard::page))
         .route("/admin/surveys/{id}/progress", get(dashboard::progress))
+        .route("/admin/surveys/{id}/respondents", get(respondents::page))
+        .route("/admin/surveys/{id}/respondents.csv", get(respondents::csv))
+        .route("/admin/surveys/{id}/reminders", get(slips::reminders))
         .route("/admin/surveys/{id}/export.csv", get(analysis::responses))
         .route("/admin/surveys/{id}/codebook.csv", get(analysis::codebook))
         .route("/admin/surveys/{id}/quarantine.csv", get(quarantine::quarantine))

@@ -5,13 +5,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::audit;
 use super::csrf::AdminWrite;
 use super::csv_stream::stream_csv;
-use super::html;
 use super::session::Admin;
 use super::upload::{read_body, require_content_type, MAX_ROSTER_BYTES};
 use crate::http::error::ApiError;
@@ -154,49 +152,3 @@ pub async fn codes_csv(
 const CODES_SQL: &str = "select school, class, role, external_id, name, access_code from respondents
      where survey_id = $1 and ($2::text is null or school = $2) and ($3::text is null or class = $3)
      order by school, class, role, external_id";
-
-/// `GET /admin/surveys/{id}/codes/print?school=&class=`: one slip per respondent, each class starting a new sheet.
-pub async fn print(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path(id): Path<String>,
-    Query(q): Query<CodesQuery>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let Some(school) = admin.scope_school(q.school)? else {
-        return Err(ApiError::bad_request("invalid_field", "choose a school to print", Some("school".into())));
-    };
-    survey_exists(&state, &admin, &id).await?;
-    let class = q.class.filter(|c| !c.is_empty());
-    let rows: Vec<CodeRow> =
-        sqlx::query_as(CODES_SQL).bind(&id).bind(&school).bind(&class).fetch_all(&state.read_pool).await?;
-    audit::record(&state.pool, &admin, "codes.print", Some(&id), serde_json::json!({"school": school, "class": class}))
-        .await?;
-    let site = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("this site");
-    // Rows come ordered by class: each run of one class is a sheet.
-    let sheets = rows.chunk_by(|a, b| a.class == b.class);
-    let body = html! {
-        p class="no-print" { (rows.len()) " slip(s). Use the browser's Print; each class starts on a new sheet." }
-        @for sheet in sheets {
-            div class="sheet" {
-                @if let Some(first) = sheet.first() {
-                    h2 { (first.school) " · class " (first.class) }
-                }
-                @for r in sheet { (slip(r, site)) }
-            }
-        }
-    };
-    Ok(html::page(&admin, &format!("Access codes: {school}"), body))
-}
-
-/// One respondent's slip: who, where, their code, and where to enter it.
-fn slip(r: &CodeRow, site: &str) -> Markup {
-    html! {
-        div class="slip" {
-            div class="who" { (r.name.as_deref().unwrap_or(&r.external_id)) }
-            div { (r.school) " · " (r.class) " · " (r.role) }
-            div class="code" { (format_code(&r.access_code)) }
-            div class="how" { "Go to " strong { (site) } " and enter this code." }
-        }
-    }
-}

@@ -22,6 +22,11 @@ pub struct RosterRow {
     pub role: String,
     pub external_id: String,
     pub name: Option<String>,
+    /// Optional attributes the survey and the reports read: the school's district, the person's grade, and the
+    /// language their slips are printed in (a code such as `es`; `English`/`Spanish`/`Español` are read as codes).
+    pub district: Option<String>,
+    pub grade: Option<String>,
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -68,7 +73,8 @@ pub fn generate_code() -> String {
     (0..CODE_LEN).map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char).collect()
 }
 
-/// Parses a roster CSV with the header `school,class,role,external_id[,name]`.
+/// Parses a roster CSV with the header `school,class,role,external_id`, and optionally `name`, `district`, `grade`
+/// and `language`, in any order.
 pub fn parse(csv_text: &str) -> Result<Vec<RosterRow>, Vec<RowError>> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(csv_text.as_bytes());
     let headers = match reader.headers() {
@@ -81,7 +87,7 @@ pub fn parse(csv_text: &str) -> Result<Vec<RosterRow>, Vec<RowError>> {
     else {
         return Err(vec![RowError::new(1, None, "the header must name school, class, role and external_id")]);
     };
-    let name = col("name");
+    let [name, district, grade, language] = ["name", "district", "grade", "language"].map(col);
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut seen = std::collections::HashMap::new();
@@ -99,36 +105,22 @@ pub fn parse(csv_text: &str) -> Result<Vec<RosterRow>, Vec<RowError>> {
             continue;
         }
         let get = |i: usize| record.get(i).unwrap_or("").to_owned();
+        let optional = |i: Option<usize>| i.map(get).filter(|v| !v.is_empty());
         let row = RosterRow {
             line,
             school: get(school),
             class: get(class),
             role: get(role).to_ascii_lowercase(),
             external_id: get(ext),
-            name: name.map(get).filter(|n| !n.is_empty()),
+            name: optional(name),
+            district: optional(district),
+            grade: optional(grade),
+            language: optional(language).map(|l| language_code(&l)),
         };
-        let mut field_ok = true;
-        let fields = [
-            ("school", row.school.as_str()),
-            ("class", row.class.as_str()),
-            ("role", row.role.as_str()),
-            ("external_id", row.external_id.as_str()),
-            ("name", row.name.as_deref().unwrap_or("")),
-        ];
-        for (column, value) in fields {
-            let problem = if value.is_empty() && column != "name" {
-                Some("is empty".to_owned())
-            } else if value.contains('\0') {
-                Some("contains the character U+0000".to_owned())
-            } else if value.chars().count() > MAX_FIELD_CHARS {
-                Some(format!("is longer than {MAX_FIELD_CHARS} characters"))
-            } else {
-                None
-            };
-            if let Some(problem) = problem {
-                field_ok = false;
-                errors.push(RowError::new(line, Some(column), format!("{column} {problem}")));
-            }
+        let field_ok = check_fields(&row, &mut errors);
+        if let Some(l) = row.language.as_deref().filter(|l| !is_language_code(l)) {
+            let message = format!("language `{l}` is not a language code such as en, es or pt-BR");
+            errors.push(RowError::new(line, Some("language"), message));
         }
         if field_ok && !ROLES.contains(&row.role.as_str()) {
             let message = format!("role `{}` is not one of {}", row.role, ROLES.join(", "));
@@ -145,6 +137,57 @@ pub fn parse(csv_text: &str) -> Result<Vec<RosterRow>, Vec<RowError>> {
     } else {
         Err(errors)
     }
+}
+
+/// The problems of a row's fields (empty where required, unstorable, too long), each naming its column; whether
+/// there were none.
+fn check_fields(row: &RosterRow, errors: &mut Vec<RowError>) -> bool {
+    let before = errors.len();
+    let fields = [
+        ("school", row.school.as_str()),
+        ("class", row.class.as_str()),
+        ("role", row.role.as_str()),
+        ("external_id", row.external_id.as_str()),
+        ("name", row.name.as_deref().unwrap_or("")),
+        ("district", row.district.as_deref().unwrap_or("")),
+        ("grade", row.grade.as_deref().unwrap_or("")),
+    ];
+    for (column, value) in fields {
+        let required = !matches!(column, "name" | "district" | "grade");
+        let problem = if value.is_empty() && required {
+            Some("is empty".to_owned())
+        } else if value.contains('\0') {
+            Some("contains the character U+0000".to_owned())
+        } else if value.chars().count() > MAX_FIELD_CHARS {
+            Some(format!("is longer than {MAX_FIELD_CHARS} characters"))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            errors.push(RowError::new(row.line, Some(column), format!("{column} {problem}")));
+        }
+    }
+    errors.len() == before
+}
+
+/// A language as a code: names the districts' files use for the app's languages become their codes; anything else
+/// is kept (lower case) and must then look like a code.
+fn language_code(given: &str) -> String {
+    let lower = given.to_lowercase();
+    match lower.as_str() {
+        "english" | "inglés" | "ingles" => "en".into(),
+        "spanish" | "español" | "espanol" => "es".into(),
+        _ => lower,
+    }
+}
+
+/// `en`, `es`, `pt-br`, `zh-hant`: two or three letters, then optional subtags of letters and digits.
+fn is_language_code(code: &str) -> bool {
+    let mut parts = code.split('-');
+    let first = parts.next().unwrap_or("");
+    (2..=3).contains(&first.len())
+        && first.bytes().all(|b| b.is_ascii_lowercase())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// Adds the people of a roster to a survey (those already there keep their codes) and returns every row's code.
@@ -164,10 +207,12 @@ pub async fn load(pool: &PgPool, survey_id: &str, rows: &[RosterRow]) -> anyhow:
         // The dashboard's per-class totals grow by the people actually added, in the same transaction.
         sqlx::query(
             "with added as (
-                insert into respondents (id, survey_id, school, class, role, external_id, name, access_code)
-                select id, $1, school, class, role, external_id, name, code
-                from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-                     as t(id, school, class, role, external_id, name, code)
+                insert into respondents (id, survey_id, school, class, role, external_id, name, access_code,
+                                         district, grade, language)
+                select id, $1, school, class, role, external_id, name, code, district, grade, language
+                from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                            $9::text[], $10::text[], $11::text[])
+                     as t(id, school, class, role, external_id, name, code, district, grade, language)
                 on conflict do nothing
                 returning school, class)
              insert into group_progress as g (survey_id, school, class, total)
@@ -182,6 +227,9 @@ pub async fn load(pool: &PgPool, survey_id: &str, rows: &[RosterRow]) -> anyhow:
         .bind(col(|r| &r.external_id))
         .bind(rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>())
         .bind(&codes)
+        .bind(rows.iter().map(|r| r.district.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.grade.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.language.clone()).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await?;
         let found: Vec<CodeRow> = sqlx::query_as(
@@ -242,6 +290,32 @@ mod tests {
         assert!(errors[2].message.contains("line 2"), "{errors:?}");
         let errors = parse("name,school\nx,y\n").err().unwrap_or_default();
         assert_eq!(errors[0].line, 1);
+    }
+
+    #[test]
+    fn reads_the_optional_attributes_and_language_names() {
+        let rows = parse(
+            "language,grade,school,class,role,external_id,district\n\
+             Spanish,9,Lincoln,9A,student,S1,North\nen,,Lincoln,9A,parent,P1,\npt-BR,10,Lincoln,9A,student,S2,North\n",
+        )
+        .unwrap();
+        let attrs: Vec<_> =
+            rows.iter().map(|r| (r.language.as_deref(), r.grade.as_deref(), r.district.as_deref())).collect();
+        assert_eq!(
+            attrs,
+            [
+                (Some("es"), Some("9"), Some("North")),
+                (Some("en"), None, None),
+                (Some("pt-br"), Some("10"), Some("North"))
+            ]
+        );
+        let errors =
+            parse("school,class,role,external_id,language\nA,1,student,S1,Klingon!\n").err().unwrap_or_default();
+        assert_eq!(
+            errors.iter().map(|e| (e.line, e.column)).collect::<Vec<_>>(),
+            [(2, Some("language"))],
+            "{errors:?}"
+        );
     }
 
     #[test]

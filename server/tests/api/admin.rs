@@ -85,7 +85,7 @@ impl AdminSession {
             .unwrap()
     }
 
-    async fn csv(&self, app: &TestApp, path: &str) -> Vec<HashMap<String, String>> {
+    pub async fn csv(&self, app: &TestApp, path: &str) -> Vec<HashMap<String, String>> {
         let res = self.get(app, path).await;
         assert_eq!(res.status(), 200, "{path}");
         let text = res.text().await.unwrap_or_default();

@@ -65,6 +65,9 @@ async fn seed(pool: &PgPool, survey: &str, n: usize) -> anyhow::Result<Vec<Strin
             role: "student".into(),
             external_id: format!("r{i:07}"),
             name: None,
+            district: None,
+            grade: None,
+            language: None,
         })
         .collect();
     Ok(roster::load(pool, survey, &rows).await?.into_iter().map(|r| r.access_code).collect())
