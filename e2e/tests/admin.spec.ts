@@ -100,7 +100,7 @@ test('upload → publish → roster → codes → a respondent completes → the
   await expect(page.locator('.summary')).toHaveText(/1 of 3 completed \(33\.3%\)/, { timeout: 15_000 });
   const oak = page.locator('tbody tr', { hasText: 'Oak' });
   await expect(oak).toContainText('33.3%');
-  await oak.getByRole('link', { name: 'Oak' }).click();
+  await oak.getByRole('link', { name: 'Oak', exact: true }).click();
   await expect(page.locator('tbody tr', { hasText: /^1/ }).first()).toContainText('50.0%');
 
   // The export holds Ada's answers.

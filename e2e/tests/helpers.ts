@@ -10,14 +10,21 @@ const root = `${__dirname}/../..`;
 export function newRespondents(n: number, role = 'student', survey = 'school-climate-2026'): string[] {
   const run = `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
   const rows = Array.from({ length: n }, (_, i) => `E2E School,1A,${role},${run}-${i},`);
+  return loadRoster(['school,class,role,external_id,name', ...rows].join('\n') + '\n', survey)
+    .map((r) => r.access_code);
+}
+
+/** Loads a roster CSV through the real `quire roster` command; returns what it prints: each row with its code. */
+export function loadRoster(csv: string, survey = 'school-climate-2026'): Record<string, string>[] {
   const dir = mkdtempSync(join(tmpdir(), 'quire-e2e-'));
   const file = join(dir, 'roster.csv');
-  writeFileSync(file, ['school,class,role,external_id,name', ...rows].join('\n') + '\n');
+  writeFileSync(file, csv);
   const out = execFileSync(process.env.QUIRE_BIN ?? `${root}/target/release/quire`,
     ['roster', file, '--survey', survey],
     { env: { ...process.env, DATABASE_URL: process.env.E2E_DATABASE_URL ?? '' }, encoding: 'utf8' });
-  const lines = out.trim().split('\n').slice(1);
-  return lines.map((l) => l.split(',').pop() ?? '');
+  const [header, ...lines] = out.trim().split('\n');
+  const keys = header.split(',');
+  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [keys[i], v])));
 }
 
 /** An answer as the shared model writes it: `{"choice":"3"}`, `{"matrix":{"s1":"4"}}`, … */
@@ -345,4 +352,15 @@ export async function expectAccessible(page: Page) {
 /// A screenshot for docs/admin-guide.md, taken by the journey that shows the screen (so the guide shows what runs).
 export async function guideShot(page: Page, name: string) {
   await page.screenshot({ path: join(__dirname, '..', '..', 'docs', 'admin-guide', `${name}.png`), fullPage: true });
+}
+
+/** Fails naming what sticks out, when anything outside a scrolling table is wider than the screen. */
+export async function fitsThePhone(page: Page) {
+  const wide = await page.evaluate(() => {
+    const out = [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.scroll'))
+      .map((e) => `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)}px)`);
+    return { overflow: document.documentElement.scrollWidth - window.innerWidth, out: out.slice(0, 5) };
+  });
+  expect(wide.overflow, `horizontal overflow on ${page.url()}: ${wide.out.join(', ')}`).toBeLessThanOrEqual(0);
 }

@@ -121,8 +121,11 @@
         const td = document.createElement('td');
         const a = document.createElement('a');
         a.href = dash.dataset.people + encodeURIComponent(r.name);
-        a.textContent = 'List';
-        a.setAttribute('aria-label', `People of ${r.name}`);
+        // Seen as "People", heard as "People of 3A".
+        const hidden = document.createElement('span');
+        hidden.className = 'visually-hidden';
+        hidden.textContent = ` of ${r.name}`;
+        a.append('People', hidden);
         td.append(a);
         tr.append(td);
       }

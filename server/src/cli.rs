@@ -37,7 +37,8 @@ pub enum Command {
         #[arg(long, env = "QUIRE_STATIC_DIR", default_value = "static")]
         static_dir: PathBuf,
     },
-    /// Load a roster CSV (school,class,role,external_id[,name]) for a survey and print everyone's access code as CSV.
+    /// Load a roster CSV (school,class,role,external_id[,name,district,grade,language]) for a survey and print everyone's
+    /// access code as CSV.
     Roster {
         file: PathBuf,
         #[arg(long)]

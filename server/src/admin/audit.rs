@@ -70,16 +70,18 @@ pub async fn page(State(state): State<AppState>, admin: Admin) -> Result<Respons
             .fetch_all(&state.read_pool)
             .await?;
     let body = html! {
-        table class="list" {
-            thead { tr { th { "When (UTC)" } th { "Who" } th { "Action" } th { "Survey" } th { "Detail" } } }
-            tbody {
-                @for (at, email, action, survey, detail) in &rows {
-                    tr {
-                        td { (fmt_time(Some(*at))) }
-                        td { (email) }
-                        td { (action) }
-                        td { (survey.as_deref().unwrap_or("")) }
-                        td { code { (detail.to_string()) } }
+        div class="scroll" tabindex="0" role="region" aria-label="Audit log entries" {
+            table class="list" {
+                thead { tr { th { "When (UTC)" } th { "Who" } th { "Action" } th { "Survey" } th { "Detail" } } }
+                tbody {
+                    @for (at, email, action, survey, detail) in &rows {
+                        tr {
+                            td { (fmt_time(Some(*at))) }
+                            td { (email) }
+                            td { (action) }
+                            td { (survey.as_deref().unwrap_or("")) }
+                            td { code { (detail.to_string()) } }
+                        }
                     }
                 }
             }

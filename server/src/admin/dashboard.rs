@@ -222,7 +222,7 @@ pub async fn page(
         (views)
         div id="dashboard" data-url=(url) data-drill=(drill) data-people=(people) {
             p class="summary" aria-live="polite" { "Loading…" }
-            div class="scroll" {
+            div class="scroll" tabindex="0" role="region" aria-label="Progress table" {
                 table class="list progress" {
                     caption class="visually-hidden" { "Progress by " (level.to_lowercase()) }
                     thead { tr {

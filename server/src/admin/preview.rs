@@ -95,9 +95,11 @@ fn question(q: &Question, tr: Lang) -> Markup {
     }
 }
 
-/// The question's inputs, named by its id as a respondent's answers are.
+/// The question's inputs, named by its id as a respondent's answers are; each has an accessible name (the question's
+/// text, or for a Likert cell its statement and scale point), as the respondent app's do.
 fn control(q: &Question, tr: Lang) -> Markup {
     let name = &q.id;
+    let text = tr.t(&q.text);
     html! {
         @match &q.kind {
             QuestionKind::SingleChoice { choices } | QuestionKind::MultipleChoice { choices, .. } => {
@@ -107,29 +109,34 @@ fn control(q: &Question, tr: Lang) -> Markup {
                 }
             }
             QuestionKind::Dropdown { choices } => {
-                select name=(name) {
+                select name=(name) aria-label=(text) {
                     option {}
                     @for c in choices { option { (tr.t(&c.label)) } }
                 }
             }
             QuestionKind::Likert { scale, statements } => {
-                table class="likert" {
-                    thead { tr { td {} @for c in scale { th { (tr.t(&c.label)) } } } }
-                    tbody {
-                        @for st in statements {
-                            tr {
-                                th scope="row" { (tr.t(&st.text)) }
-                                @for _ in scale { td { input type="radio" name={ (name) "." (st.id) }; } }
+                div class="scroll" tabindex="0" role="region" aria-label="Statements and scale" {
+                    table class="likert" {
+                        thead { tr { td {} @for c in scale { th { (tr.t(&c.label)) } } } }
+                        tbody {
+                            @for st in statements {
+                                tr {
+                                    th scope="row" { (tr.t(&st.text)) }
+                                    @for c in scale {
+                                        td { input type="radio" name={ (name) "." (st.id) }
+                                            aria-label={ (tr.t(&st.text)) " " (tr.t(&c.label)) }; }
+                                    }
+                                }
                             }
                         }
                     }
                 }
             }
             QuestionKind::FreeText { max_length, multiline: true } => {
-                textarea name=(name) maxlength=(max_length) {}
+                textarea name=(name) maxlength=(max_length) aria-label=(text) {}
             }
-            QuestionKind::FreeText { max_length, .. } => { input name=(name) maxlength=(max_length); }
-            QuestionKind::Number { .. } => { input type="number" name=(name); }
+            QuestionKind::FreeText { max_length, .. } => { input name=(name) maxlength=(max_length) aria-label=(text); }
+            QuestionKind::Number { .. } => { input type="number" name=(name) aria-label=(text); }
         }
     }
 }

@@ -254,7 +254,7 @@ fn body(id: &str, f: &Filter, people: &[Person], pages: &PageNames) -> Markup {
                     "Reminder slips for everyone not started in this list"
                 }
             }
-            div class="scroll" { (table(shown, pages)) }
+            div class="scroll" tabindex="0" role="region" aria-label="People" { (table(shown, pages)) }
         }
     }
 }

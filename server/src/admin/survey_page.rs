@@ -59,22 +59,24 @@ pub async fn show(State(state): State<AppState>, admin: Admin, Path(id): Path<St
 fn versions_table(eid: &str, versions: &[VersionRow]) -> Markup {
     html! {
         h2 { "Versions" }
-        table class="list" {
-            thead { tr { th { "Version" } th { "Uploaded (UTC)" } th {} th {} } }
-            tbody {
-                @for VersionRow { version, created_at, current } in versions {
-                    tr {
-                        td { code { (&version[..version.len().min(16)]) } }
-                        td { (fmt_time(Some(*created_at))) }
-                        td {
-                            @if *current {
-                                strong { "published: new respondents get this version" }
-                            } @else {
-                                @let action = format!("/admin/surveys/{eid}/versions/{version}/publish");
-                                (html::api_form(&action, "Publish", None))
+        div class="scroll" tabindex="0" role="region" aria-label="Versions" {
+            table class="list" {
+                thead { tr { th { "Version" } th { "Uploaded (UTC)" } th {} th {} } }
+                tbody {
+                    @for VersionRow { version, created_at, current } in versions {
+                        tr {
+                            td { code { (&version[..version.len().min(16)]) } }
+                            td { (fmt_time(Some(*created_at))) }
+                            td {
+                                @if *current {
+                                    strong { "published: new respondents get this version" }
+                                } @else {
+                                    @let action = format!("/admin/surveys/{eid}/versions/{version}/publish");
+                                    (html::api_form(&action, "Publish", None))
+                                }
                             }
+                            td { a href={ "/admin/surveys/" (eid) "/versions/" (version) "/preview" } { "Preview" } }
                         }
-                        td { a href={ "/admin/surveys/" (eid) "/versions/" (version) "/preview" } { "Preview" } }
                     }
                 }
             }
@@ -85,20 +87,22 @@ fn versions_table(eid: &str, versions: &[VersionRow]) -> Markup {
 /// Per school: its codes as CSV, and printed slips for the whole school or one class.
 fn codes_table(eid: &str, schools: &[(String, Vec<String>)]) -> Markup {
     html! {
-        table class="list" {
-            thead { tr { th { "School" } th { "Codes" } th { "Print a slip per respondent" } } }
-            tbody {
-                @for (school, classes) in schools {
-                    @let es = url_param(school);
-                    @let print = format!("/admin/surveys/{eid}/codes/print?school={es}");
-                    tr {
-                        td { (school) }
-                        td { a href={ "/admin/surveys/" (eid) "/codes.csv?school=" (es) } { "CSV" } }
-                        td {
-                            a href=(print) { "whole school" }
-                            @for class in classes {
-                                " · "
-                                a href={ (print) "&class=" (url_param(class)) } { (class) }
+        div class="scroll" tabindex="0" role="region" aria-label="Access codes by school" {
+            table class="list" {
+                thead { tr { th { "School" } th { "Codes" } th { "Print a slip per respondent" } } }
+                tbody {
+                    @for (school, classes) in schools {
+                        @let es = url_param(school);
+                        @let print = format!("/admin/surveys/{eid}/codes/print?school={es}");
+                        tr {
+                            td { (school) }
+                            td { a href={ "/admin/surveys/" (eid) "/codes.csv?school=" (es) } { "CSV" } }
+                            td {
+                                a href=(print) { "whole school" }
+                                @for class in classes {
+                                    " · "
+                                    a href={ (print) "&class=" (url_param(class)) } { (class) }
+                                }
                             }
                         }
                     }

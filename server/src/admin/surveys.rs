@@ -26,15 +26,17 @@ use crate::state::AppState;
 pub async fn home(State(state): State<AppState>, admin: Admin) -> Result<Response, ApiError> {
     let rows = list(&state.read_pool, &admin).await?;
     let body = html! {
-        table class="list" {
-            thead { tr { th { "Survey" } th { "Current version" } th { "Published (UTC)" } th { "Respondents" } } }
-            tbody {
-                @for s in &rows {
-                    tr {
-                        td { a href={ "/admin/surveys/" (url_param(&s.survey_id)) } { (s.survey_id) } }
-                        td { code { (s.current_version.as_deref().map_or("not published", |v| &v[..v.len().min(12)])) } }
-                        td { (fmt_time(s.published_at)) }
-                        td { (s.respondents) }
+        div class="scroll" tabindex="0" role="region" aria-label="Surveys" {
+            table class="list" {
+                thead { tr { th { "Survey" } th { "Current version" } th { "Published (UTC)" } th { "Respondents" } } }
+                tbody {
+                    @for s in &rows {
+                        tr {
+                            td { a href={ "/admin/surveys/" (url_param(&s.survey_id)) } { (s.survey_id) } }
+                            td { code { (s.current_version.as_deref().map_or("not published", |v| &v[..v.len().min(12)])) } }
+                            td { (fmt_time(s.published_at)) }
+                            td { (s.respondents) }
+                        }
                     }
                 }
             }

@@ -49,28 +49,30 @@ fn new_token_form(own_email: &str) -> Markup {
 
 fn tokens_table(tokens: &[TokenRow]) -> Markup {
     html! {
-        table class="list" {
-            thead {
-                tr {
-                    th { "Name" } th { "Owner" } th { "Access" } th { "Survey" } th { "Created (UTC)" }
-                    th { "Expires (UTC)" } th { "Last used (UTC)" } th {}
-                }
-            }
-            tbody {
-                @for t in tokens {
+        div class="scroll" tabindex="0" role="region" aria-label="API tokens" {
+            table class="list" {
+                thead {
                     tr {
-                        td { (t.name) }
-                        td { (t.owner) }
-                        td { (if t.read_only { "read only" } else { "full" }) }
-                        td { (t.survey_id.as_deref().unwrap_or("all")) }
-                        td { (fmt_time(Some(t.created_at))) }
-                        td { (t.expires_at.map_or("never".to_owned(), |e| fmt_time(Some(e)))) }
-                        td { (fmt_time(t.last_used_at)) }
-                        td {
-                            @if let Some(at) = t.revoked_at {
-                                "revoked " (fmt_time(Some(at)))
-                            } @else {
-                                (html::api_form(&format!("/admin/tokens/{}/revoke", t.id), "Revoke", None))
+                        th { "Name" } th { "Owner" } th { "Access" } th { "Survey" } th { "Created (UTC)" }
+                        th { "Expires (UTC)" } th { "Last used (UTC)" } th {}
+                    }
+                }
+                tbody {
+                    @for t in tokens {
+                        tr {
+                            td { (t.name) }
+                            td { (t.owner) }
+                            td { (if t.read_only { "read only" } else { "full" }) }
+                            td { (t.survey_id.as_deref().unwrap_or("all")) }
+                            td { (fmt_time(Some(t.created_at))) }
+                            td { (t.expires_at.map_or("never".to_owned(), |e| fmt_time(Some(e)))) }
+                            td { (fmt_time(t.last_used_at)) }
+                            td {
+                                @if let Some(at) = t.revoked_at {
+                                    "revoked " (fmt_time(Some(at)))
+                                } @else {
+                                    (html::api_form(&format!("/admin/tokens/{}/revoke", t.id), "Revoke", None))
+                                }
                             }
                         }
                     }
