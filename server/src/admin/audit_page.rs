@@ -89,7 +89,8 @@ fn filter_form(f: &AuditFilter) -> Markup {
 
 fn entries(rows: &[Entry]) -> Markup {
     html! {
-        div class="table-wrap" {
+        // Focusable, so that a keyboard scrolls it sideways on a narrow screen.
+        div class="table-wrap" tabindex="0" role="region" aria-label="Audit log entries" {
             table class="list" {
                 caption class="vh" { "Audit log entries, newest first" }
                 thead { tr { th { "When (UTC)" } th { "Who" } th { "Action" } th { "Survey" } th { "Detail" } } }

@@ -31,7 +31,7 @@ pub async fn page(State(state): State<AppState>, admin: Admin) -> Result<Respons
         h2 { "New person" }
         (new_person_form(&surveys))
         h2 { "People" }
-        div class="table-wrap" { (people_table(&admin, &people, &surveys)) }
+        div class="table-wrap" tabindex="0" role="region" aria-label="People" { (people_table(&admin, &people, &surveys)) }
     };
     Ok(html::page(&admin, "People and access", body))
 }
