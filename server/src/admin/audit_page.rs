@@ -5,7 +5,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use futures_util::TryStreamExt;
 use maud::{html, Markup};
-use sqlx::{Postgres, QueryBuilder};
+use sqlx::{PgPool, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 
 use super::audit;
@@ -40,7 +40,7 @@ const ACTIONS: &[&str] = &[
     "export.audit",
 ];
 
-type Entry = (i64, OffsetDateTime, String, String, Option<String>, serde_json::Value);
+pub type Entry = (i64, OffsetDateTime, String, String, Option<String>, serde_json::Value);
 
 fn select(filter: &AuditFilter) -> QueryBuilder<'static, Postgres> {
     let mut q = QueryBuilder::new("select id, at, admin_email, action, survey_id, detail from audit_log");
@@ -49,24 +49,30 @@ fn select(filter: &AuditFilter) -> QueryBuilder<'static, Postgres> {
     q
 }
 
+/// One page of the filtered log, newest first, and the `before` of the next (older) page if there is one.
+pub async fn read_page(pool: &PgPool, filter: &AuditFilter) -> Result<(Vec<Entry>, Option<i64>), sqlx::Error> {
+    let mut q = select(filter);
+    q.push(" limit ").push_bind(PAGE + 1);
+    let mut rows: Vec<Entry> = q.build_query_as().fetch_all(pool).await?;
+    let more = rows.len() as i64 > PAGE;
+    rows.truncate(PAGE as usize);
+    let older = rows.last().filter(|_| more).map(|r| r.0);
+    Ok((rows, older))
+}
+
 /// `GET /admin/audit?email=&action=&from=&to=&before=`.
 pub async fn page(State(state): State<AppState>, admin: Admin, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     admin.require_administrator()?;
     let filter = AuditFilter::parse(raw.as_deref())?;
-    let mut q = select(&filter);
-    q.push(" limit ").push_bind(PAGE + 1);
-    let mut rows: Vec<Entry> = q.build_query_as().fetch_all(&state.read_pool).await?;
-    let more = rows.len() as i64 > PAGE;
-    rows.truncate(PAGE as usize);
+    let (rows, older) = read_page(&state.read_pool, &filter).await?;
     let query = filter.query_string();
-    let older = rows.last().filter(|_| more).map(|r| format!("/admin/audit?{query}&before={}", r.0));
     let body = html! {
         (filter_form(&filter))
         p { a href={ "/admin/audit.csv?" (query) } download { "Download these entries as CSV" } " (every page)" }
         (entries(&rows))
         nav class="pages" aria-label="Pages of the audit log" {
             @if filter.before.is_some() { a href={ "/admin/audit?" (query) } { "Newest entries" } }
-            @if let Some(older) = older { a href=(older) { "Older entries" } }
+            @if let Some(older) = older { a href={ "/admin/audit?" (query) "&before=" (older) } { "Older entries" } }
         }
     };
     Ok(html::page(&admin, "Audit log", body))
@@ -113,18 +119,22 @@ fn entries(rows: &[Entry]) -> Markup {
     }
 }
 
-/// `GET /admin/audit.csv?email=&action=&from=&to=`: every entry the filter matches, streamed, each cell defused.
+/// `GET /admin/audit.csv?email=&action=&from=&to=`.
 pub async fn csv(State(state): State<AppState>, admin: Admin, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     admin.require_administrator()?;
-    let filter = AuditFilter::parse(raw.as_deref())?;
+    download(&state, &admin, AuditFilter::parse(raw.as_deref())?).await
+}
+
+/// Every entry the filter matches, streamed as CSV, each cell defused; the download is audited with its filter.
+pub async fn download(state: &AppState, admin: &Admin, filter: AuditFilter) -> Result<Response, ApiError> {
     let asked = serde_json::json!({
         "email": filter.email, "action": filter.action,
         "from": filter.from.map(|d| d.to_string()), "to": filter.to.map(|d| d.to_string()),
     });
-    audit::record(&state.pool, &admin, "export.audit", None, serde_json::json!({ "filter": asked })).await?;
+    audit::record(&state.pool, admin, "export.audit", None, serde_json::json!({ "filter": asked })).await?;
     let pool = state.read_pool.clone();
     Ok(stream_csv("audit.csv", move |mut sink| async move {
-        sink.write(["id", "when_utc", "who", "action", "survey", "detail"])?;
+        sink.write(CSV_HEADER)?;
         let mut q = select(&filter);
         let mut rows = q.build_query_as::<Entry>().fetch(&pool);
         while let Some((id, at, email, action, survey, detail)) = rows.try_next().await? {
@@ -141,3 +151,5 @@ pub async fn csv(State(state): State<AppState>, admin: Admin, RawQuery(raw): Raw
         sink.finish().await
     }))
 }
+
+pub const CSV_HEADER: [&str; 6] = ["id", "when_utc", "who", "action", "survey", "detail"];

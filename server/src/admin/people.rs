@@ -5,7 +5,7 @@
 //!
 //! A coordinator keeps exactly one school (`admins.school`): every scope check (`Admin::scope_school`) is built on it.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -19,18 +19,21 @@ use crate::http::error::ApiError;
 const MAX_SCHOOL_CHARS: usize = 200;
 
 /// A new administrator or coordinator, as the form sends it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewPerson {
     pub email: String,
+    /// `administrator` or `coordinator`.
     pub role: String,
+    /// A coordinator's one school (as the roster spells it); none for an administrator.
     #[serde(default)]
     pub school: Option<String>,
+    /// The surveys a coordinator is granted; none for an administrator, who has all.
     #[serde(default)]
     pub surveys: Vec<String>,
 }
 
 /// A coordinator's school and surveys (the surveys replace those granted before).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Access {
     #[serde(default)]
     pub school: Option<String>,
@@ -38,16 +41,26 @@ pub struct Access {
     pub surveys: Vec<String>,
 }
 
-/// A person as the page lists them.
-#[derive(Debug, sqlx::FromRow)]
+/// A person as the page lists them (never their password or its hash).
+#[derive(Debug, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct Person {
     pub id: Uuid,
     pub email: String,
+    /// `administrator` or `coordinator`.
     pub role: String,
+    /// A coordinator's school.
     pub school: Option<String>,
+    /// A coordinator's granted surveys (empty for an administrator, who has all).
     pub surveys: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
+    /// When it was disabled; `null` while it is active.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub disabled_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_sign_in_at: Option<OffsetDateTime>,
 }
 
