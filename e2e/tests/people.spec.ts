@@ -79,15 +79,23 @@ test('an administrator creates, disables and audits a coordinator', async ({ pag
   await expect(coordPage.getByRole('alert')).toContainText('do not match');
   await theirs.close();
 
+  // From the keyboard alone: a new password for them, shown once in their row.
+  await page.getByRole('button', { name: `Reset password ${coord}` }).focus();
+  await page.keyboard.press('Enter');
+  const fresh = page.getByRole('row').filter({ hasText: coord }).locator('code.secret');
+  await expect(fresh).toHaveText(/^[A-Za-z0-9]{5}(-[A-Za-z0-9]{5}){3}$/);
+  expect(await fresh.textContent()).not.toBe(password);
+
   // The failed sign-in, in the audit log filtered by that person.
   await page.getByRole('link', { name: 'Audit log' }).click();
   await page.getByLabel('Person (email)').fill(coord);
-  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.getByLabel('Person (email)').press('Enter');
   await expect(page).toHaveURL(/email=/);
   const entries = page.locator('table.list tbody tr');
   await expect(entries.filter({ hasText: 'sign_in_failed' })).toContainText('"reason":"disabled"');
   await expect(entries.filter({ hasText: 'person.disable' })).toHaveCount(1);
   await expect(entries.filter({ hasText: 'person.create' })).toHaveCount(1);
+  await expect(entries.filter({ hasText: 'person.reset_password' })).toHaveCount(1);
   await expectAccessible(page);
   await expectNoOverflowOnAPhone(page);
   await guideShot(page, 'audit');
