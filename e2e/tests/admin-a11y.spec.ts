@@ -18,7 +18,9 @@ function pages(): string[] {
     `${SURVEY}/respondents?${SCHOOL}`,
     `${SURVEY}/codes/print?${SCHOOL}`,
     `${SURVEY}/reminders?${SCHOOL}&status=not_started`,
+    '/admin/people',
     '/admin/audit',
+    '/admin/audit?action=sign_in_failed',
     '/admin/tokens',
   ];
 }

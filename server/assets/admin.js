@@ -33,10 +33,14 @@
         body = await file.files[0].text();
         headers['Content-Type'] = file.dataset.contentType;
       } else if (form.querySelector('[name]')) {
-        // A form of fields is sent as a JSON object: a ticked box is true, an empty field is left out.
+        // A form of fields is sent as a JSON object: a ticked box is true, an empty field is left out. Boxes marked
+        // data-many make a list of the values ticked (empty if none).
         const data = {};
         for (const el of form.querySelectorAll('[name]')) {
-          if (el.type === 'checkbox') data[el.name] = el.checked;
+          if (el.type === 'checkbox' && 'many' in el.dataset) {
+            data[el.name] ??= [];
+            if (el.checked) data[el.name].push(el.value);
+          } else if (el.type === 'checkbox') data[el.name] = el.checked;
           else if (el.value !== '') data[el.name] = el.type === 'number' ? Number(el.value) : el.value;
         }
         body = JSON.stringify(data);
@@ -50,6 +54,13 @@
         if (res.ok) {
           const warnings = data.warnings ?? [];
           show(out, data.message ?? 'Done.', warnings, true);
+          if (data.secret && out) {
+            // Shown once (a generated password): on a line of its own, easy to select.
+            const secret = document.createElement('code');
+            secret.className = 'secret';
+            secret.textContent = data.secret;
+            out.append(' ', secret);
+          }
           if (warnings.length && data.redirect && out) {
             // Missing translations are worth reading: stay, with a link onwards.
             const link = document.createElement('a');

@@ -1,17 +1,11 @@
-//! The audit log: who uploaded, published, loaded, downloaded or exported what, and when. Written in the same
-//! request as the action (after it succeeded); read by administrators at /admin/audit.
+//! The audit log: who uploaded, published, loaded, downloaded or exported what, changed whose access, or failed to
+//! sign in, and when. Written in the same request as the action (after it succeeded); read by administrators at
+//! /admin/audit (`audit_page`). A password, typed or generated, is never written here.
 
-use axum::extract::State;
-use axum::response::Response;
-use maud::html;
 use sqlx::PgPool;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::html::{self, fmt_time};
 use super::session::Admin;
-use crate::http::error::ApiError;
-use crate::state::AppState;
 
 pub async fn record(
     pool: &PgPool,
@@ -60,32 +54,4 @@ pub async fn record_by(
         .execute(pool)
         .await?;
     Ok(())
-}
-
-/// `GET /admin/audit`: the latest 500 entries.
-pub async fn page(State(state): State<AppState>, admin: Admin) -> Result<Response, ApiError> {
-    admin.require_administrator()?;
-    let rows: Vec<(OffsetDateTime, String, String, Option<String>, serde_json::Value)> =
-        sqlx::query_as("select at, admin_email, action, survey_id, detail from audit_log order by id desc limit 500")
-            .fetch_all(&state.read_pool)
-            .await?;
-    let body = html! {
-        div class="scroll" tabindex="0" role="region" aria-label="Audit log entries" {
-            table class="list" {
-                thead { tr { th { "When (UTC)" } th { "Who" } th { "Action" } th { "Survey" } th { "Detail" } } }
-                tbody {
-                    @for (at, email, action, survey, detail) in &rows {
-                        tr {
-                            td { (fmt_time(Some(*at))) }
-                            td { (email) }
-                            td { (action) }
-                            td { (survey.as_deref().unwrap_or("")) }
-                            td { code { (detail.to_string()) } }
-                        }
-                    }
-                }
-            }
-        }
-    };
-    Ok(html::page(&admin, "Audit log", body))
 }

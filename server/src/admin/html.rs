@@ -52,6 +52,7 @@ pub fn layout(admin: &Admin, title: &str, body: Markup) -> Markup {
                     nav {
                         a href="/admin" { "Surveys" }
                         @if admin.role == Role::Administrator {
+                            a href="/admin/people" { "People" }
                             a href="/admin/audit" { "Audit log" }
                             a href="/admin/tokens" { "API tokens" }
                         }

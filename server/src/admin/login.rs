@@ -92,19 +92,22 @@ pub async fn login(
         Ok(a) => a,
         Err(e @ ApiError::TooManyRequests { .. }) => {
             state.metrics.count_throttled(true);
+            if state.admin_limits.new_burst(ip) {
+                audit_failed_sign_in(&state, &email, ip, "sign_in_throttled", "rate_limited").await;
+            }
             return throttled(e);
         }
         Err(e) => return e.into_response(),
     };
-    let outcome = if plausible { sign_in(&state, &email, form.password).await } else { Ok(None) };
+    let outcome = if plausible { sign_in(&state, &email, form.password).await } else { Ok(Err(UNKNOWN)) };
     match outcome {
-        Ok(Some(cookie)) => {
+        Ok(Ok(cookie)) => {
             attempt.succeeded().await;
             (StatusCode::SEE_OTHER, CookieJar::new().add(cookie), [(LOCATION, "/admin")]).into_response()
         }
-        Ok(None) => {
+        Ok(Err(reason)) => {
             attempt.failed().await;
-            audit_failed_sign_in(&state, &email, ip).await;
+            audit_failed_sign_in(&state, &email, ip, "sign_in_failed", reason).await;
             sign_in_page(Some("That email and password do not match."), StatusCode::UNAUTHORIZED)
         }
         Err(e) => {
@@ -126,24 +129,37 @@ fn throttled(e: ApiError) -> Response {
     res
 }
 
-/// Failed sign-ins go to the audit log (the address as typed, made printable, and where from).
-async fn audit_failed_sign_in(state: &AppState, email: &str, ip: std::net::IpAddr) {
+/// Failed sign-ins go to the audit log: the address as typed (made printable), where from and why (`UNKNOWN`,
+/// `WRONG_PASSWORD`, `DISABLED`), never the password. Bounded by the sign-in limits: an attempt they let through is
+/// one row; those they turn away are one `sign_in_throttled` row per address and burst (`AdminLimits::new_burst`).
+async fn audit_failed_sign_in(state: &AppState, email: &str, ip: std::net::IpAddr, action: &str, reason: &str) {
     let shown: String = quire_shared::storable::printable(email).chars().take(320).collect();
-    let details = serde_json::json!({"client": ip.to_string()});
-    if let Err(e) = audit::record_anonymous(&state.pool, &shown, "sign_in_failed", details).await {
+    let details = serde_json::json!({"client": ip.to_string(), "reason": reason});
+    if let Err(e) = audit::record_anonymous(&state.pool, &shown, action, details).await {
         tracing::warn!(error = %e, "could not audit a failed sign-in");
     }
 }
 
+/// Why a sign-in failed, as the audit log says it (the person signing in is told only that it failed).
+const UNKNOWN: &str = "unknown_account";
+const WRONG_PASSWORD: &str = "wrong_password";
+const DISABLED: &str = "disabled";
+
 /// Checks the password (off the async threads: argon2 takes tens of milliseconds by design) and opens a session;
-/// returns its cookie.
-async fn sign_in(state: &AppState, email: &str, password: String) -> Result<Option<Cookie<'static>>, ApiError> {
-    let row: Option<(Uuid, String)> = sqlx::query_as("select id, password_hash from admins where email = $1")
-        .bind(email)
-        .fetch_optional(&state.pool)
-        .await?;
-    // An unknown address costs the same hash as a known one, so timing does not tell which addresses exist.
-    let (id, hash) = row.unwrap_or((Uuid::nil(), DUMMY_HASH.to_owned()));
+/// returns its cookie, or why not.
+async fn sign_in(
+    state: &AppState,
+    email: &str,
+    password: String,
+) -> Result<Result<Cookie<'static>, &'static str>, ApiError> {
+    let row: Option<(Uuid, String, bool)> =
+        sqlx::query_as("select id, password_hash, disabled_at is not null from admins where email = $1")
+            .bind(email)
+            .fetch_optional(&state.pool)
+            .await?;
+    // An unknown address costs the same hash as a known one, so timing does not tell which addresses exist; nor
+    // does a disabled account answer faster.
+    let (id, hash, disabled) = row.unwrap_or((Uuid::nil(), DUMMY_HASH.to_owned(), false));
     // At most `admin_sign_in_concurrency` checks at once, each about 19 MiB: a flood waits here instead of
     // allocating. A wait longer than `ARGON2_QUEUE_WAIT` is answered 503.
     let permit = tokio::time::timeout(ARGON2_QUEUE_WAIT, state.argon2.clone().acquire_owned())
@@ -156,13 +172,17 @@ async fn sign_in(state: &AppState, email: &str, password: String) -> Result<Opti
     })
     .await
     .map_err(|e| anyhow::anyhow!("password check: {e}"))?;
-    if !ok || id.is_nil() {
-        return Ok(None);
+    match (id.is_nil(), disabled, ok) {
+        (true, ..) => return Ok(Err(UNKNOWN)),
+        (_, true, _) => return Ok(Err(DISABLED)),
+        (_, _, false) => return Ok(Err(WRONG_PASSWORD)),
+        _ => {}
     }
     let hours = state.config.admin_session_hours;
     let token = session::open(&state.pool, id, hours).await?;
+    sqlx::query("update admins set last_sign_in_at = now() where id = $1").bind(id).execute(&state.pool).await?;
     audit::record_by(&state.pool, id, email, "sign_in", None, serde_json::json!({})).await?;
-    Ok(Some(session::cookie(token, hours, state.config.secure_cookies)))
+    Ok(Ok(session::cookie(token, hours, state.config.secure_cookies)))
 }
 
 fn same_origin(headers: &HeaderMap) -> bool {

@@ -1,17 +1,23 @@
 //! The administrators' side: accounts and roles (`auth`), sign-in and sessions (`login`, `session`, `csrf`),
-//! surveys, rosters and access codes, the completion dashboard, exports, the audit log and admin API tokens.
+//! surveys, rosters and access codes, the completion dashboard, exports, the audit log, people and access, and admin
+//! API tokens.
 //! Everything lives under /admin; pages are server-rendered (`html`). This module only routes: its children use one
 //! another, never it.
 
+pub mod accounts;
 pub mod analysis;
 pub mod api_tokens;
 pub mod audit;
+pub mod audit_filter;
+pub mod audit_page;
 pub mod auth;
 pub mod csrf;
 pub mod csv_stream;
 pub mod dashboard;
 pub mod html;
 pub mod login;
+pub mod people;
+pub mod people_page;
 pub mod preview;
 pub mod quarantine;
 pub mod respondents;
@@ -58,7 +64,13 @@ pub fn router() -> Router<AppState> {
         .route("/admin/surveys/{id}/codebook.csv", get(analysis::codebook))
         .route("/admin/surveys/{id}/quarantine.csv", get(quarantine::quarantine))
         .route("/admin/surveys/{id}/analysis/{file}", get(analysis::download))
-        .route("/admin/audit", get(audit::page))
+        .route("/admin/audit", get(audit_page::page))
+        .route("/admin/audit.csv", get(audit_page::csv))
+        .route("/admin/people", get(people_page::page).post(people_page::create))
+        .route("/admin/people/{id}/disable", post(people_page::disable))
+        .route("/admin/people/{id}/enable", post(people_page::enable))
+        .route("/admin/people/{id}/password", post(people_page::reset_password))
+        .route("/admin/people/{id}/access", post(people_page::access))
         .route("/admin/tokens", get(tokens::page).post(tokens::create))
         .route("/admin/tokens/{id}/revoke", post(tokens::revoke))
         .route("/admin/{*rest}", axum::routing::any(|| async { ApiError::NotFound("no such admin page") }))

@@ -183,7 +183,7 @@ impl FromRequestParts<AppState> for Admin {
             "select a.id, a.email, a.role, a.school, s.csrf,
                     array(select g.survey_id from coordinator_surveys g where g.admin_id = a.id order by 1)
              from admin_sessions s join admins a on a.id = s.admin_id
-             where s.token_hash = $1 and s.expires_at > now()",
+             where s.token_hash = $1 and s.expires_at > now() and a.disabled_at is null",
         )
         .bind(token_hash(token))
         .fetch_optional(&state.pool)

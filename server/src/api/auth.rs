@@ -6,7 +6,8 @@
 //!
 //! No cookie and so no CSRF: a browser never sends a bearer token on its own. Failures (missing, malformed, unknown,
 //! revoked, expired) are counted per client address (`sign_in_limits::FailureLimit`, as wrong access codes are):
-//! past the allowance, 429.
+//! past the allowance, 429. A presented token that fails is audited (`api_token_failed`, with why: unknown, revoked,
+//! expired, its owner disabled), and a burst of 429s once (`api_token_throttled`).
 
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::header::AUTHORIZATION;
@@ -14,6 +15,7 @@ use axum::http::request::Parts;
 use uuid::Uuid;
 
 use crate::admin::api_tokens::TOKEN_PREFIX;
+use crate::admin::audit;
 use crate::admin::auth::Role;
 use crate::admin::session::{token_hash, Admin};
 use crate::http::error::ApiError;
@@ -55,6 +57,7 @@ type Row = (
     Option<String>,
     Option<String>,
     Option<Vec<String>>,
+    Option<bool>,
 );
 
 /// The token and its owner, and how far the address's failure bucket is ahead, in one statement.
@@ -63,7 +66,8 @@ const LOOKUP_SQL: &str = concat!(
     bucket_ahead!("$2"),
     ", t.id, t.read_only, t.survey_id, t.expires_at <= now(), t.revoked_at is not null, a.id, a.email, a.role, a.school,
        case when a.id is not null then
-           array(select g.survey_id from coordinator_surveys g where g.admin_id = a.id order by 1) end
+           array(select g.survey_id from coordinator_surveys g where g.admin_id = a.id order by 1) end,
+       a.disabled_at is not null
      from (select 1) one
      left join api_tokens t on t.token_hash = $1
      left join admins a on a.id = t.admin_id"
@@ -81,7 +85,7 @@ impl FromRequestParts<AppState> for ApiAdmin {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
         let limits = &state.api_token_limits;
-        limits.precheck(ip)?;
+        limits.precheck(ip).inspect_err(|_| throttled(state, ip))?;
         // A malformed or missing token is looked up as the empty string: it matches nothing, and the address's
         // failures are read and counted the same way.
         let token = bearer(parts);
@@ -90,17 +94,24 @@ impl FromRequestParts<AppState> for ApiAdmin {
             .bind(limits.key(ip))
             .fetch_one(&state.pool)
             .await?;
-        let (ahead, id, read_only, survey_id, expires, revoked, owner, email, role, school, surveys) = row;
-        limits.check(ip, ahead)?;
-        let refused = match (token, id, revoked, expires, owner) {
-            (None, ..) => Some("send an admin API token: Authorization: Bearer qat_…"),
-            (_, None, ..) | (.., None) => Some("this API token is not known"),
-            (_, _, Some(true), ..) => Some("this API token has been revoked"),
-            (_, _, _, Some(true), _) => Some("this API token has expired"),
+        let (ahead, id, read_only, survey_id, expires, revoked, owner, email, role, school, surveys, disabled) = row;
+        limits.check(ip, ahead).inspect_err(|_| throttled(state, ip))?;
+        let refused = match (token, id, revoked, expires, owner, disabled) {
+            (None, ..) => Some(("missing", "send an admin API token: Authorization: Bearer qat_…")),
+            (_, None, ..) | (_, _, _, _, None, _) => Some(("unknown", "this API token is not known")),
+            (_, _, Some(true), ..) => Some(("revoked", "this API token has been revoked")),
+            (_, _, _, Some(true), ..) => Some(("expired", "this API token has expired")),
+            (.., Some(true)) => Some(("disabled", "the account that owns this API token is disabled")),
             _ => None,
         };
-        if let Some(why) = refused {
+        if let Some((reason, why)) = refused {
             limits.failed(&state.pool, ip).await;
+            // A request without a token is no use of one; a token of Quire's form that fails is audited.
+            if token.is_some() {
+                let detail = serde_json::json!({"client": ip.to_string(), "reason": reason, "api_token": id});
+                let who = email.as_deref().unwrap_or("unknown API token");
+                audit_failure(state, who, "api_token_failed", detail).await;
+            }
             return Err(ApiError::Unauthorized(why));
         }
         let (Some(id), Some(owner), Some(email), Some(role)) = (id, owner, email, role) else {
@@ -124,6 +135,25 @@ impl FromRequestParts<AppState> for ApiAdmin {
         }
         touch(state, id).await;
         Ok(api)
+    }
+}
+
+/// A refused token in the audit log (never the token itself). Bounded by the failure limit: what it lets through is
+/// a row each; what it turns away is one `api_token_throttled` row per address and burst (`throttled`).
+async fn audit_failure(state: &AppState, who: &str, action: &str, detail: serde_json::Value) {
+    if let Err(e) = audit::record_anonymous(&state.pool, who, action, detail).await {
+        tracing::warn!(error = %e, "could not audit a failed API token");
+    }
+}
+
+/// A 429 for failed tokens: the first of a burst from `ip` is summed up in the audit log, off the request's path.
+fn throttled(state: &AppState, ip: std::net::IpAddr) {
+    if state.api_token_limits.new_burst(ip) {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let detail = serde_json::json!({"client": ip.to_string(), "reason": "rate_limited"});
+            audit_failure(&state, "unknown API token", "api_token_throttled", detail).await;
+        });
     }
 }
 

@@ -7,6 +7,7 @@
 //! without a token. Every operation carries the errors of `schema::CommonErrors` besides its own.
 
 pub mod auth;
+pub mod people;
 pub mod reports;
 pub mod rosters;
 pub mod schema;
@@ -29,11 +30,12 @@ use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Quire admin API", description = "Surveys, rosters, progress, quarantine and exports, for scripts. \
+    info(title = "Quire admin API", description = "Surveys, rosters, progress, quarantine, exports, people and the \
+        audit log, for scripts. \
         Authenticate with `Authorization: Bearer <token>` (a token made at /admin/tokens)."),
     components(schemas(schema::ErrorBody)),
     tags((name = "surveys"), (name = "rosters"), (name = "progress"), (name = "quarantine"), (name = "exports"),
-         (name = "tokens"))
+         (name = "tokens"), (name = "people"))
 )]
 struct ApiDoc;
 
@@ -64,6 +66,13 @@ pub fn open_router() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::responses))
         .routes(routes!(reports::codebook))
         .routes(routes!(reports::analysis_file))
+        .routes(routes!(people::list, people::create))
+        .routes(routes!(people::disable))
+        .routes(routes!(people::enable))
+        .routes(routes!(people::reset_password))
+        .routes(routes!(people::access))
+        .routes(routes!(people::audit))
+        .routes(routes!(people::audit_csv))
 }
 
 /// The document, rendered once when the router is built.

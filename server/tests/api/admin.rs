@@ -38,7 +38,12 @@ pub async fn admin(app: &TestApp, email: &str, role: Role, school: Option<&str>)
     // A coordinator is granted the example survey; administrators need no grant.
     let surveys = if role == Role::Coordinator { vec![SURVEY_ID.to_owned()] } else { Vec::new() };
     create_admin(&app.pool, email, PASSWORD, role, school, &surveys).await.unwrap();
-    let res = sign_in_form(app, email, PASSWORD).await;
+    signed_in(app, email, PASSWORD).await
+}
+
+/// Signs in an account that exists with `password`: its session.
+pub async fn signed_in(app: &TestApp, email: &str, password: &str) -> AdminSession {
+    let res = sign_in_form(app, email, password).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let set = res.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let cookie = set.split(';').next().unwrap_or_default().to_owned();

@@ -264,6 +264,8 @@ async fn every_answer_matches_the_openapi_document(pool: PgPool) {
     assert_eq!(doc.check(as_boss.send("get", analysis, &exe, None).await, "get", analysis).await.0, 404);
     assert_eq!(doc.check(as_coord.send("get", analysis, &data_csv, None).await, "get", analysis).await.0, 403);
 
+    people_and_audit(&mut doc, &as_boss, &as_reader, &as_coord).await;
+
     // Last, as it makes this address wait: too many failed tokens.
     let bad_token = Call { app: &app, token: Some("qat_wrong") };
     let mut last = 0;
@@ -273,4 +275,54 @@ async fn every_answer_matches_the_openapi_document(pool: PgPool) {
     assert_eq!(last, 429);
 
     assert_eq!(doc.seen, doc.operations(), "every documented operation is exercised");
+}
+
+/// The people routes and the audit log: each success and each documented error.
+async fn people_and_audit(doc: &mut Doc, boss: &Call<'_>, reader: &Call<'_>, coord: &Call<'_>) {
+    let people = "/api/admin/v1/people";
+    assert_eq!(doc.check(boss.send("get", people, &[], None).await, "get", people).await.0, 200);
+    assert_eq!(doc.check(coord.send("get", people, &[], None).await, "get", people).await.0, 403);
+    let body = |v: Value| Some(("application/json", v.to_string()));
+    let new = json!({"email": "new@example.org", "role": "coordinator", "school": "Lincoln", "surveys": [SURVEY]});
+    let (status, made) = doc.check(boss.send("post", people, &[], body(new.clone())).await, "post", people).await;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(doc.check(boss.send("post", people, &[], body(new.clone())).await, "post", people).await.0, 409);
+    let bad = json!({"email": "x", "role": "coordinator"});
+    assert_eq!(doc.check(boss.send("post", people, &[], body(bad)).await, "post", people).await.0, 400);
+    assert_eq!(doc.check(reader.send("post", people, &[], body(new)).await, "post", people).await.0, 403);
+
+    let id = made["id"].as_str().unwrap_or_default().to_owned();
+    let one: &[(&str, &str)] = &[("id", &id)];
+    let none: &[(&str, &str)] = &[("id", "00000000-0000-0000-0000-000000000000")];
+    for what in ["disable", "enable"] {
+        let path = format!("/api/admin/v1/people/{{id}}/{what}");
+        assert_eq!(doc.check(boss.send("post", &path, one, None).await, "post", &path).await.0, 200, "{what}");
+        assert_eq!(doc.check(boss.send("post", &path, one, None).await, "post", &path).await.0, 409, "{what}");
+        assert_eq!(doc.check(boss.send("post", &path, none, None).await, "post", &path).await.0, 404, "{what}");
+    }
+    let password = "/api/admin/v1/people/{id}/password";
+    let (status, reset) = doc.check(boss.send("post", password, one, None).await, "post", password).await;
+    assert_eq!((status, reset["email"].as_str()), (200, Some("new@example.org")));
+    assert_eq!(doc.check(boss.send("post", password, none, None).await, "post", password).await.0, 404);
+    let access = "/api/admin/v1/people/{id}/access";
+    let to = body(json!({"school": "Washington", "surveys": []}));
+    assert_eq!(doc.check(boss.send("post", access, one, to.clone()).await, "post", access).await.0, 200);
+    let blank = body(json!({"school": "", "surveys": []}));
+    assert_eq!(doc.check(boss.send("post", access, one, blank).await, "post", access).await.0, 400);
+    assert_eq!(doc.check(boss.send("post", access, none, to).await, "post", access).await.0, 404);
+
+    let audit = "/api/admin/v1/audit";
+    let (status, page) = doc.check(boss.send("get", audit, &[], None).await, "get", audit).await;
+    assert_eq!(status, 200);
+    assert!(page["entries"].as_array().is_some_and(|e| e.iter().any(|e| e["action"] == "person.access")), "{page}");
+    let filtered = format!("{audit}?email=new%40example.org&action=person.disable&from=2026-01-01");
+    let (status, page) = doc.check(boss.send("get", &filtered, &[], None).await, "get", audit).await;
+    assert_eq!((status, page["entries"].as_array().map(Vec::len)), (200, Some(1)));
+    let (status, bad) = doc.check(boss.send("get", &format!("{audit}?to=x"), &[], None).await, "get", audit).await;
+    assert_eq!((status, &bad["error"]["field"]), (400, &json!("to")));
+    assert_eq!(doc.check(coord.send("get", audit, &[], None).await, "get", audit).await.0, 403);
+    let csv = "/api/admin/v1/audit.csv";
+    let (status, text) = doc.check(boss.send("get", csv, &[], None).await, "get", csv).await;
+    assert!(status == 200 && text.as_str().is_some_and(|t| t.starts_with("id,when_utc,who,action")), "{text}");
+    assert_eq!(doc.check(boss.send("get", &format!("{csv}?from=x"), &[], None).await, "get", csv).await.0, 400);
 }

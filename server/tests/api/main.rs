@@ -13,6 +13,7 @@ mod helpers;
 mod load;
 mod login;
 mod nodes;
+mod people;
 mod respondents;
 mod serving;
 mod sync;

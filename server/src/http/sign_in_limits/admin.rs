@@ -17,7 +17,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use super::bucket::Bucket;
-use super::local::LocalLimit;
+use super::local::{Bursts, LocalLimit};
 use crate::http::error::ApiError;
 
 /// Failed sign-ins allowed per account and address within `LOCKOUT`.
@@ -88,6 +88,7 @@ pub struct AdminLimits {
     /// This node's copy of the per-address limit: a flood is turned away without a query.
     local: LocalLimit,
     per_ip: Bucket,
+    bursts: Bursts,
 }
 
 impl Default for AdminLimits {
@@ -95,6 +96,7 @@ impl Default for AdminLimits {
         AdminLimits {
             local: LocalLimit::per_minute(ADMIN_PER_MINUTE),
             per_ip: Bucket::new("admin-sign-in", ADMIN_PER_MINUTE),
+            bursts: Bursts::default(),
         }
     }
 }
@@ -112,6 +114,11 @@ pub struct Attempt {
 const TOO_MANY_FROM_HERE: &str = "too many sign-ins from this address; wait a moment";
 
 impl AdminLimits {
+    /// Whether a refusal of `ip` starts a burst to sum up in the audit log (`local::Bursts`).
+    pub fn new_burst(&self, ip: IpAddr) -> bool {
+        self.bursts.starts(ip)
+    }
+
     /// Reserves an attempt for `email` from `ip`, or says how long to wait.
     pub async fn begin(&self, pool: &PgPool, email: &str, ip: IpAddr) -> Result<Attempt, ApiError> {
         self.local.check(ip, TOO_MANY_FROM_HERE)?;

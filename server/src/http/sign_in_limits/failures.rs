@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use sqlx::PgPool;
 
 use super::bucket::Bucket;
-use super::local::BlockList;
+use super::local::{BlockList, Bursts};
 use crate::http::error::ApiError;
 
 /// Failed admin API token authentications allowed per client address per minute (burst as large).
@@ -21,6 +21,7 @@ pub const API_TOKEN_FAILURES_PER_MINUTE: u32 = 30;
 pub struct FailureLimit {
     bucket: Bucket,
     blocked: BlockList,
+    bursts: Bursts,
     /// The 429's message.
     message: &'static str,
     /// What fails, for the log.
@@ -29,7 +30,13 @@ pub struct FailureLimit {
 
 impl FailureLimit {
     pub fn new(prefix: &'static str, per_minute: u32, message: &'static str, what: &'static str) -> Self {
-        FailureLimit { bucket: Bucket::new(prefix, per_minute), blocked: BlockList::default(), message, what }
+        FailureLimit {
+            bucket: Bucket::new(prefix, per_minute),
+            blocked: BlockList::default(),
+            bursts: Bursts::default(),
+            message,
+            what,
+        }
     }
 
     /// Failed admin API tokens (`API_TOKEN_FAILURES_PER_MINUTE`).
@@ -40,6 +47,11 @@ impl FailureLimit {
             "too many failed API token authentications from this address; wait a moment",
             "a failed API token",
         )
+    }
+
+    /// Whether a refusal of `ip` starts a burst to sum up in the audit log (`local::Bursts`).
+    pub fn new_burst(&self, ip: IpAddr) -> bool {
+        self.bursts.starts(ip)
     }
 
     /// Before a lookup: `Err` (429) when this node already knows the address must wait.

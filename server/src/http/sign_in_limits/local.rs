@@ -55,3 +55,46 @@ impl BlockList {
         blocked.insert(ip, Instant::now() + wait);
     }
 }
+
+/// How long one summary row in the audit log stands for the refusals of an address that follow it.
+pub const BURST_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// Addresses whose refusals (429) have been summed up in the audit log lately. What the limits let through is
+/// audited one row per attempt; what they turn away is one row per address per `BURST_WINDOW` per node, so a flood
+/// costs the audit log a row, not a row a request. Bounded like the others: past `MAX_KEYS` addresses at once, a new
+/// one goes unsummarised (its attempts that got through are still audited).
+#[derive(Default)]
+pub struct Bursts(Mutex<HashMap<IpAddr, Instant>>);
+
+impl Bursts {
+    /// True when a refusal of `ip` starts a new burst (the caller then writes its summary row); notes it.
+    pub fn starts(&self, ip: IpAddr) -> bool {
+        let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if seen.get(&ip).is_some_and(|at| now.duration_since(*at) < BURST_WINDOW) {
+            return false;
+        }
+        if seen.len() >= MAX_KEYS {
+            seen.retain(|_, at| now.duration_since(*at) < BURST_WINDOW);
+            if seen.len() >= MAX_KEYS {
+                return false;
+            }
+        }
+        seen.insert(ip, now);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_is_summed_up_once_per_address() {
+        let bursts = Bursts::default();
+        let (a, b) = (IpAddr::from([192, 0, 2, 1]), IpAddr::from([192, 0, 2, 2]));
+        assert!(bursts.starts(a));
+        assert!(!bursts.starts(a));
+        assert!(bursts.starts(b));
+    }
+}
