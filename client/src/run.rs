@@ -13,6 +13,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use quire_shared::app_text::Problem;
+use quire_shared::roster;
 use quire_shared::visibility::{self, AllAnswers, LastSaved};
 use quire_shared::{AnswerError, AnswerValue, PageSave, Question, ValidSurvey};
 
@@ -53,9 +54,20 @@ impl Run {
     pub fn new(ctx: Ctx, survey: Arc<ValidSurvey>, session: Session, pages: Vec<(String, LocalPage)>) -> Run {
         let page = survey.page_index(&session.page).unwrap_or(0);
         let held = RwSignal::new(pages.iter().map(|(p, l)| (p.clone(), l.answers.clone())).collect::<AllAnswers>());
+        // What the roster answers counts like an answer (conditions, completion) but is neither shown nor held nor
+        // sent: `pages_to_save` sends only what the respondent gave.
         let active = {
-            let survey = survey.clone();
-            Memo::new(move |_| held.with(|h| visibility::active_answers(&survey, h)))
+            let (survey, roster) = (survey.clone(), session.roster.clone());
+            Memo::new(move |_| {
+                held.with(|h| {
+                    if roster.is_empty() {
+                        return visibility::active_answers(&survey, h);
+                    }
+                    let mut with_roster = h.clone();
+                    roster::fill(&survey, &mut with_roster, &roster);
+                    visibility::active_answers(&survey, &with_roster)
+                })
+            })
         };
         Run {
             ctx,
@@ -82,7 +94,11 @@ impl Run {
         self.survey.with_value(|s| s.survey().default_language.clone())
     }
 
+    /// Shown on its page: its condition holds, and the roster does not answer it.
     pub fn question_visible(&self, q: &Question) -> bool {
+        if self.session.with_value(|s| roster::fills(q, &s.roster)) {
+            return false;
+        }
         let survey = self.survey();
         self.active.with(|a| visibility::question_visible(&survey, q, a))
     }

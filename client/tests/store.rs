@@ -39,6 +39,7 @@ fn session(rid: Uuid) -> Session {
         language: "en".into(),
         next_revision: 1,
         finished: false,
+        roster: Default::default(),
     }
 }
 

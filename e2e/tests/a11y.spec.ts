@@ -1,25 +1,38 @@
 // Accessibility and language: what a keyboard or screen-reader user and a Spanish-speaking parent rely on.
 import { expect, test } from '@playwright/test';
-import { answerPages, newRespondents, signIn } from './helpers';
+import { answerPages, currentAnswers, fillPage, newRespondents, respondentId, signIn } from './helpers';
 
-test('errors are tied to their fields and focus moves to them, then to each new page heading', async ({ page }) => {
+test('the roster answers the role; errors are tied to their fields and focus moves to them, then to each page heading', async ({ page }) => {
+  // A student in the roster: the role question is not asked (the roster answers it, and its pages follow); the
+  // grade, which this roster row does not hold, is asked because the roster says student.
   const [code] = newRespondents(1);
   await signIn(page, code);
-  await page.getByRole('button', { name: 'Next' }).click();
-  // Focus lands on the first question to fix (its first input); the summary above is announced as an alert.
-  await expect(page.getByRole('radio', { name: 'Student' })).toBeFocused();
-  await expect(page.locator('#error-summary')).toHaveText('Please check the questions marked below before you go on.');
-  const role = page.locator('[data-question=role]');
-  await expect(role).toHaveAttribute('aria-invalid', 'true');
-  await expect(role).toHaveAttribute('aria-describedby', 'q-role-err');
-  await expect(page.locator('#q-role-err')).toHaveText('this question is required');
-  // Only the keyboard from here: pick "Student" and go on.
-  await page.getByRole('radio', { name: 'Student' }).focus();
-  await page.keyboard.press('Space');
-  await expect(page.locator('#q-role-err')).toHaveText('');
+  await expect(page.locator('form.page')).toHaveAttribute('data-page', 'about');
+  await expect(page.locator('[data-question=role]')).toBeHidden();
+  await expect(page.locator('[data-question=grade]')).toBeVisible();
   await page.getByRole('button', { name: 'Next' }).press('Enter');
   await expect(page.locator('#page-title')).toBeFocused();
   await expect(page.locator('form.page')).toHaveAttribute('data-page', 'student_01');
+  // Nothing answered: focus lands on the first question to fix; the summary above is announced as an alert.
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page.locator('#error-summary')).toHaveText('Please check the questions marked below before you go on.');
+  const likert = page.locator('[data-question=student_01_m1]');
+  await expect(likert).toHaveAttribute('aria-describedby', 'q-student_01_m1-err');
+  await expect(page.locator('#q-student_01_m1-err')).not.toHaveText('');
+  await expect(likert.getByRole('radio').first()).toBeFocused();
+  // Only the keyboard from here: every row of the matrix, then on.
+  const rows = likert.getByRole('radiogroup');
+  for (let i = 0; i < await rows.count(); i++) {
+    await rows.nth(i).getByRole('radio').first().focus();
+    await page.keyboard.press('Space');
+  }
+  await expect(page.locator('#q-student_01_m1-err')).toHaveText('');
+  await page.getByRole('button', { name: 'Next' }).press('Enter');
+  await expect(page.locator('#page-title')).toBeFocused();
+  await expect(page.locator('form.page')).toHaveAttribute('data-page', 'student_02');
+  // What the server holds of the first page is what the screen showed: no role, which the roster answers.
+  await expect.poll(() => currentAnswers(respondentId(code)).about ?? null).not.toBeNull();
+  expect(Object.keys(currentAnswers(respondentId(code)).about)).not.toContain('role');
 });
 
 test('a Likert row is one radio group, named by statement and scale point, usable with arrow keys', async ({ page }) => {
@@ -42,7 +55,7 @@ test('the language switch translates the survey and the app, and is remembered',
   await signIn(page, code);
   await page.getByLabel('Language', { exact: true }).selectOption('es');
   await expect(page.getByLabel('Idioma', { exact: true })).toHaveValue('es');
-  await expect(page.getByRole('radio', { name: 'Estudiante' })).toBeVisible();
+  await expect(page.getByText('¿En qué grado estás?')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Siguiente' })).toBeVisible();
   await page.reload();
   await expect(page.getByRole('button', { name: 'Siguiente' })).toBeVisible();
@@ -71,13 +84,16 @@ test('in Spanish, everything the respondent reads is Spanish: sign-in, its error
   const [code] = newRespondents(1);
   await page.getByLabel('Código de acceso').fill(code);
   await page.getByRole('button', { name: 'Comenzar' }).click();
-  await expect(page.locator('form.page')).toBeVisible();
+  await expect(page.locator('form.page')).toHaveAttribute('data-page', 'about');
+  // (The roster answers the role; the grade is optional.)
+  await page.locator('#q-grade').selectOption({ index: 1 });
+  await page.getByRole('button', { name: 'Siguiente' }).click();
+  await expect(page.locator('form.page')).toHaveAttribute('data-page', 'student_01');
   await page.getByRole('button', { name: 'Siguiente' }).click();
   await expect(page.locator('#error-summary')).toHaveText('Revise las preguntas marcadas antes de continuar.');
-  await expect(page.locator('#q-role-err')).toHaveText('esta pregunta es obligatoria');
-  await page.locator('input[name="q-role"][value="student"]').check();
+  await expect(page.locator('#q-student_01_m1-err')).toHaveText('esta pregunta es obligatoria');
   await context.setOffline(true);
-  await page.locator('#q-grade').selectOption({ index: 1 });
+  await fillPage(page);
   await page.getByRole('button', { name: 'Siguiente' }).click();
   await expect(page.locator('p.sync')).toHaveText('Guardado en esta computadora: se enviará cuando vuelva la conexión', { timeout: 15_000 });
   await context.setOffline(false);

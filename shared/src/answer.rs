@@ -50,10 +50,22 @@ struct PageContext<'a> {
 impl AnswerSource for PageContext<'_> {
     fn lookup(&self, question: &str) -> Lookup<'_> {
         if self.survey.page_of(question) == Some(self.page_id) {
-            self.answers.get(question).map_or(Lookup::Missing, Lookup::Value)
+            match self.answers.get(question) {
+                Some(v) => Lookup::Value(v),
+                None => not_given(self.survey, question),
+            }
         } else {
             self.earlier.lookup(question)
         }
+    }
+}
+
+/// What a page's saves say about a question they do not answer: it is missing, unless the roster may answer it,
+/// which the server's checks of a batch do not know (`roster.rs`).
+pub fn not_given(survey: &ValidSurvey, question: &str) -> Lookup<'static> {
+    match survey.question(question) {
+        Some(q) if q.from_roster.is_some() => Lookup::Unknown,
+        _ => Lookup::Missing,
     }
 }
 
@@ -82,7 +94,8 @@ pub fn validate_page_answers(
     if check_required {
         let ctx = PageContext { survey, page_id, answers, earlier };
         let page_visible = page.visible_if.as_ref().map_or(Some(true), |c| c.eval(&ctx));
-        for q in page.questions.iter().filter(|q| q.required) {
+        // A question the roster may answer is never missing here: the roster's answers are not sent (`roster.rs`).
+        for q in page.questions.iter().filter(|q| q.required && q.from_roster.is_none()) {
             let visible =
                 page_visible == Some(true) && q.visible_if.as_ref().map_or(Some(true), |c| c.eval(&ctx)) == Some(true);
             if !visible {

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::answer::{validate_page_answers, AnswerError};
+use crate::answer::{not_given, validate_page_answers, AnswerError};
 use crate::condition::{AnswerSource, Lookup};
 use crate::protocol::PageSave;
 use crate::storable::check_finish;
@@ -24,7 +24,7 @@ impl AnswerSource for Earlier<'_> {
     fn lookup(&self, question: &str) -> Lookup<'_> {
         let page = self.survey.page_of(question).unwrap_or_default();
         match self.pages.get(page) {
-            Some(answers) => answers.get(question).map_or(Lookup::Missing, Lookup::Value),
+            Some(answers) => answers.get(question).map_or_else(|| not_given(self.survey, question), Lookup::Value),
             None => Lookup::Unknown,
         }
     }

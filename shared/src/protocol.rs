@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::answer::AnswerError;
+use crate::roster::Roster;
 use crate::value::PageAnswers;
 
 /// A batch may hold at least this many page-saves; the server refuses larger ones with 413.
@@ -37,6 +38,9 @@ pub struct LoginResponse {
     /// Content-hashed URL of that version's survey file: cacheable forever.
     pub survey_url: String,
     pub resume: ResumeState,
+    /// What the respondent's roster row says (`roster.rs`): questions that name a column it holds are not asked.
+    #[serde(default, skip_serializing_if = "Roster::is_empty")]
+    pub roster: Roster,
 }
 
 /// What the server already holds for a respondent, so another device can continue.

@@ -48,6 +48,10 @@ pub struct Question {
     /// The question is shown only when this holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visible_if: Option<Condition>,
+    /// A roster column that answers this question: when the respondent's roster row holds a value the question can
+    /// take, it is not asked and that value is its answer (`roster.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_roster: Option<RosterField>,
     // Flattened so a question reads `{"id": …, "type": "likert", "scale": […]}`. The price is that serde cannot deny
     // unknown fields on a question; every other object of the format does.
     #[serde(flatten)]
@@ -131,4 +135,19 @@ pub struct Choice {
 pub struct Statement {
     pub id: String,
     pub text: Text,
+}
+
+/// A roster column a survey can read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RosterField {
+    School,
+    District,
+    Class,
+    /// `student`, `teacher` or `parent`.
+    Role,
+    Grade,
+    /// A language code such as `es`.
+    Language,
 }

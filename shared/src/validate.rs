@@ -122,6 +122,13 @@ impl<'a> Checker<'a> {
                     self.condition(cond, &format!("{qpath}.visible_if"), &all_questions);
                 }
                 self.kind(&q.kind, &qpath);
+                if q.from_roster.is_some()
+                    && matches!(q.kind, QuestionKind::MultipleChoice { .. } | QuestionKind::Likert { .. })
+                {
+                    let message =
+                        "a roster column answers single choice, dropdown, free text and number questions only";
+                    self.err(format!("{qpath}.from_roster"), message);
+                }
                 if self.seen.insert(&q.id, (pi, qi)).is_some() {
                     self.err(format!("{qpath}.id"), format!("duplicate question id `{}`", q.id));
                 }

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use crate::answer::{check_value, AnswerError};
 use crate::app_text::Problem;
 use crate::condition::{AnswerSource, Condition, Lookup};
+use crate::roster::{self, Roster};
 use crate::survey::{Question, QuestionKind};
 use crate::valid::ValidSurvey;
 use crate::value::{AnswerValue, PageAnswers};
@@ -216,7 +217,10 @@ pub fn pages_to_save(
 ) -> Vec<(usize, PageAnswers, bool)> {
     let mut out = Vec::new();
     for (i, page) in survey.survey().pages.iter().enumerate() {
-        let answers = page_answers(active, &page.id);
+        let mut answers = page_answers(active, &page.id);
+        // A save carries what the respondent gave: not what the roster answers for them (`roster.rs`).
+        let given = held.get(&page.id);
+        answers.retain(|q, _| given.is_some_and(|g| g.contains_key(q)));
         let before = last.get(&page.id);
         if i == index {
             let due = match before {
@@ -245,9 +249,15 @@ pub fn pages_to_save(
 }
 
 /// What the server checks when a save finishes the survey: `pages` holds the latest save of every page (its answers,
-/// and whether it was final), the database's and the batch's together. An error per incomplete page.
-pub fn completion_errors(survey: &ValidSurvey, pages: &HashMap<String, (PageAnswers, bool)>) -> Vec<AnswerError> {
-    let held: AllAnswers = pages.iter().map(|(p, (a, _))| (p.clone(), a.clone())).collect();
+/// and whether it was final), the database's and the batch's together, and `roster` the respondent's roster row,
+/// which answers the questions that name its columns (`roster.rs`). An error per incomplete page.
+pub fn completion_errors(
+    survey: &ValidSurvey,
+    pages: &HashMap<String, (PageAnswers, bool)>,
+    roster: &Roster,
+) -> Vec<AnswerError> {
+    let mut held: AllAnswers = pages.iter().map(|(p, (a, _))| (p.clone(), a.clone())).collect();
+    roster::fill(survey, &mut held, roster);
     let active = active_answers(survey, &held);
     incomplete_errors(&incomplete_pages(survey, &active, |p| pages.get(p).is_some_and(|(_, fin)| *fin)))
 }

@@ -6,17 +6,20 @@
 //! - the page checks agree: with everything else known, the server accepts a page left with Next exactly when the
 //!   app lets the respondent leave it;
 //! - the server's current answers are the active answers the device holds, page by page;
-//! - the server's completion check agrees with the app's at Finish.
+//! - the server's completion check agrees with the app's at Finish;
+//! - with the role taken from the roster (`roster.rs`): the app never shows or sends it, every save still passes,
+//!   a page the app lets the respondent leave the server accepts, and the finish passes with the roster's row.
 
 use std::collections::{BTreeMap, HashMap};
 
 use proptest::prelude::*;
 use quire_shared::batch::check_saves;
+use quire_shared::roster::{self, fills};
 use quire_shared::visibility::{
     active_answers, completion_errors, incomplete_pages, next_page, page_answers, page_problems, pages_to_save,
     previous_page, question_visible, AllAnswers, LastSaved,
 };
-use quire_shared::{AnswerValue, PageAnswers, PageSave, QuestionKind, ValidSurvey};
+use quire_shared::{AnswerValue, PageAnswers, PageSave, QuestionKind, Roster, RosterField, ValidSurvey};
 
 const SKIP: &str = include_str!("../fixtures/skip-logic.json");
 
@@ -79,6 +82,8 @@ fn value(kind: &QuestionKind, v: u8) -> AnswerValue {
 /// The device: what it holds, what it last saved, its outbox (one save per page, the latest), the page on screen.
 struct Device<'a> {
     survey: &'a ValidSurvey,
+    /// What the respondent's roster row says (empty: the survey reads no roster).
+    roster: Roster,
     held: AllAnswers,
     last: LastSaved,
     outbox: BTreeMap<String, PageSave>,
@@ -95,8 +100,18 @@ struct Server {
 }
 
 impl Device<'_> {
+    /// As the app's `Run`: the roster's answers count, but are not held.
     fn active(&self) -> AllAnswers {
-        active_answers(self.survey, &self.held)
+        let mut with_roster = self.held.clone();
+        roster::fill(self.survey, &mut with_roster, &self.roster);
+        active_answers(self.survey, &with_roster)
+    }
+
+    /// What the app sends of a page: the active answers the respondent gave.
+    fn sent(&self, active: &AllAnswers, page: &str) -> PageAnswers {
+        let mut answers = page_answers(active, page);
+        answers.retain(|q, _| self.held.get(page).is_some_and(|g| g.contains_key(q)));
+        answers
     }
 
     fn save(&mut self, draft: bool, finishes: bool) {
@@ -118,11 +133,19 @@ impl Device<'_> {
     }
 }
 
-fn journey(ops: Vec<Op>) -> Result<(), TestCaseError> {
-    let survey = ValidSurvey::parse(SKIP).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+/// A journey; with `role`, through the survey whose `role` question reads the roster, for a respondent whose roster
+/// row says `role` (a code the question may not have: then it is asked).
+fn journey(ops: Vec<Op>, role: Option<&str>) -> Result<(), TestCaseError> {
+    let text = match role {
+        Some(_) => SKIP.replacen(r#""id": "role","#, r#""id": "role", "from_roster": "role","#, 1),
+        None => SKIP.to_owned(),
+    };
+    let survey = ValidSurvey::parse(&text).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+    let roster: Roster = role.map(|r| Roster::from([(RosterField::Role, r.to_owned())])).unwrap_or_default();
     let pages = &survey.survey().pages;
     let mut d = Device {
         survey: &survey,
+        roster: roster.clone(),
         held: AllAnswers::new(),
         last: LastSaved::new(),
         outbox: BTreeMap::new(),
@@ -140,7 +163,12 @@ fn journey(ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::Answer { q, v } => {
                 let active = d.active();
                 let page = &pages[d.page];
-                let visible: Vec<_> = page.questions.iter().filter(|q| question_visible(&survey, q, &active)).collect();
+                // As the app's `Run::question_visible`: a question the roster answers is not on screen.
+                let visible: Vec<_> = page
+                    .questions
+                    .iter()
+                    .filter(|q| question_visible(&survey, q, &active) && !fills(q, &roster))
+                    .collect();
                 let Some(question) = visible.get(q % visible.len().max(1)) else { continue };
                 let answers = d.held.entry(page.id.clone()).or_default();
                 match v {
@@ -168,7 +196,7 @@ fn journey(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     .map(|(i, p)| PageSave {
                         page_id: p.id.clone(),
                         revision: i as u64 + 1,
-                        answers: page_answers(&active, &p.id),
+                        answers: d.sent(&active, &p.id),
                         client_time: time::macros::datetime!(2026-11-29 10:00 UTC),
                         finishes: false,
                         draft: true,
@@ -177,14 +205,25 @@ fn journey(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 context.push(PageSave {
                     page_id: pages[d.page].id.clone(),
                     revision: 1000,
-                    answers: page_answers(&active, &pages[d.page].id),
+                    answers: d.sent(&active, &pages[d.page].id),
                     client_time: time::macros::datetime!(2026-11-29 10:00 UTC),
                     finishes: false,
                     draft: false,
                 });
                 let refs: Vec<&PageSave> = context.iter().collect();
                 let server_ok = check_saves(&survey, &refs).last().is_some_and(Result::is_ok);
-                prop_assert_eq!(problems.is_empty(), server_ok, "page {} problems {:?}", pages[d.page].id, problems);
+                if d.roster.is_empty() {
+                    prop_assert_eq!(
+                        problems.is_empty(),
+                        server_ok,
+                        "page {} problems {:?}",
+                        pages[d.page].id,
+                        problems
+                    );
+                } else {
+                    // The server does not know the roster: it may accept more, never less.
+                    prop_assert!(!problems.is_empty() || server_ok, "page {} refused by the server", pages[d.page].id);
+                }
                 if !problems.is_empty() {
                     continue;
                 }
@@ -220,18 +259,22 @@ fn journey(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 // Judged, as the server does, over what it held and the whole batch.
                 if batch.iter().any(|s| s.finishes) {
                     let pages = server.current.iter().map(|(p, (_, a, f))| (p.clone(), (a.clone(), *f))).collect();
-                    let errors = completion_errors(&survey, &pages);
+                    let errors = completion_errors(&survey, &pages, &roster);
                     prop_assert!(errors.is_empty(), "finish refused: {:?}", errors);
                     server.completed = true;
                 }
             }
         }
     }
-    // Everything delivered: the server's current answers are the active answers held, page by page.
+    // Everything delivered: the server's current answers are the active answers the respondent gave, page by page
+    // (never the roster's).
     let active = d.active();
     for page in pages {
         let stored = server.current.get(&page.id).map(|c| c.1.clone()).unwrap_or_default();
-        prop_assert_eq!(&stored, &page_answers(&active, &page.id), "page {}", page.id);
+        prop_assert_eq!(&stored, &d.sent(&active, &page.id), "page {}", page.id);
+        if d.roster.get(&RosterField::Role).is_some_and(|r| ["s", "t", "p"].contains(&r.as_str())) {
+            prop_assert!(!stored.contains_key("role"), "the roster's role was sent");
+        }
     }
     prop_assert_eq!(server.completed, d.finished);
     Ok(())
@@ -242,7 +285,15 @@ proptest! {
 
     #[test]
     fn app_and_server_agree_on_every_save(ops in prop::collection::vec(op(), 1..120)) {
-        journey(ops)?;
+        journey(ops, None)?;
+    }
+
+    #[test]
+    fn with_the_role_from_the_roster_too(
+        ops in prop::collection::vec(op(), 1..120),
+        role in prop::sample::select(vec!["s", "t", "p", "x"]),
+    ) {
+        journey(ops, Some(role))?;
     }
 }
 
@@ -258,7 +309,7 @@ fn closing_a_nested_branch_after_answering_it() {
     ops.extend([answer(0, 3), answer(1, 0), Op::Sync { n: 9 }, Op::Next, answer(0, 1), answer(1, 1), Op::Next]);
     // Back to s_school and feel safe: s_unsafe and s_told close.
     ops.extend([Op::Back, Op::Back, Op::Back, answer(1, 0), Op::Next, answer(0, 2), Op::Next]);
-    if let Err(e) = journey(ops) {
+    if let Err(e) = journey(ops, None) {
         panic!("{e}");
     }
 }

@@ -120,6 +120,7 @@ pub async fn sign_in(ctx: Ctx, screen: RwSignal<Screen>, entered: String, lang: 
             language: lang,
             next_revision: login.resume.last_revision + 1,
             finished: false,
+            roster: login.roster,
         };
         // What the server holds (answered on another device) becomes this browser's starting point.
         let pages: Vec<(String, LocalPage)> = login

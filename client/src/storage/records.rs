@@ -3,7 +3,7 @@
 //! Keys are strings that start with the respondent id, so one respondent's data is one key range: it can be read,
 //! synced and deleted without touching anyone else's (shared classroom computers). Values are JSON strings.
 
-use quire_shared::{AnswerError, PageAnswers, PageSave};
+use quire_shared::{AnswerError, PageAnswers, PageSave, Roster};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -27,6 +27,10 @@ pub struct Session {
     pub next_revision: u64,
     /// Finished on this browser (the finishing save may still be in the outbox).
     pub finished: bool,
+    /// What the respondent's roster row says, from the sign-in: the questions it answers are not asked. (Absent in
+    /// sessions from before it was kept: those questions are asked.)
+    #[serde(default, skip_serializing_if = "Roster::is_empty")]
+    pub roster: Roster,
 }
 
 /// One page on this browser: every answer the respondent gave on it (what the screen shows, hidden ones included),

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use futures_util::{Stream, TryStreamExt};
+use quire_shared::roster;
 use quire_shared::{AllAnswers, ValidSurvey};
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -39,6 +40,9 @@ type Row = (
     Option<OffsetDateTime>,
     Option<OffsetDateTime>,
     Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
 );
 
 /// Every respondent of the roster (of one school if given), by school, class and external id, with their current
@@ -54,7 +58,8 @@ pub fn respondents<'a>(
                 p.last_activity, p.completed_at,
                 (select jsonb_object_agg(c.page_id, s.answers)::text
                  from current_answers c join page_saves s using (respondent_id, revision)
-                 where c.respondent_id = r.id)
+                 where c.respondent_id = r.id),
+                r.district, r.grade, r.language
          from respondents r left join respondent_progress p on p.respondent_id = r.id
          where r.survey_id = $1 and ($2::text is null or r.school = $2)
          order by r.school, r.class, r.external_id",
@@ -64,12 +69,28 @@ pub fn respondents<'a>(
     .fetch(pool)
     .map_err(anyhow::Error::from)
     .and_then(
-        |(id, school, class, role, external_id, version, first_save, last_activity, completed_at, pages)| async move {
+        |(
+            id,
+            school,
+            class,
+            role,
+            external_id,
+            version,
+            first_save,
+            last_activity,
+            completed_at,
+            pages,
+            district,
+            grade,
+            language,
+        )| async move {
             let pages: AllAnswers = match pages {
                 Some(text) => serde_json::from_str(&text)?,
                 None => AllAnswers::new(),
             };
+            let roster = roster::from_row(&school, &class, &role, [district, grade, language]);
             Ok(Respondent {
+                roster,
                 id,
                 school,
                 class,

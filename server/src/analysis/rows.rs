@@ -6,8 +6,9 @@ use std::collections::HashMap;
 
 use std::fmt::Write;
 
+use quire_shared::roster;
 use quire_shared::visibility::{active_by_question, holds};
-use quire_shared::{AllAnswers, AnswerValue, Question, ValidSurvey};
+use quire_shared::{AllAnswers, AnswerValue, Question, Roster, ValidSurvey};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -27,12 +28,16 @@ pub struct Respondent {
     pub last_activity: Option<OffsetDateTime>,
     pub completed_at: Option<OffsetDateTime>,
     pub pages: AllAnswers,
+    /// Their roster row, which answers the questions that name one of its columns.
+    pub roster: Roster,
 }
 
 /// Where each variable's question sits in one version: `(page index, question)`, or `None` if it does not ask it.
 struct VersionMap<'a> {
     survey: &'a ValidSurvey,
     places: Vec<Option<(usize, &'a Question)>>,
+    /// Some question of this version is answered from the roster.
+    reads_roster: bool,
 }
 
 /// Turns respondents into rows for one layout; keeps what it learns about each version it meets.
@@ -65,7 +70,8 @@ impl<'a> RowMaker<'a> {
                         Some((page, s.question(&v.question)?))
                     })
                     .collect();
-                (s.version(), VersionMap { survey: s, places })
+                let reads_roster = s.survey().pages.iter().flat_map(|p| &p.questions).any(|q| q.from_roster.is_some());
+                (s.version(), VersionMap { survey: s, places, reads_roster })
             })
             .collect();
         RowMaker { layout, versions, values }
@@ -105,7 +111,13 @@ impl<'a> RowMaker<'a> {
     /// The answer cells, by the rules of the respondent's version `map`.
     fn answers(&self, map: &VersionMap, r: &Respondent, cells: &mut [String]) {
         let survey = map.survey;
-        let active = active_by_question(survey, &r.pages);
+        // The roster's answers are the roster's, whatever a client sent for those questions (`quire_shared::roster`).
+        let filled = map.reads_roster.then(|| {
+            let mut pages = r.pages.clone();
+            roster::fill(survey, &mut pages, &r.roster);
+            pages
+        });
+        let active = active_by_question(survey, filled.as_ref().unwrap_or(&r.pages));
         let reached = if r.completed_at.is_some() {
             usize::MAX
         } else {

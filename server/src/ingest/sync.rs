@@ -149,7 +149,20 @@ async fn check_completion(
         }
     }
     let pages = latest.into_iter().map(|(p, (_, answers, fin))| (p, (answers, fin))).collect();
-    let errors = quire_shared::visibility::completion_errors(survey, &pages);
+    // The roster answers the questions that name its columns; the app does not send those (quire_shared::roster).
+    let (school, class, role, district, grade, language): (
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ) = sqlx::query_as("select school, class, role, district, grade, language from respondents where id = $1")
+        .bind(respondent)
+        .fetch_one(pool)
+        .await?;
+    let roster = quire_shared::roster::from_row(&school, &class, &role, [district, grade, language]);
+    let errors = quire_shared::visibility::completion_errors(survey, &pages, &roster);
     if errors.is_empty() {
         return Ok(());
     }

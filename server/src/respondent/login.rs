@@ -3,6 +3,7 @@
 
 use axum::extract::State;
 use axum::Json;
+use quire_shared::roster;
 use quire_shared::{LoginRequest, LoginResponse, PageAnswers, ResumeState, SavedPage};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -39,11 +40,11 @@ pub async fn login(
     }
     // The address's wrong-code bucket is read in the same statement (`sign_in_limits`): a spent one refuses the
     // sign-in, right code or not, at no extra round trip.
-    let (wrong_codes_ahead, id, survey_id, pinned): (f64, Option<Uuid>, Option<String>, Option<String>) =
+    let (wrong_codes_ahead, id, survey_id, pinned, school, class, role, district, grade, language): LoginRow =
         sqlx::query_as(concat!(
             "select ",
             bucket_ahead!("$2"),
-            ", r.id, r.survey_id, r.survey_version
+            ", r.id, r.survey_id, r.survey_version, r.school, r.class, r.role, r.district, r.grade, r.language
              from (select 1) one left join respondents r on r.access_code = $1"
         ))
         .bind(&code)
@@ -70,8 +71,30 @@ pub async fn login(
         survey_url: survey_url(&version),
         survey_version: version,
         resume: resume(&state.pool, id).await?,
+        // What the roster says about them: the survey's questions that name one of its columns are not asked.
+        roster: roster::from_row(
+            &school.unwrap_or_default(),
+            &class.unwrap_or_default(),
+            &role.unwrap_or_default(),
+            [district, grade, language],
+        ),
     }))
 }
+
+/// The sign-in's one row: the wrong-code bucket, and the respondent (all `None` for a code that is none): who, on
+/// which version, and their roster row.
+type LoginRow = (
+    f64,
+    Option<Uuid>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 /// First login: the respondent is pinned to the survey's current version. `coalesce` keeps the first pin if two
 /// devices log in at once.

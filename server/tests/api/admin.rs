@@ -489,31 +489,65 @@ async fn answers_hidden_by_a_later_change_are_not_exported(pool: PgPool) {
     let app = spawn_app(pool).await;
     let boss = admin(&app, "boss@example.org", Role::Administrator, None).await;
     let s1 = app.login("S1").await;
-    let student = vec![app.save(0, 1, 11), app.save(1, 2, 12)];
-    let student_page = student[1].clone();
-    app.sync(&s1, student).await;
+    // Page 11 asks whether the student was bullied; page 12 follows up only after a "yes".
+    let mut screen = app.save(11, 1, 11);
+    screen.answers.insert("bullied".into(), AnswerValue::Choice("yes".into()));
+    let details = app.save(12, 2, 12);
+    app.sync(&s1, vec![app.save(0, 3, 1), screen.clone(), details.clone()]).await;
     let row =
         |rows: Vec<HashMap<String, String>>| rows.into_iter().find(|r| r["external_id"] == "S1").unwrap_or_default();
-    let qid = student_page.answers.keys().next().cloned().unwrap_or_default();
+    let qid = details.answers.keys().next().cloned().unwrap_or_default();
     let codebook = boss.csv(&app, "/admin/surveys/school-climate-2026/codebook.csv").await;
     let col = variable(&codebook, &qid);
     let before = row(boss.csv(&app, "/admin/surveys/school-climate-2026/export.csv").await);
-    assert!(
-        !before[&col].starts_with('-'),
-        "a student's answer is exported while they are a student: {}",
-        before[&col]
-    );
-    // The respondent goes back and says they are a parent: the student pages are hidden from now on.
-    let mut parent = app.save(0, 3, 11);
-    parent.answers.insert("role".into(), AnswerValue::Choice("parent".into()));
-    parent.answers.remove("grade");
-    app.sync(&s1, vec![parent]).await;
+    assert!(!before[&col].starts_with('-'), "a follow-up answer is exported after a yes: {}", before[&col]);
+    // The student goes back and says no: the follow-up page is hidden from now on (an older app did not re-save it).
+    screen.revision = 4;
+    screen.answers.insert("bullied".into(), AnswerValue::Choice("no".into()));
+    app.sync(&s1, vec![screen]).await;
     let after = row(boss.csv(&app, "/admin/surveys/school-climate-2026/export.csv").await);
-    // The question `role` is named role_2 (the roster's role comes first); parent is its third choice.
-    assert_eq!((after["role"].as_str(), after[&variable(&codebook, "role")].as_str()), ("student", "3"));
-    assert_eq!(after[&col], "-97", "{col} is on a page a parent does not see");
+    assert_eq!(after[&variable(&codebook, "bullied")], "2", "no is the second choice");
+    assert_eq!(after[&col], "-97", "{col} is on a page a student who says no does not see");
     // History keeps it.
-    assert_eq!(app.count("page_saves").await, 3);
+    assert_eq!(app.count("page_saves").await, 4);
+}
+
+/// The roster answers the questions that name one of its columns: the app is told the respondent's row at sign-in,
+/// and the export takes the roster's value even when a client sent another (here a teacher's app claiming to be a
+/// student).
+#[sqlx::test(migrator = "quire_server::MIGRATOR")]
+async fn the_roster_answers_its_questions_in_the_export(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let boss = admin(&app, "boss@example.org", Role::Administrator, None).await;
+    let roster = "school,class,role,external_id,name,grade,language\nLincoln,4A,student,S9,Eve,4,es\n";
+    assert_eq!(boss.post(&app, "/admin/surveys/school-climate-2026/roster", "text/csv", roster).await.status(), 200);
+    let codes: Vec<(String,)> = sqlx::query_as("select access_code from respondents where external_id = 'S9'")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    let res = app
+        .post_json("/api/v1/login", &serde_json::json!({"access_code": codes[0].0}), None)
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(
+        res["roster"],
+        serde_json::json!({"school": "Lincoln", "class": "4A", "role": "student", "grade": "4", "language": "es"})
+    );
+    let teacher = app.login("T1").await;
+    app.sync(&teacher, vec![app.save(0, 1, 1)]).await;
+    assert!(app.save(0, 1, 1).answers.contains_key("role"), "the helper's save claims a role");
+    let rows = boss.csv(&app, "/admin/surveys/school-climate-2026/export.csv").await;
+    let codebook = boss.csv(&app, "/admin/surveys/school-climate-2026/codebook.csv").await;
+    let (role, grade) = (variable(&codebook, "role"), variable(&codebook, "grade"));
+    let by = |id: &str| rows.iter().find(|r| r["external_id"] == id).cloned().unwrap_or_default();
+    assert_eq!(
+        (by("T1")["role"].as_str(), by("T1")[&role].as_str(), by("T1")[&grade].as_str()),
+        ("teacher", "2", "-97")
+    );
+    // Eve never started: her roster answers are not answers she gave, so nothing of hers is "reached".
+    assert_eq!(by("S9")[&role], "-98");
 }
 
 #[sqlx::test(migrator = "quire_server::MIGRATOR")]

@@ -202,19 +202,25 @@ async fn a_reused_revision_with_other_content_goes_to_quarantine(pool: PgPool) {
 async fn required_questions_follow_skip_logic_and_drafts_skip_them(pool: PgPool) {
     let app = spawn_app(pool).await;
     let login = app.login("S1").await;
+    let idx = |id: &str| app.survey.survey().pages.iter().position(|p| p.id == id).unwrap_or(0);
+    // The role is the roster's (`from_roster`): a save without it is not missing it, and the app never sends it.
     let mut about = app.save(0, 1, 1);
     about.answers.remove("role");
-    let mut draft = about.clone();
-    draft.revision = 2;
+    assert_eq!(statuses(&app.sync(&login, vec![about]).await), ["stored"]);
+    // With the role in the batch, the students' screening page is provably shown: its required question is required,
+    // except in a draft.
+    let mut screen = app.save(idx("bullying_screen"), 3, 1);
+    screen.answers.remove("bullied");
+    let mut draft = screen.clone();
+    draft.revision = 4;
     draft.draft = true;
-    let reply = app.sync(&login, vec![about, draft]).await;
-    assert_eq!(statuses(&reply), ["rejected", "stored"]);
-    let AckStatus::Rejected { errors } = &reply.acks[0].status else { panic!() };
-    assert_eq!(errors[0].field, "answers.role");
+    let reply = app.sync(&login, vec![app.save(0, 2, 1), screen, draft]).await;
+    assert_eq!(statuses(&reply), ["stored", "rejected", "stored"]);
+    let AckStatus::Rejected { errors } = &reply.acks[1].status else { panic!() };
+    assert_eq!(errors[0].field, "answers.bullied");
 
     // bullying_details is shown only to students who said yes; with `bullied = no` in the same batch, an empty page
     // is fine; with `yes`, its required question must be answered.
-    let idx = |id: &str| app.survey.survey().pages.iter().position(|p| p.id == id).unwrap_or(0);
     let (screen, details) = (idx("bullying_screen"), idx("bullying_details"));
     let mut no = app.save(screen, 10, 1);
     no.answers.insert("bullied".into(), quire_shared::AnswerValue::Choice("no".into()));

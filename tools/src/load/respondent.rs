@@ -132,6 +132,7 @@ mod tests {
             survey_version: "v".into(),
             survey_url: "/u".into(),
             resume: Default::default(),
+            roster: Default::default(),
         };
         let mut r = Respondent::new(login, Arc::new(path));
         for _ in 0..answers.len() + 1 {
