@@ -1,5 +1,5 @@
 //! The administrators' side: accounts and roles (`auth`), sign-in and sessions (`login`, `session`, `csrf`),
-//! surveys, rosters and access codes, the completion dashboard, exports, the audit log and admin API tokens.
+//! surveys, rosters and access codes, the completion dashboard, results, exports, the audit log and admin API tokens.
 //! Everything lives under /admin; pages are server-rendered (`html`). This module only routes: its children use one
 //! another, never it.
 
@@ -14,6 +14,9 @@ pub mod html;
 pub mod login;
 pub mod preview;
 pub mod quarantine;
+pub mod results;
+pub mod results_page;
+pub mod results_settings;
 pub mod rosters;
 pub mod session;
 pub mod survey_page;
@@ -49,6 +52,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/surveys/{id}/codes/print", get(rosters::print))
         .route("/admin/surveys/{id}/dashboard", get(dashboard::page))
         .route("/admin/surveys/{id}/progress", get(dashboard::progress))
+        .route("/admin/surveys/{id}/results", get(results_page::page))
+        .route("/admin/surveys/{id}/results.json", get(results::json))
+        .route("/admin/surveys/{id}/results.csv", get(results::csv))
+        .route("/admin/surveys/{id}/results/settings", post(results_settings::save))
         .route("/admin/surveys/{id}/export.csv", get(analysis::responses))
         .route("/admin/surveys/{id}/codebook.csv", get(analysis::codebook))
         .route("/admin/surveys/{id}/quarantine.csv", get(quarantine::quarantine))

@@ -1,5 +1,9 @@
 //! Results with privacy built in: counts of each answer per survey, district, school and class, by role, from the
-//! active answers only; a school's counts cached (`cache`), numbers that could single out fewer than `min_cell`
-//! people withheld (`suppress`, a pure rule).
+//! active answers only (`tables` says what each question counts); a school's counts cached (`cache`); one view
+//! assembled over the whole survey (`view`), with the numbers that could single out fewer than `min_cell` people
+//! withheld by a pure rule (`suppress`).
 
+pub mod cache;
 pub mod suppress;
+pub mod tables;
+pub mod view;

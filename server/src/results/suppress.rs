@@ -97,7 +97,8 @@ impl Shape {
         self.options + 1
     }
 
-    fn displays_of(self, var: usize) -> impl Iterator<Item = usize> {
+    /// The cells of a group that count `var`: its option, and "answered".
+    pub fn displays_of(self, var: usize) -> impl Iterator<Item = usize> {
         let own = (var < self.options).then_some(var);
         let answered = (self.partitioned || var == self.options).then_some(self.options);
         own.into_iter().chain(answered)

@@ -13,5 +13,6 @@ mod helpers;
 mod load;
 mod login;
 mod nodes;
+mod results;
 mod serving;
 mod sync;
