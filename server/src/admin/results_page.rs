@@ -62,6 +62,7 @@ pub fn render(admin: &Admin, l: &Loaded) -> Response {
         }
         (summary(l, &base))
         (children(l, &base))
+        (unreported(l))
         @if admin.require_administrator().is_ok() {
             (settings_form(l))
         }
@@ -119,7 +120,8 @@ fn summary(l: &Loaded, base: &str) -> Markup {
                 (format!("{:.0}%", l.settings.min_response_rate * 100.0)) ". Nothing of this school is shown, here or in any total."
             }
         } @else if let Some(n) = l.results.respondents {
-            p { strong { (n) } " respondents (" (role_name(l.role)) " roles" @if l.role > 0 { " filter" } ")." }
+            @let who = match l.role { 0 => "all roles", 1 => "students only", 2 => "teachers only", _ => "parents only" };
+            p { strong { (n) } " respondents (" (who) ")." }
         } @else {
             p class="withheld" {
                 span class="suppressed" { "Suppressed" } ": fewer than " (min) " respondents here, or a number other totals would let "
@@ -127,11 +129,34 @@ fn summary(l: &Loaded, base: &str) -> Markup {
             }
         }
         p class="note" {
-            (l.results.reporting) " schools report; " (l.results.unreported.len()) " are under the response-rate threshold and left out of every total. "
+            "Schools reporting: " (l.results.reporting) "; under the response-rate threshold, and so left out of every total: "
+            (l.results.unreported.len()) ". "
             "Numbers from fewer than " (min) " people, and numbers that would let one work them out, read “suppressed”. "
             @if let Some(at) = l.computed_at { "Counted " (fmt_time(Some(at))) " UTC or later. " }
         }
         p { a class="button" href={ (base) ".csv?" (query(&l.level, l.role)) } download { "Download these numbers (CSV)" } }
+    }
+}
+
+/// The schools under the response rate that this view would otherwise include (administrators' views only).
+fn unreported(l: &Loaded) -> Markup {
+    let here = |d: &Option<String>| match &l.level {
+        Level::Survey => true,
+        Level::District(want) => d.as_deref() == Some(want.as_str()),
+        _ => false,
+    };
+    let list: Vec<_> = l.results.unreported.iter().filter(|u| here(&u.district)).collect();
+    html! {
+        @if !list.is_empty() {
+            p class="note" {
+                "Not reported (response rate under " (format!("{:.0}%", l.settings.min_response_rate * 100.0)) "): "
+                @for (i, u) in list.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    (u.school) " (" (format!("{:.0}%", u.rate * 100.0)) ")"
+                }
+                "."
+            }
+        }
     }
 }
 
