@@ -17,8 +17,9 @@ use super::session::Admin;
 use crate::analysis::read;
 use crate::http::error::ApiError;
 use crate::results::cache;
+use crate::results::tables::ROLES;
 use crate::results::tables::{tables, Table};
-use crate::results::view::{self, Level, Results, Settings, ROLES};
+use crate::results::view::{self, Level, Results, Settings};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -111,12 +112,21 @@ pub async fn load(state: &AppState, admin: &Admin, id: &str, q: &ResultsQuery) -
     let versions = read::versions(&state.pool, &state.surveys, id).await?;
     let newest = versions.last().ok_or(ApiError::NotFound("the survey has no version"))?;
     let tables = tables(newest, &newest.survey().default_language);
-    // Every school, whoever asks: what one school may show depends on what the others show.
-    let schools = cache::schools(&state.pool, id, None, &versions, &tables).await?;
-    let computed_at = schools.iter().map(|s| s.computed_at).min();
-    let results = view::results(&schools, &tables, settings, &level, role);
-    let exists = results.found
-        || results.unreported.iter().any(|u| matches!(&level, Level::School(s) | Level::Class(s, _) if *s == u.school));
+    let min = settings.min_cell;
+    let (results, computed_at) = match &level {
+        Level::School(s) | Level::Class(s, _) => {
+            let schools = cache::schools(&state.pool, id, Some(s), &versions, &tables, min).await?;
+            let Some(school) = schools.first() else { return Err(ApiError::NotFound("no such school in this survey")) };
+            (view::school(school, &tables, settings, &level, role), Some(school.computed_at))
+        }
+        _ => {
+            let schools = cache::schools(&state.pool, id, None, &versions, &tables, min).await?;
+            let at = schools.iter().map(|s| s.computed_at).min();
+            (view::upper(&schools, &tables, settings, &level, role), at)
+        }
+    };
+    let exists =
+        results.found || matches!(&level, Level::School(_) | Level::Class(..)) && !results.unreported.is_empty();
     if !exists {
         return Err(ApiError::NotFound("no such district, school or class in this survey"));
     }

@@ -11,7 +11,8 @@ use super::results::{cell, role_name, share, Loaded, ResultsQuery};
 use super::session::Admin;
 use crate::http::error::ApiError;
 use crate::results::tables::Table;
-use crate::results::view::{Level, TableCounts, ROLES};
+use crate::results::tables::ROLES;
+use crate::results::view::{Level, TableCounts};
 use crate::state::AppState;
 
 /// The query string of a view.
@@ -129,8 +130,10 @@ fn summary(l: &Loaded, base: &str) -> Markup {
             }
         }
         p class="note" {
-            "Schools reporting: " (l.results.reporting) "; under the response-rate threshold, and so left out of every total: "
-            (l.results.unreported.len()) ". "
+            @if let Some(n) = l.results.reporting {
+                "Schools reporting: " (n) "; under the response-rate threshold, and so left out of every total: "
+                (l.results.unreported.len()) ". "
+            }
             "Numbers from fewer than " (min) " people, and numbers that would let one work them out, read “suppressed”. "
             @if let Some(at) = l.computed_at { "Counted " (fmt_time(Some(at))) " UTC or later. " }
         }

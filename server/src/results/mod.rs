@@ -4,6 +4,8 @@
 //! withheld by a pure rule (`suppress`).
 
 pub mod cache;
+pub mod levels;
+pub mod local;
 pub mod suppress;
 pub mod tables;
 pub mod view;

@@ -22,6 +22,9 @@
 //! show), and it is decided over the whole survey at once, deterministically, so every page and download of the
 //! same counts shows the same cells. It says nothing about two releases at different times (a count before and after
 //! one more respondent); the results are a snapshot, refreshed when schools have new activity.
+//!
+//! At a state's size the rule is applied in two steps (`levels`): each school alone, then the levels above it from the
+//! schools' summaries; the second property test below attacks the two steps' combined result.
 
 use std::collections::BTreeMap;
 
@@ -43,10 +46,17 @@ pub struct Atom {
 pub struct Groups {
     pub members: Vec<Vec<u32>>,
     of_atom: Vec<Vec<u32>>,
+    /// Groups whose cells are decided elsewhere (see `decide`).
+    pub fixed: Vec<bool>,
 }
 
 impl Groups {
+    /// The groups of `units` units (unit 0 the top) over `atoms`; the units of `fixed` are decided elsewhere.
     pub fn new(atoms: &[Atom], units: usize) -> Self {
+        Self::with_fixed(atoms, units, &[])
+    }
+
+    pub fn with_fixed(atoms: &[Atom], units: usize, fixed: &[u32]) -> Self {
         let mut members = vec![Vec::new(); units * FILTERS];
         let mut of_atom = Vec::with_capacity(atoms.len());
         for (a, atom) in atoms.iter().enumerate() {
@@ -63,7 +73,13 @@ impl Groups {
             mine.dedup();
             of_atom.push(mine);
         }
-        Groups { members, of_atom }
+        let fixed = (0..units * FILTERS).map(|g| fixed.contains(&((g / FILTERS) as u32))).collect();
+        Groups { members, of_atom, fixed }
+    }
+
+    /// The groups atom `atom` is in, in order.
+    pub fn of(&self, atom: u32) -> &[u32] {
+        &self.of_atom[atom as usize]
     }
 
     pub fn len(&self) -> usize {
@@ -105,42 +121,61 @@ impl Shape {
     }
 }
 
-/// Which cells of one question may be shown: `counts` holds `shape.vars()` counts per atom, atom by atom;
-/// `allowed[g]` is false for a group already hidden (too few respondents). Returns one flag per cell, group by group,
-/// `shape.displays()` cells each.
-pub fn decide(groups: &Groups, shape: Shape, counts: &[u64], allowed: &[bool], min_cell: u64) -> Vec<bool> {
-    let (vars, displays) = (shape.vars(), shape.displays());
+/// One count: quantity `var` of a question over the people of `atom`. Zero counts are left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    pub atom: u32,
+    pub var: u32,
+    pub count: u64,
+}
+
+/// One question's counts, for `decide`.
+#[derive(Debug, Clone, Copy)]
+pub struct Question<'a> {
+    pub shape: Shape,
+    /// What the cells add up: their totals decide primary suppression.
+    pub counts: &'a [Entry],
+    /// The pairs that must not be singled out: `counts` itself, except above the schools, where only the pairs that
+    /// no cell of their school shows are exposed (see `split`).
+    pub exposed: &'a [Entry],
+}
+
+impl<'a> Question<'a> {
+    pub fn new(shape: Shape, counts: &'a [Entry]) -> Self {
+        Question { shape, counts, exposed: counts }
+    }
+}
+
+/// Which cells of one question may be shown. `allowed[g]` is false for a group already hidden (too few respondents).
+/// Cells of `groups.fixed` groups count as shown and are never hidden: they stand for levels decided elsewhere, and a
+/// block that only they show is left to that decision. Returns one flag per cell, group by group, `displays()` each.
+pub fn decide(groups: &Groups, q: &Question, allowed: &[bool], min_cell: u64) -> Vec<bool> {
+    let (shape, displays) = (q.shape, q.shape.displays());
     let mut totals = vec![0u64; groups.len() * displays];
-    for (g, members) in groups.members.iter().enumerate() {
-        for &a in members {
-            for v in 0..vars {
-                for d in shape.displays_of(v) {
-                    totals[g * displays + d] += counts[a as usize * vars + v];
-                }
+    for e in q.counts {
+        for &g in &groups.of_atom[e.atom as usize] {
+            for d in shape.displays_of(e.var as usize) {
+                totals[g as usize * displays + d] += e.count;
             }
         }
     }
-    let mut shown: Vec<bool> = totals
-        .iter()
-        .enumerate()
-        .map(|(c, &t)| allowed[c / displays] && !groups.members[c / displays].is_empty() && !(1..min_cell).contains(&t))
+    let fixed = |c: usize| groups.fixed[c / displays];
+    let mut shown: Vec<bool> = (0..totals.len())
+        .map(|c| {
+            let g = c / displays;
+            !groups.members[g].is_empty() && (fixed(c) || (allowed[g] && !(1..min_cell).contains(&totals[c])))
+        })
         .collect();
     loop {
         let mut blocks: BTreeMap<Vec<u32>, u64> = BTreeMap::new();
-        for (a, of) in groups.of_atom.iter().enumerate() {
-            for v in 0..vars {
-                let count = counts[a * vars + v];
-                if count == 0 {
-                    continue; // adds nothing to any block's sum
-                }
-                let signature: Vec<u32> = of
-                    .iter()
-                    .flat_map(|&g| shape.displays_of(v).map(move |d| g * displays as u32 + d as u32))
-                    .filter(|&c| shown[c as usize])
-                    .collect();
-                if !signature.is_empty() {
-                    *blocks.entry(signature).or_default() += count;
-                }
+        for e in q.exposed.iter().filter(|e| e.count > 0) {
+            let signature: Vec<u32> = groups.of_atom[e.atom as usize]
+                .iter()
+                .flat_map(|&g| shape.displays_of(e.var as usize).map(move |d| g * displays as u32 + d as u32))
+                .filter(|&c| shown[c as usize])
+                .collect();
+            if signature.iter().any(|&c| !fixed(c as usize)) {
+                *blocks.entry(signature).or_default() += e.count;
             }
         }
         let blocks: Vec<(Vec<u32>, u64)> = blocks.into_iter().collect();
@@ -150,14 +185,15 @@ pub fn decide(groups: &Groups, shape: Shape, counts: &[u64], allowed: &[bool], m
                 continue; // safe, or already changed in this round (formed again in the next)
             }
             let key = |c: &u32| (totals[*c as usize], std::cmp::Reverse(*c));
+            let free = |c: &u32| shown[*c as usize] && !fixed(*c as usize);
             // Best: merge the block with one whose cells are a superset or a subset of its own, by hiding the cells
             // that tell them apart; else take a cell holding it, so that it ends in no shown cell at all.
             let merge = blocks
                 .iter()
                 .filter_map(|(other, _)| apart(signature, other))
-                .filter_map(|cells| cells.into_iter().filter(|&c| shown[c as usize]).min_by_key(key))
+                .filter_map(|cells| cells.into_iter().filter(free).min_by_key(key))
                 .min_by_key(key);
-            if let Some(c) = merge.or_else(|| signature.iter().copied().min_by_key(key)) {
+            if let Some(c) = merge.or_else(|| signature.iter().copied().filter(free).min_by_key(key)) {
                 shown[c as usize] = false;
                 changed = true;
             }

@@ -6,6 +6,14 @@ use quire_shared::{AnswerValue, QuestionKind, ValidSurvey};
 
 use super::suppress::Shape;
 
+/// The roles a roster names, in the order of the role filters after "all roles".
+pub const ROLES: [&str; 3] = ["student", "teacher", "parent"];
+
+/// A role's index in `ROLES` (`None`: another role, counted only under "all roles").
+pub fn role_index(role: &str) -> Option<u8> {
+    ROLES.iter().position(|r| *r == role).map(|r| r as u8)
+}
+
 #[derive(Debug, Clone)]
 pub enum Count {
     /// The option whose code is at that index.

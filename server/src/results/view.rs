@@ -1,14 +1,13 @@
 //! One results view (a level, a unit, a role) from the schools' cached counts: which schools report (response rate),
-//! the units and atoms of the whole survey, and the suppression rule decided over all of them at once, so that
-//! every page and download of the same counts hides the same cells.
+//! then the two steps of `levels`: a school's or a class's view from that school's classes (step 1), a district's or
+//! the survey's from the reporting schools' summaries (step 2). Deterministic: every page and download of the same
+//! counts hides the same cells.
 
-use std::collections::BTreeMap;
-
-use super::cache::Cached;
-use super::suppress::{decide, Atom, Groups, Shape, FILTERS};
+use super::cache::School;
+use super::levels::decide_all;
+use super::local::{decide_school, shapes};
+use super::suppress::{Atom, Entry, Groups, Shape, FILTERS};
 use super::tables::Table;
-
-pub const ROLES: [&str; 3] = ["student", "teacher", "parent"];
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -55,124 +54,148 @@ pub struct Results {
     pub children: Vec<Child>,
     pub tables: Vec<TableCounts>,
     pub unreported: Vec<Unreported>,
-    pub reporting: usize,
+    /// How many schools report (views of the survey or a district).
+    pub reporting: Option<usize>,
 }
 
-/// The survey as units (0: the survey, then districts, schools, classes) and atoms.
-struct Units {
-    names: Vec<Level>,
-    atoms: Vec<Atom>,
-    /// (school index in `schools`, atom index in that school) of each atom.
-    origin: Vec<(usize, usize)>,
-}
-
-fn units(schools: &[&Cached]) -> Units {
-    let mut index: BTreeMap<Level, u32> = BTreeMap::new();
-    let mut names = vec![Level::Survey];
-    let mut unit = |level: Level, names: &mut Vec<Level>| {
-        *index.entry(level.clone()).or_insert_with(|| {
-            names.push(level);
-            names.len() as u32 - 1
-        })
-    };
-    let (mut atoms, mut origin) = (Vec::new(), Vec::new());
-    for (s, school) in schools.iter().enumerate() {
-        let mut path = vec![0];
-        if let Some(d) = &school.counts.district {
-            path.push(unit(Level::District(d.clone()), &mut names));
-        }
-        path.push(unit(Level::School(school.school.clone()), &mut names));
-        for (a, atom) in school.counts.atoms.iter().enumerate() {
-            let class = unit(Level::Class(school.school.clone(), atom.class.clone()), &mut names);
-            let role = ROLES.iter().position(|r| *r == atom.role).map(|r| r as u8);
-            atoms.push(Atom { units: path.iter().copied().chain([class]).collect(), role });
-            origin.push((s, a));
+impl Results {
+    fn empty(tables: &[Table], unreported: Vec<Unreported>) -> Self {
+        let tables = tables.iter().map(|t| TableCounts { options: vec![None; t.shape().options], answered: None });
+        Results {
+            respondents: None,
+            found: false,
+            children: Vec::new(),
+            tables: tables.collect(),
+            unreported,
+            reporting: None,
         }
     }
-    Units { names, atoms, origin }
 }
 
 /// The schools whose response rate reaches the threshold, and the others.
-pub fn reporting(schools: &[Cached], settings: Settings) -> (Vec<&Cached>, Vec<Unreported>) {
+pub fn reporting(schools: &[School], settings: Settings) -> (Vec<&School>, Vec<Unreported>) {
     let (mut yes, mut no) = (Vec::new(), Vec::new());
     for s in schools {
-        let (invited, responded) = (s.counts.invited(), s.counts.responded());
-        let rate = if invited > 0 { responded as f64 / invited as f64 } else { 0.0 };
-        if invited > 0 && rate + 1e-9 >= settings.min_response_rate {
+        let rate = if s.invited > 0 { s.responded as f64 / s.invited as f64 } else { 0.0 };
+        if s.invited > 0 && rate + 1e-9 >= settings.min_response_rate {
             yes.push(s);
         } else {
-            no.push(Unreported { school: s.school.clone(), district: s.counts.district.clone(), rate });
+            no.push(Unreported { school: s.school.clone(), district: s.district.clone(), rate });
         }
     }
     (yes, no)
 }
 
-/// The view of `level` for role filter `role` (0: all roles, 1 + index in `ROLES`).
-pub fn results(schools: &[Cached], tables: &[Table], settings: Settings, level: &Level, role: usize) -> Results {
-    let (shown_schools, unreported) = reporting(schools, settings);
-    let u = units(&shown_schools);
-    let groups = Groups::new(&u.atoms, u.names.len());
-    let atom = |i: usize| &shown_schools[u.origin[i].0].counts.atoms[u.origin[i].1];
-    let responded: Vec<u64> = (0..u.atoms.len()).map(|i| atom(i).responded).collect();
-    let min = settings.min_cell;
-    let people = decide(&groups, Shape::COUNT, &responded, &vec![true; groups.len()], min);
-    let total = |g: usize| groups.members[g].iter().map(|&a| responded[a as usize]).sum::<u64>();
-    let unit = u.names.iter().position(|n| n == level);
-    let children = u
-        .names
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| is_child(level, n, &shown_schools))
-        .map(|(i, n)| {
-            let g = i * FILTERS + role;
-            Child { name: name(n), level: n.clone(), respondents: people[g].then(|| total(g)) }
+/// The respondents and every table's cells of group `g`.
+fn cells(
+    groups: &Groups,
+    shapes: &[Shape],
+    shown: &[Vec<bool>],
+    counts: &[Vec<Entry>],
+    g: usize,
+) -> (Option<u64>, Vec<TableCounts>) {
+    let mut values: Vec<Vec<Option<u64>>> = Vec::with_capacity(shapes.len());
+    for (q, shape) in shapes.iter().enumerate() {
+        let mut sums = vec![0u64; shape.displays()];
+        for e in counts[q].iter().filter(|e| groups.of(e.atom).binary_search(&(g as u32)).is_ok()) {
+            shape.displays_of(e.var as usize).for_each(|d| sums[d] += e.count);
+        }
+        let d = shape.displays();
+        values.push(sums.into_iter().enumerate().map(|(i, n)| shown[q][g * d + i].then_some(n)).collect());
+    }
+    let respondents = values[0][0];
+    let tables = values
+        .into_iter()
+        .skip(1)
+        .map(|mut v| {
+            let answered = v.pop().flatten();
+            TableCounts { options: v, answered }
         })
         .collect();
-    let mut out = Results {
-        respondents: None,
-        found: unit.is_some(),
-        children,
-        tables: tables.iter().map(|t| TableCounts { options: vec![None; t.shape().options], answered: None }).collect(),
-        unreported,
-        reporting: shown_schools.len(),
+    (respondents, tables)
+}
+
+/// A view of a school or of one of its classes, from the school's classes (which `school.atoms` must hold).
+pub fn school(school: &School, tables: &[Table], settings: Settings, level: &Level, role: usize) -> Results {
+    let (yes, unreported) = reporting(std::slice::from_ref(school), settings);
+    let mut out = Results::empty(tables, unreported);
+    let (Some(_), Some(atoms)) = (yes.first(), &school.atoms) else { return out };
+    let local = decide_school(atoms, tables, settings.min_cell);
+    let unit = match level {
+        Level::Class(_, c) => local.classes.iter().position(|x| x == c).map(|k| 2 + k),
+        _ => Some(1),
     };
-    let Some(g) = unit.map(|i| i * FILTERS + role).filter(|&g| people[g]) else { return out };
-    out.respondents = Some(total(g));
-    for (t, view) in tables.iter().zip(out.tables.iter_mut()) {
-        let shape = t.shape();
-        let vars = shape.vars();
-        let counts: Vec<u64> =
-            (0..u.atoms.len()).flat_map(|i| atom(i).counts[t.offset..t.offset + vars].iter().copied()).collect();
-        let shown = decide(&groups, shape, &counts, &people, min);
-        let cell = |d: usize| {
-            let sum = |a: u32| -> u64 {
-                (0..vars).filter(|&v| shape.displays_of(v).any(|x| x == d)).map(|v| counts[a as usize * vars + v]).sum()
-            };
-            shown[g * shape.displays() + d].then(|| groups.members[g].iter().map(|&a| sum(a)).sum())
-        };
-        view.options = (0..shape.options).map(cell).collect();
-        view.answered = cell(shape.options);
+    let Some(unit) = unit else { return out };
+    let shapes = shapes(tables);
+    out.found = true;
+    if matches!(level, Level::School(_)) {
+        out.children = local
+            .classes
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let g = (2 + k) * FILTERS + role;
+                let respondents = cells(&local.groups, &shapes[..1], &local.shown[..1], &local.counts[..1], g).0;
+                Child { name: c.clone(), level: Level::Class(school.school.clone(), c.clone()), respondents }
+            })
+            .collect();
+    }
+    let (respondents, counts) = cells(&local.groups, &shapes, &local.shown, &local.counts, unit * FILTERS + role);
+    out.respondents = respondents;
+    if respondents.is_some() {
+        out.tables = counts;
     }
     out
 }
 
-fn is_child(level: &Level, n: &Level, schools: &[&Cached]) -> bool {
-    let district_of = |s: &str| schools.iter().find(|c| c.school == s).and_then(|c| c.counts.district.clone());
-    match (level, n) {
-        (Level::Survey, Level::District(_)) => true,
-        (Level::Survey, Level::School(s)) => district_of(s).is_none(),
-        (Level::District(d), Level::School(s)) => district_of(s).as_deref() == Some(d),
-        (Level::School(s), Level::Class(cs, _)) => s == cs,
-        _ => false,
+/// A view of the survey or a district, from the reporting schools' summaries (step 2 of `levels`).
+pub fn upper(schools: &[School], tables: &[Table], settings: Settings, level: &Level, role: usize) -> Results {
+    let (yes, unreported) = reporting(schools, settings);
+    let mut out = Results::empty(tables, unreported);
+    out.reporting = Some(yes.len());
+    let mut districts: Vec<&str> = yes.iter().filter_map(|s| s.district.as_deref()).collect();
+    districts.sort_unstable();
+    districts.dedup();
+    let district = |s: &School| s.district.as_deref().and_then(|d| districts.binary_search(&d).ok());
+    // One atom per district (or none) and role.
+    let atom = |s: &School, role: u64| (district(s).map_or(0, |d| d + 1) * 4 + role as usize) as u32;
+    let atoms: Vec<Atom> = (0..(districts.len() + 1) * 4)
+        .map(|i| Atom {
+            units: if i / 4 == 0 { vec![0] } else { vec![0, (i / 4) as u32] },
+            role: (i % 4 < 3).then_some((i % 4) as u8),
+        })
+        .collect();
+    let shapes = shapes(tables);
+    let (mut full, mut open) = (vec![Vec::new(); shapes.len()], vec![Vec::new(); shapes.len()]);
+    for s in &yes {
+        for (list, from) in [(&mut full, &s.summary.full), (&mut open, &s.summary.open)] {
+            for &[q, role, var, count] in from {
+                list[q as usize].push(Entry { atom: atom(s, role), var: var as u32, count });
+            }
+        }
     }
-}
-
-fn name(level: &Level) -> String {
-    match level {
-        Level::Survey => "all schools".into(),
-        Level::District(d) | Level::School(d) => d.clone(),
-        Level::Class(_, c) => c.clone(),
+    let groups = Groups::new(&atoms, districts.len() + 1);
+    let shown = decide_all(&groups, &shapes, &full, Some(&open), settings.min_cell);
+    let unit = match level {
+        Level::District(d) => districts.binary_search(&d.as_str()).ok().map(|i| i + 1),
+        _ => Some(0),
+    };
+    let Some(unit) = unit else { return out };
+    out.found = true;
+    for (i, d) in districts.iter().enumerate().filter(|_| unit == 0) {
+        let respondents = cells(&groups, &shapes[..1], &shown[..1], &full[..1], (i + 1) * FILTERS + role).0;
+        out.children.push(Child { name: d.to_string(), level: Level::District(d.to_string()), respondents });
     }
+    for s in yes.iter().filter(|s| district(s).map_or(0, |d| d + 1) == unit) {
+        let respondents = s.summary.shown[role].then_some(s.summary.people[role]);
+        out.children.push(Child { name: s.school.clone(), level: Level::School(s.school.clone()), respondents });
+    }
+    let (respondents, counts) = cells(&groups, &shapes, &shown, &full, unit * FILTERS + role);
+    out.respondents = respondents;
+    if respondents.is_some() {
+        out.tables = counts;
+    }
+    out
 }
 
 #[cfg(test)]

@@ -14,12 +14,17 @@ use crate::helpers::{spawn_app, TestApp};
 
 const RESULTS: &str = "/admin/surveys/school-climate-2026/results";
 
-/// Big: class A has 4 students, class B 10 students and 3 parents. Everyone finishes the survey.
+/// Big: class A has 4 students, class B 10 students and 5 parents. Everyone finishes the survey.
 const BIG: &str = "school,class,role,external_id\n\
     Big,A,student,A1\nBig,A,student,A2\nBig,A,student,A3\nBig,A,student,A4\n\
     Big,B,student,B1\nBig,B,student,B2\nBig,B,student,B3\nBig,B,student,B4\nBig,B,student,B5\n\
     Big,B,student,B6\nBig,B,student,B7\nBig,B,student,B8\nBig,B,student,B9\nBig,B,student,B10\n\
-    Big,B,parent,P1\nBig,B,parent,P2\nBig,B,parent,P3\n";
+    Big,B,parent,P1\nBig,B,parent,P2\nBig,B,parent,P3\nBig,B,parent,P4\nBig,B,parent,P5\n";
+
+/// Small: 6 students and 3 parents.
+const SMALL: &str = "school,class,role,external_id\n\
+    Small,1,student,M1\nSmall,1,student,M2\nSmall,1,student,M3\nSmall,1,student,M4\nSmall,1,student,M5\n\
+    Small,1,student,M6\nSmall,1,parent,N1\nSmall,1,parent,N2\nSmall,1,parent,N3\n";
 
 async fn load_roster(app: &TestApp, csv: &str) -> Vec<CodeRow> {
     let rows = roster::parse(csv).unwrap();
@@ -34,7 +39,11 @@ async fn respond(app: &TestApp, code: &str, seed: u64) {
 }
 
 async fn big_school(app: &TestApp) {
-    for (i, c) in load_roster(app, BIG).await.iter().enumerate() {
+    load_and_respond(app, BIG).await;
+}
+
+async fn load_and_respond(app: &TestApp, roster: &str) {
+    for (i, c) in load_roster(app, roster).await.iter().enumerate() {
         respond(app, &c.access_code, i as u64 + 1).await;
     }
 }
@@ -55,19 +64,30 @@ async fn a_class_of_four_shows_nothing_and_no_total_subtracts_it_out(pool: PgPoo
     let boss = admin(&app, "boss@example.org", Role::Administrator, None).await;
     big_school(&app).await;
     let school = view(&boss, &app, "school=Big").await;
-    assert_eq!(n(&school), Some(17));
+    assert_eq!(n(&school), Some(19));
     let class_a = view(&boss, &app, "school=Big&class=A").await;
     assert_eq!(n(&class_a), None, "4 students: nothing");
     assert!(class_a["tables"].as_array().unwrap().iter().all(|t| t["answered"].is_null()));
     let class_b = view(&boss, &app, "school=Big&class=B").await;
     assert_eq!(n(&class_b), None, "Big - B would be A's 4");
-    // By role: 3 parents never show, and all roles - students would give them.
-    let parents = view(&boss, &app, "school=Big&role=parent").await;
-    let students = view(&boss, &app, "school=Big&role=student").await;
-    assert_eq!(n(&parents), None);
-    assert!(n(&students).is_none(), "17 - 14 = 3 parents");
+    let b_students = view(&boss, &app, "school=Big&class=B&role=student").await;
+    assert_eq!(n(&b_students), None, "Big's students - B's would be A's 4");
+    assert_eq!(n(&view(&boss, &app, "school=Big&role=parent").await), Some(5));
     let survey = view(&boss, &app, "").await;
-    assert!(n(&survey).is_none() || n(&survey) == Some(17), "only Big reports");
+    assert!(n(&survey).is_none() || n(&survey) == Some(19), "only Big reports");
+    // Small: its 3 parents never show, and neither does a total they could be subtracted from.
+    load_and_respond(&app, SMALL).await;
+    assert_eq!(n(&view(&boss, &app, "school=Small&role=parent").await), None);
+    let (all, students) =
+        (n(&view(&boss, &app, "school=Small").await), n(&view(&boss, &app, "school=Small&role=student").await));
+    assert!(all.is_none() || students.is_none(), "all roles - students = 3 parents: {all:?} {students:?}");
+    // Across levels: the survey's parents (given, or all roles - students) less Big's 5 would be Small's 3.
+    let survey_all = n(&view(&boss, &app, "").await);
+    let survey_students = n(&view(&boss, &app, "role=student").await);
+    let survey_parents =
+        n(&view(&boss, &app, "role=parent").await).or(survey_all.zip(survey_students).map(|(a, s)| a - s));
+    let big_parents = n(&view(&boss, &app, "school=Big&role=parent").await);
+    assert!(survey_parents.is_none() || big_parents.is_none(), "{survey_parents:?} - {big_parents:?}");
     // Within a question: no option under 5 is shown, and no shown total less the shown options leaves one hidden.
     let mut hidden_somewhere = 0;
     for t in school["tables"].as_array().unwrap() {
@@ -107,7 +127,7 @@ async fn a_school_under_the_response_rate_shows_nothing(pool: PgPool) {
     assert!(!lincoln["unreported"].as_array().unwrap().iter().any(|s| s == "Lincoln"));
     assert_eq!(n(&lincoln), None, "1 respondent");
     let survey = view(&boss, &app, "").await;
-    assert!(n(&survey) != Some(18) || n(&view(&boss, &app, "school=Big").await).is_none(), "18 - 17 = Lincoln's 1");
+    assert!(n(&survey) != Some(20) || n(&view(&boss, &app, "school=Big").await).is_none(), "20 - 19 = Lincoln's 1");
     // Bad settings name the field; the change is audited.
     let res = boss.post(&app, &format!("{RESULTS}/settings"), "application/json", r#"{"min_cell": 0}"#).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
@@ -126,7 +146,7 @@ async fn roles_scope_and_bad_parameters(pool: PgPool) {
     big_school(&app).await;
     let res = boss.post(&app, &format!("{RESULTS}/settings"), "application/json", r#"{"min_cell": 3}"#).await;
     assert!(res.json::<Value>().await.unwrap()["warnings"].as_array().is_some_and(|w| w.len() == 1), "under 5 warns");
-    assert_eq!(n(&view(&boss, &app, "school=Big&role=parent").await), Some(3));
+    assert_eq!(n(&view(&boss, &app, "school=Big&role=parent").await), Some(5));
     assert_eq!(n(&view(&boss, &app, "school=Big&role=student").await), Some(14));
     assert_eq!(n(&view(&boss, &app, "school=Big&role=teacher").await), None, "nobody");
     for (query, field) in [
@@ -141,7 +161,7 @@ async fn roles_scope_and_bad_parameters(pool: PgPool) {
     }
     assert_eq!(boss.get(&app, &format!("{RESULTS}?school=Nowhere")).await.status(), StatusCode::NOT_FOUND);
     let coordinator = admin(&app, "big@example.org", Role::Coordinator, Some("Big")).await;
-    assert_eq!(n(&view(&coordinator, &app, "").await), Some(17), "their school by default");
+    assert_eq!(n(&view(&coordinator, &app, "").await), Some(19), "their school by default");
     assert_eq!(coordinator.get(&app, &format!("{RESULTS}?school=Lincoln")).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(coordinator.get(&app, &format!("{RESULTS}?level=survey")).await.status(), StatusCode::FORBIDDEN);
     let res = coordinator.post(&app, &format!("{RESULTS}/settings"), "application/json", r#"{"min_cell": 9}"#).await;
@@ -177,7 +197,7 @@ async fn the_csv_holds_the_pages_numbers(pool: PgPool) {
     let got: Vec<(String, String, String)> =
         rows.iter().map(|r| (r["question"].clone(), r["answer"].clone(), r["count"].clone())).collect();
     assert_eq!(got, expected);
-    assert!(rows.iter().all(|r| r["respondents"] == "17" && r["school"] == "Big"));
+    assert!(rows.iter().all(|r| r["respondents"] == "19" && r["school"] == "Big"));
 }
 
 #[sqlx::test(migrator = "quire_server::MIGRATOR")]
