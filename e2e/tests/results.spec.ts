@@ -74,6 +74,7 @@ test('respondents answer → the administrator reads results with small groups s
   await page.getByRole('link', { name: 'Results', exact: true }).click();
   await expect(page.getByRole('heading', { name: `Results of ${surveyId}: all schools` })).toBeVisible();
   await expect(page.getByText(/Not reported .*Elm \(20%\)/)).toBeVisible();
+  await expectAccessible(page);
   await page.getByRole('link', { name: 'Oak', exact: true }).click();
 
   // Oak: nine respondents, bars for the question, its numbers in a table beside them.

@@ -3,7 +3,8 @@
 //! of the school's activity (its rows of `group_progress`: people, started, completed, last activity; and the
 //! survey's newest version). A results page recomputes only the schools whose fingerprint moved, so a page view reads
 //! one row per school instead of every respondent: for the levels above a school only its `Summary` (step 1 of
-//! `levels`, made when the counts are), for a school's own page its classes.
+//! `levels`, made when the counts are), for a school's own page its classes. The levels above accept a school's
+//! counts up to `UPPER_MAX_AGE` old, so that during a survey window a state's page does not recount every school.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -31,6 +32,9 @@ pub struct School {
     /// Its classes and roles: read only when one school is asked for.
     pub atoms: Option<Vec<AtomCounts>>,
 }
+
+/// How old a school's counts may be in the views above it (districts, the survey) before they are made again.
+pub const UPPER_MAX_AGE: time::Duration = time::Duration::minutes(5);
 
 /// Each school's activity, from the dashboard's aggregates: one row per class, summed per school.
 const ACTIVITY_SQL: &str = "select school, sum(total)::int8, sum(started)::int8, sum(completed)::int8,
@@ -63,10 +67,14 @@ pub async fn schools(
     .await?;
     let mut stored: HashMap<String, Stored> = stored.into_iter().map(|r| (r.0.clone(), r)).collect();
     let mut out = Vec::with_capacity(activity.len());
+    let now = OffsetDateTime::now_utc();
     for (school, total, started, completed, last) in activity {
         let fingerprint = format!("{newest}|{total}|{started}|{completed}|{}", last.unwrap_or_default());
+        // A school's own page is always current; the levels above take a school's counts up to `UPPER_MAX_AGE` old,
+        // so that a state's page view does not count every active school again.
+        let fresh = |f: &str, at: OffsetDateTime| f == fingerprint || (only.is_none() && now - at < UPPER_MAX_AGE);
         let row = match stored.remove(&school) {
-            Some((_, f, min, district, invited, responded, summary, computed_at)) if f == fingerprint => {
+            Some((_, f, min, district, invited, responded, summary, computed_at)) if fresh(&f, computed_at) => {
                 let mut row = School {
                     school,
                     district,

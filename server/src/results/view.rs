@@ -170,7 +170,10 @@ pub fn upper(schools: &[School], tables: &[Table], settings: Settings, level: &L
     for s in &yes {
         for (list, from) in [(&mut full, &s.summary.full), (&mut open, &s.summary.open)] {
             for &[q, role, var, count] in from {
-                list[q as usize].push(Entry { atom: atom(s, role), var: var as u32, count });
+                // A summary made for other tables (never with the same fingerprint) is skipped, not trusted.
+                if let Some(list) = list.get_mut(q as usize).filter(|_| (var as usize) < shapes[q as usize].vars()) {
+                    list.push(Entry { atom: atom(s, role.min(3)), var: var as u32, count });
+                }
             }
         }
     }
