@@ -120,3 +120,30 @@ test('respondents answer → the administrator reads results with small groups s
   const audit = sql(`select action from audit_log where admin_email = '${email}' and action = 'export.results'`);
   expect(audit).toHaveLength(1);
 });
+
+test('the settings, and every kind of question of the demo survey, read well and pass axe-core', async ({ page }) => {
+  test.setTimeout(180_000);
+  const email = `results-settings-${Date.now()}@example.org`;
+  createAdmin(email);
+  await signInAsAdmin(page, email);
+  await page.goto('/admin/surveys/school-climate-2026/results');
+  // With the defaults nobody reports yet; lowered to show everything, every question is drawn (with zeros).
+  await page.getByText('Privacy settings of this survey').click();
+  await page.getByLabel(/Smallest number of people shown/).fill('1');
+  await page.getByLabel(/Response rate a school needs/).fill('0');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.locator('details.settings .result.ok')).toContainText('Saved');
+  await expect(page.getByText(/The smallest shown cell is 1, under the advised 5/)).toBeVisible({ timeout: 10_000 });
+  await expect(page.locator('svg.chart').first()).toBeVisible();
+  await expectAccessible(page);
+  await page.setViewportSize({ width: 375, height: 800 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+  const audit = sql(`select detail->>'min_cell' from audit_log where admin_email = '${email}' and action = 'results.settings'`);
+  expect(audit).toEqual(['[5, 1]']);
+  // Back to the defaults for whatever runs next.
+  const csrf = await page.locator('meta[name="csrf-token"]').getAttribute('content');
+  const res = await page.request.post('/admin/surveys/school-climate-2026/results/settings', {
+    headers: { 'X-CSRF-Token': csrf ?? '' }, data: { min_cell: 5, min_response_rate: 0.5 },
+  });
+  expect(res.status()).toBe(200);
+});

@@ -192,11 +192,11 @@ fn children(l: &Loaded, base: &str) -> Markup {
 fn settings_form(l: &Loaded) -> Markup {
     let action = format!("/admin/surveys/{}/results/settings", url_param(&l.survey_id));
     html! {
+        @if l.settings.min_cell < 5 {
+            p class="error" { "The smallest shown cell is " (l.settings.min_cell) ", under the advised 5: small groups may be recognisable." }
+        }
         details class="settings" {
             summary { "Privacy settings of this survey" }
-            @if l.settings.min_cell < 5 {
-                p class="error" { "The smallest shown cell is " (l.settings.min_cell) ", under the advised 5: small groups may be recognisable." }
-            }
             form data-api action=(action) class="stack" {
                 label { "Smallest number of people shown (min_cell, at least 1; 5 advised) "
                     input type="number" name="min_cell" min="1" max="1000" step="1" value=(l.settings.min_cell) required; }
