@@ -3,6 +3,8 @@
 //! the survey's from the reporting schools' summaries (step 2). Deterministic: every page and download of the same
 //! counts hides the same cells.
 
+use std::collections::HashMap;
+
 use super::cache::School;
 use super::levels::decide_all;
 use super::local::{decide_school, shapes};
@@ -166,17 +168,26 @@ pub fn upper(schools: &[School], tables: &[Table], settings: Settings, level: &L
         })
         .collect();
     let shapes = shapes(tables);
-    let (mut full, mut open) = (vec![Vec::new(); shapes.len()], vec![Vec::new(); shapes.len()]);
+    // Summed per district and role first: a state's thousands of schools become a few entries per answer.
+    let (mut full, mut open) = (HashMap::new(), HashMap::new());
     for s in &yes {
-        for (list, from) in [(&mut full, &s.summary.full), (&mut open, &s.summary.open)] {
+        for (sums, from) in [(&mut full, &s.summary.full), (&mut open, &s.summary.open)] {
             for &[q, role, var, count] in from {
                 // A summary made for other tables (never with the same fingerprint) is skipped, not trusted.
-                if let Some(list) = list.get_mut(q as usize).filter(|_| (var as usize) < shapes[q as usize].vars()) {
-                    list.push(Entry { atom: atom(s, role.min(3)), var: var as u32, count });
+                if shapes.get(q as usize).is_some_and(|shape| (var as usize) < shape.vars()) {
+                    *sums.entry((q as usize, atom(s, role.min(3)), var as u32)).or_insert(0u64) += count;
                 }
             }
         }
     }
+    let listed = |sums: HashMap<(usize, u32, u32), u64>| {
+        let mut lists = vec![Vec::new(); shapes.len()];
+        for ((q, atom, var), count) in sums {
+            lists[q].push(Entry { atom, var, count });
+        }
+        lists
+    };
+    let (full, open) = (listed(full), listed(open));
     let groups = Groups::new(&atoms, districts.len() + 1);
     let shown = decide_all(&groups, &shapes, &full, Some(&open), settings.min_cell);
     let unit = match level {
