@@ -144,11 +144,19 @@ async fn roles_scope_and_bad_parameters(pool: PgPool) {
     let app = spawn_app(pool).await;
     let boss = admin(&app, "boss@example.org", Role::Administrator, None).await;
     big_school(&app).await;
+    // Districts come from the roster (set here directly, before anything is counted).
+    sqlx::query("update respondents set district = 'North' where school = 'Big'").execute(&app.pool).await.unwrap();
     let res = boss.post(&app, &format!("{RESULTS}/settings"), "application/json", r#"{"min_cell": 3}"#).await;
     assert!(res.json::<Value>().await.unwrap()["warnings"].as_array().is_some_and(|w| w.len() == 1), "under 5 warns");
     assert_eq!(n(&view(&boss, &app, "school=Big&role=parent").await), Some(5));
     assert_eq!(n(&view(&boss, &app, "school=Big&role=student").await), Some(14));
     assert_eq!(n(&view(&boss, &app, "school=Big&role=teacher").await), None, "nobody");
+    let north = view(&boss, &app, "level=district&district=North").await;
+    assert_eq!(n(&north), Some(19));
+    assert_eq!(north["children"][0]["name"], "Big");
+    let survey = view(&boss, &app, "").await;
+    assert!(survey["children"].as_array().unwrap().iter().any(|c| c["name"] == "North"), "{survey}");
+    assert_eq!(boss.get(&app, &format!("{RESULTS}?district=South")).await.status(), StatusCode::NOT_FOUND);
     for (query, field) in [
         ("role=pupil", "role"),
         ("level=galaxy", "level"),
