@@ -2,7 +2,8 @@
 # The administrators' benchmark of docs/benchmarks.md: a survey of two million respondents (seeded once into the
 # database quire_bench_admin and reused; BENCH_RESEED=1 starts over), then
 #   1. dashboard refreshes: the maintained per-class aggregates against counting respondents, same run;
-#   2. the full responses export through the real server: time, size and the server's peak memory (VmHWM).
+#   2. the results pages: the first view (every school counted into result_counts), then views from that cache;
+#   3. the full responses export through the real server: time, size and the server's peak memory (VmHWM).
 #
 #   scripts/bench-admin.sh                                # 2,000,000 respondents (seeding takes several minutes)
 #   BENCH_ADMIN_RESPONDENTS=200000 scripts/bench-admin.sh  # a quick look
@@ -67,6 +68,15 @@ print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 for name, key in [("survey level (per school), aggregates", "survey_level"), ("school level (per class), aggregates", "school_level"), ("survey level, counted from respondents", "naive_survey_level")]:
     t = d[key]
     print(f"| {name} | {t['runs']} | {t['rows']:,} | {t['p50_ms']:.1f} | {t['p95_ms']:.1f} | {t['max_ms']:.1f} | {t['db_execution_ms']:.1f} |")
+r = d.get("results")
+if r:
+    print()
+    print(f"| results | runs | rows | p50 ms | p95 ms | max ms |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, key in [("survey level, from the schools' cached summaries", "survey_level"), ("school level, from its cached classes", "school_level")]:
+        t = r[key]
+        print(f"| {name} | {t['runs']} | {t['rows']:,} | {t['p50_ms']:.1f} | {t['p95_ms']:.1f} | {t['max_ms']:.1f} |")
+    print(f"\nresults, first view with an empty cache (every school counted): {r['cold_all_schools_ms']/1000:.1f} s; one school counted again: {r['one_school_refresh_ms']:.0f} ms")
 print()
 print(f"| export | rows | columns | size | first byte | total | rows/s | server RSS before → peak |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")

@@ -13,6 +13,7 @@ pub mod http;
 pub mod ingest;
 pub mod metrics;
 pub mod respondent;
+pub mod results;
 pub mod router;
 pub mod state;
 

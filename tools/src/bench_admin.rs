@@ -1,6 +1,7 @@
 //! `quire-bench-admin`: the state-sized dashboard benchmark. Seeds a survey with N respondents (default two million),
 //! most with progress and some answers, then times a dashboard refresh (the queries `admin::dashboard` runs) against
-//! the same figures counted from the respondents themselves, side by side in one run.
+//! the same figures counted from the respondents themselves, side by side in one run; then the results pages
+//! (`ResultsTiming`).
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,10 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 use quire_server::admin::dashboard::{self, SCHOOL_SQL, SURVEY_SQL};
-use quire_server::respondent::surveys;
+use quire_server::analysis::read;
+use quire_server::respondent::surveys::{self, SurveyStore};
+use quire_server::results::view::{self, Level, Settings};
+use quire_server::results::{cache, tables};
 
 pub const SURVEY_ID: &str = "bench-state";
 
@@ -29,6 +33,12 @@ pub struct BenchConfig {
     /// Where the published survey file goes.
     #[arg(long, default_value = "static")]
     pub static_dir: std::path::PathBuf,
+    /// Results page views to time at each level (the first, which counts every school, is timed apart).
+    #[arg(long, default_value_t = 20)]
+    pub results_runs: usize,
+    /// Keep the results cache of an earlier run (the "cold" figure is then a warm one).
+    #[arg(long)]
+    pub results_keep_cache: bool,
     /// Write the results as JSON here.
     #[arg(long)]
     pub json: Option<std::path::PathBuf>,
@@ -54,6 +64,20 @@ pub struct Report {
     pub survey_level: Timing,
     pub school_level: Timing,
     pub naive_survey_level: Timing,
+    pub results: ResultsTiming,
+}
+
+/// The results pages (`admin::results`), without HTTP: the schools' cached counts and the suppression rule.
+#[derive(Debug, Serialize)]
+pub struct ResultsTiming {
+    /// The first view with an empty cache: every school counted from its respondents.
+    pub cold_all_schools_ms: f64,
+    /// One school counted again from its respondents (new activity there).
+    pub one_school_refresh_ms: f64,
+    /// A survey-level view from the cache (rows: schools and districts listed).
+    pub survey_level: Timing,
+    /// A school-level view from the cache (rows: classes).
+    pub school_level: Timing,
 }
 
 /// Seeds the bench survey unless it already holds `respondents`; returns the seconds spent seeding.
@@ -219,6 +243,53 @@ fn timing(times: &[Duration], rows: usize, db_execution_ms: f64) -> Timing {
     }
 }
 
+/// Times the results: a cold first view, then views of the survey and of schools from the cache, and one school's
+/// refresh.
+async fn time_results(pool: &PgPool, schools: &[(String,)], cfg: &BenchConfig) -> anyhow::Result<ResultsTiming> {
+    let runs = cfg.results_runs;
+    let store = SurveyStore::default();
+    let versions = read::versions(pool, &store, SURVEY_ID).await?;
+    let newest = versions.last().context("the bench survey has no version")?;
+    let tables = tables::tables(newest, &newest.survey().default_language);
+    let settings = Settings { min_cell: 5, min_response_rate: 0.5 };
+    if !cfg.results_keep_cache {
+        sqlx::query("delete from result_counts where survey_id = $1").bind(SURVEY_ID).execute(pool).await?;
+    }
+    let (versions, tables) = (&versions, &tables);
+    let started = Instant::now();
+    cache::schools(pool, SURVEY_ID, None, versions, tables, settings.min_cell).await?;
+    let cold_all_schools_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let (survey_times, survey_rows) = time(runs, |_| async move {
+        let all = cache::schools(pool, SURVEY_ID, None, versions, tables, settings.min_cell).await?;
+        Ok(view::upper(&all, tables, settings, &Level::Survey, 0).children.len())
+    })
+    .await?;
+    let (school_times, school_rows) = time(runs, |i| {
+        let school = schools[(i * 7919) % schools.len()].0.clone();
+        async move {
+            let one = cache::schools(pool, SURVEY_ID, Some(&school), versions, tables, settings.min_cell).await?;
+            let first = one.first().context("no such school")?;
+            Ok(view::school(first, tables, settings, &Level::School(school.clone()), 0).children.len())
+        }
+    })
+    .await?;
+    let school = &schools[schools.len() / 2].0;
+    sqlx::query("delete from result_counts where survey_id = $1 and school = $2")
+        .bind(SURVEY_ID)
+        .bind(school)
+        .execute(pool)
+        .await?;
+    let started = Instant::now();
+    cache::schools(pool, SURVEY_ID, Some(school), versions, tables, settings.min_cell).await?;
+    let one_school_refresh_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(ResultsTiming {
+        cold_all_schools_ms,
+        one_school_refresh_ms,
+        survey_level: timing(&survey_times, survey_rows, 0.0),
+        school_level: timing(&school_times, school_rows, 0.0),
+    })
+}
+
 pub async fn run(pool: &PgPool, cfg: &BenchConfig) -> anyhow::Result<Report> {
     let seed_seconds = seed(pool, cfg).await?;
     let schools: Vec<(String,)> =
@@ -251,5 +322,6 @@ pub async fn run(pool: &PgPool, cfg: &BenchConfig) -> anyhow::Result<Report> {
         survey_level: timing(&survey_times, survey_rows, execution_ms(pool, SURVEY_SQL, None).await?),
         school_level: timing(&school_times, school_rows, execution_ms(pool, SCHOOL_SQL, Some(a_school)).await?),
         naive_survey_level: timing(&naive_times, naive_rows, execution_ms(pool, NAIVE_SQL, None).await?),
+        results: time_results(pool, &schools, cfg).await?,
     })
 }

@@ -215,10 +215,15 @@ pub async fn page(
         ("rate", "Completion"),
         ("last_activity", "Last activity"),
     ];
+    let results = match &school {
+        Some(s) => format!("/admin/surveys/{eid}/results?level=school&school={}", url_param(s)),
+        None => format!("/admin/surveys/{eid}/results"),
+    };
     let body = html! {
         @if up {
             p { a href={ "/admin/surveys/" (eid) "/dashboard" } { "All schools" } }
         }
+        p { a href=(results) { "Results (answers, with small groups suppressed)" } }
         (views)
         div id="dashboard" data-url=(url) data-drill=(drill) data-people=(people) {
             p class="summary" aria-live="polite" { "Loading…" }

@@ -1,6 +1,6 @@
 //! The administrators' side: accounts and roles (`auth`), sign-in and sessions (`login`, `session`, `csrf`),
-//! surveys, rosters and access codes, the completion dashboard, exports, the audit log, people and access, and admin
-//! API tokens.
+//! surveys, rosters and access codes, the completion dashboard and the people behind it, results, exports, the audit
+//! log, people and access, and admin API tokens.
 //! Everything lives under /admin; pages are server-rendered (`html`). This module only routes: its children use one
 //! another, never it.
 
@@ -21,6 +21,9 @@ pub mod people_page;
 pub mod preview;
 pub mod quarantine;
 pub mod respondents;
+pub mod results;
+pub mod results_page;
+pub mod results_settings;
 pub mod rosters;
 pub mod session;
 pub mod slips;
@@ -60,6 +63,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/surveys/{id}/respondents", get(respondents::page))
         .route("/admin/surveys/{id}/respondents.csv", get(respondents::csv))
         .route("/admin/surveys/{id}/reminders", get(slips::reminders))
+        .route("/admin/surveys/{id}/results", get(results_page::page))
+        .route("/admin/surveys/{id}/results.json", get(results::json))
+        .route("/admin/surveys/{id}/results.csv", get(results::csv))
+        .route("/admin/surveys/{id}/results/settings", post(results_settings::save))
         .route("/admin/surveys/{id}/export.csv", get(analysis::responses))
         .route("/admin/surveys/{id}/codebook.csv", get(analysis::codebook))
         .route("/admin/surveys/{id}/quarantine.csv", get(quarantine::quarantine))

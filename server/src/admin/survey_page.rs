@@ -35,7 +35,11 @@ pub async fn show(State(state): State<AppState>, admin: Admin, Path(id): Path<St
     };
     let eid = url_param(&id);
     let body = html! {
-        p { a class="button" href={ "/admin/surveys/" (eid) "/dashboard" } { "Completion dashboard" } }
+        p {
+            a class="button" href={ "/admin/surveys/" (eid) "/dashboard" } { "Completion dashboard" }
+            " "
+            a class="button" href={ "/admin/surveys/" (eid) "/results" } { "Results" }
+        }
         @if let Some(versions) = &versions {
             (versions_table(&eid, versions))
         }

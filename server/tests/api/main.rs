@@ -15,5 +15,6 @@ mod login;
 mod nodes;
 mod people;
 mod respondents;
+mod results;
 mod serving;
 mod sync;
