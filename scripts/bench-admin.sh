@@ -7,6 +7,7 @@
 #
 #   scripts/bench-admin.sh                                # 2,000,000 respondents (seeding takes several minutes)
 #   BENCH_ADMIN_RESPONDENTS=200000 scripts/bench-admin.sh  # a quick look
+#   BENCH_ADMIN_DB=other BENCH_ADMIN_EXPORT=0 scripts/bench-admin.sh  # another database; no export (steps 1 and 2)
 #
 # Results: .quire/bench-admin/dashboard.json, export.json and table.md.
 source "$(dirname "$0")/lib.sh"
@@ -16,7 +17,7 @@ RESPONDENTS="${BENCH_ADMIN_RESPONDENTS:-2000000}"
 PORT="${BENCH_PORT:-18182}"
 OUT="$STATE/bench-admin"
 BIN="$ROOT/target/release"
-DB=quire_bench_admin
+DB="${BENCH_ADMIN_DB:-quire_bench_admin}"
 
 ensure_tools
 pg_start
@@ -32,6 +33,9 @@ export DATABASE_URL="postgres://quire@127.0.0.1:$QUIRE_PG_PORT/$DB"
 log "dashboard: $RESPONDENTS respondents"
 RUST_LOG=info "$BIN/quire-bench-admin" --respondents "$RESPONDENTS" --static-dir "$OUT/static" --json "$OUT/dashboard.json"
 
+if [[ "${BENCH_ADMIN_EXPORT:-1}" == 0 ]]; then
+  python3 -c 'import json,sys; json.dump({"skipped": True}, open(sys.argv[1], "w"))' "$OUT/export.json"
+else
 log "export through the server"
 QUIRE_ADMIN_PASSWORD=bench-password-bench "$BIN/quire" create-admin --email bench@example.org >/dev/null
 QUIRE_BIND="127.0.0.1:$PORT" QUIRE_TOKEN_SECRET=bench-secret-bench-secret-bench-secret QUIRE_STATIC_DIR="$OUT/static" \
@@ -56,6 +60,7 @@ cat >"$OUT/export.json" <<JSON
 JSON
 kill "$pid"; wait "$pid" 2>/dev/null || true
 trap - EXIT
+fi
 
 python3 - "$OUT" >"$OUT/table.md" <<'PY'
 import json, sys
@@ -65,7 +70,7 @@ print(f"{d['respondents']:,} respondents, {d['schools']:,} schools, {d['classes'
 print()
 print("| dashboard refresh | runs | rows | p50 ms | p95 ms | max ms | PostgreSQL execution ms |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-for name, key in [("survey level (per school), aggregates", "survey_level"), ("school level (per class), aggregates", "school_level"), ("survey level, counted from respondents", "naive_survey_level")]:
+for name, key in [("survey level (per school), aggregates", "survey_level"), ("school level (per class), aggregates", "school_level"), ("survey level, counted from respondents", "naive_survey_level"), ("school by role, counted from its respondents", "school_by_role"), ("school's people, status and last page", "people_list"), ("school's people not started", "people_not_started")]:
     t = d[key]
     print(f"| {name} | {t['runs']} | {t['rows']:,} | {t['p50_ms']:.1f} | {t['p95_ms']:.1f} | {t['max_ms']:.1f} | {t['db_execution_ms']:.1f} |")
 r = d.get("results")
@@ -77,6 +82,8 @@ if r:
         t = r[key]
         print(f"| {name} | {t['runs']} | {t['rows']:,} | {t['p50_ms']:.1f} | {t['p95_ms']:.1f} | {t['max_ms']:.1f} |")
     print(f"\nresults, first view with an empty cache (every school counted): {r['cold_all_schools_ms']/1000:.1f} s; one school counted again: {r['one_school_refresh_ms']:.0f} ms")
+if e.get("skipped"):
+    sys.exit(0)
 print()
 print(f"| export | rows | columns | size | first byte | total | rows/s | server RSS before → peak |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")

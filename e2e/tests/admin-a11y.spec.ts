@@ -13,7 +13,7 @@ function pages(): string[] {
     SURVEY,
     `${SURVEY}/versions/${version}/preview`,
     `${SURVEY}/dashboard`,
-    `${SURVEY}/dashboard?by=role`,
+    `${SURVEY}/dashboard?${SCHOOL}&by=role`,
     `${SURVEY}/dashboard?${SCHOOL}`,
     `${SURVEY}/respondents?${SCHOOL}`,
     `${SURVEY}/codes/print?${SCHOOL}`,

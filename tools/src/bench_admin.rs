@@ -12,6 +12,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 use quire_server::admin::dashboard::{self, SCHOOL_SQL, SURVEY_SQL};
+use quire_server::admin::respondents::{self, Filter, Status};
 use quire_server::analysis::read;
 use quire_server::respondent::surveys::{self, SurveyStore};
 use quire_server::results::view::{self, Level, Settings};
@@ -64,6 +65,11 @@ pub struct Report {
     pub survey_level: Timing,
     pub school_level: Timing,
     pub naive_survey_level: Timing,
+    /// One school by role (`?school=&by=role`), counted from its respondents.
+    pub school_by_role: Timing,
+    /// One school's people with their status and last page (`/respondents?school=`), and its not-started ones.
+    pub people_list: Timing,
+    pub people_not_started: Timing,
     pub results: ResultsTiming,
 }
 
@@ -314,6 +320,22 @@ pub async fn run(pool: &PgPool, cfg: &BenchConfig) -> anyhow::Result<Report> {
     let (naive_times, naive_rows) =
         time(5, |_| async { Ok(sqlx::query(NAIVE_SQL).bind(SURVEY_ID).fetch_all(pool).await?.len()) }).await?;
     let a_school = schools[schools.len() / 2].0.as_str();
+    let pick = |i: usize| schools[(i * 7919) % schools.len()].0.clone();
+    let (role_times, role_rows) = time(cfg.refreshes, |i| {
+        let school = pick(i);
+        async move { Ok(dashboard::query_by(pool, SURVEY_ID, Some(&school), dashboard::By::Role).await?.rows.len()) }
+    })
+    .await?;
+    let people = |status: Option<Status>| {
+        time(cfg.refreshes, move |i| {
+            let filter = Filter { school: pick(i), class: None, role: None, status };
+            async move { Ok(respondents::list(pool, SURVEY_ID, &filter).await?.len()) }
+        })
+    };
+    let (people_times, people_rows) = people(None).await?;
+    let (not_started_times, not_started_rows) = people(Some(Status::NotStarted)).await?;
+    let role_sql = dashboard::ROLE_SQL.replace("$2::text is null or ", "");
+    let list_sql = respondents::LIST_SQL.replace("$3", "null::text").replace("$4", "null::text");
     Ok(Report {
         respondents: cfg.respondents,
         schools: schools.len() as i64,
@@ -322,6 +344,17 @@ pub async fn run(pool: &PgPool, cfg: &BenchConfig) -> anyhow::Result<Report> {
         survey_level: timing(&survey_times, survey_rows, execution_ms(pool, SURVEY_SQL, None).await?),
         school_level: timing(&school_times, school_rows, execution_ms(pool, SCHOOL_SQL, Some(a_school)).await?),
         naive_survey_level: timing(&naive_times, naive_rows, execution_ms(pool, NAIVE_SQL, None).await?),
+        school_by_role: timing(&role_times, role_rows, execution_ms(pool, &role_sql, Some(a_school)).await?),
+        people_list: timing(
+            &people_times,
+            people_rows,
+            execution_ms(pool, &list_sql.replace("$5", "null::text"), Some(a_school)).await?,
+        ),
+        people_not_started: timing(
+            &not_started_times,
+            not_started_rows,
+            execution_ms(pool, &list_sql.replace("$5", "'not_started'::text"), Some(a_school)).await?,
+        ),
         results: time_results(pool, &schools, cfg).await?,
     })
 }

@@ -146,7 +146,13 @@ impl DashQuery {
     fn scope(self, admin: &Admin) -> Result<(Option<String>, By), ApiError> {
         let school = admin.scope_school(self.school)?;
         let by = match (self.by, &school) {
-            (Some(By::Role), _) => By::Role,
+            // By role is counted from the respondents (no aggregate holds roles): one school's are a range of an
+            // index, a state's are two million rows, too many for a page refreshed every 5 s (the admin API offers it).
+            (Some(By::Role), None) => {
+                let message = "by role needs a school: choose one, or use the admin API for every school";
+                return Err(ApiError::bad_request("invalid_field", message, Some("by".into())));
+            }
+            (Some(By::Role), Some(_)) => By::Role,
             (_, Some(_)) => By::Class,
             (_, None) => By::School,
         };
@@ -243,14 +249,15 @@ pub async fn page(
     Ok(html::page(&admin, &title, body))
 }
 
-/// Links between the views of one level: its default rows, or by role.
+/// Within a school, links between its views: by class (the default) or by role.
 fn views(eid: &str, here: &str, by: By, in_school: bool) -> maud::Markup {
     let base = format!("/admin/surveys/{eid}/dashboard?{here}");
-    let default = if in_school { "By class" } else { "By school" };
     html! {
-        nav class="views" aria-label="Views" {
-            @if by == By::Role { a href=(base) { (default) } " · " strong aria-current="page" { "By role" } }
-            @else { strong aria-current="page" { (default) } " · " a href={ (base) (if here.is_empty() { "by=role" } else { "&by=role" }) } { "By role" } }
+        @if in_school {
+            nav class="views" aria-label="Views" {
+                @if by == By::Role { a href=(base) { "By class" } " · " strong aria-current="page" { "By role" } }
+                @else { strong aria-current="page" { "By class" } " · " a href={ (base) "&by=role" } { "By role" } }
+            }
         }
     }
 }

@@ -64,6 +64,14 @@ async fn a_school_lists_its_people_by_status_with_the_last_page_saved(pool: PgPo
         }
     }
     let boss = admin(&app, "boss@example.org", Role::Administrator, None).await;
+    // By role is counted from the respondents: within a school only, on a page refreshed every 5 s.
+    let res = boss.get(&app, &format!("{SURVEY}/progress?by=role")).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["error"]["field"], "by");
+    let by_role: serde_json::Value =
+        boss.get(&app, &format!("{SURVEY}/progress?school=Lincoln&by=role")).await.json().await.unwrap();
+    assert_eq!(by_role["rows"][0]["name"], "student");
+    assert_eq!(by_role["totals"]["total"], 3);
     let res = boss.get(&app, &format!("{SURVEY}/respondents")).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = res.json().await.unwrap();
