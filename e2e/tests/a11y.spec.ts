@@ -1,8 +1,10 @@
 // Accessibility and language: what a keyboard or screen-reader user and a Spanish-speaking parent rely on.
 import { expect, test } from '@playwright/test';
-import { answerPages, currentAnswers, fillPage, newRespondents, respondentId, signIn } from './helpers';
+import {
+  answerPages, createAdmin, currentAnswers, fillPage, newRespondents, respondentId, signIn, signInAsAdmin,
+} from './helpers';
 
-test('the roster answers the role; errors are tied to their fields and focus moves to them, then to each page heading', async ({ page }) => {
+test('the roster answers the role; errors are tied to their fields and focus moves to them, then to each page heading', async ({ page, browser }) => {
   // A student in the roster: the role question is not asked (the roster answers it, and its pages follow); the
   // grade, which this roster row does not hold, is asked because the roster says student.
   const [code] = newRespondents(1);
@@ -33,6 +35,17 @@ test('the roster answers the role; errors are tied to their fields and focus mov
   // What the server holds of the first page is what the screen showed: no role, which the roster answers.
   await expect.poll(() => currentAnswers(respondentId(code)).about ?? null).not.toBeNull();
   expect(Object.keys(currentAnswers(respondentId(code)).about)).not.toContain('role');
+  // The export has the roster's role as the answer to the role question (named role_2: the roster's own column
+  // `role` comes first; student is its first choice).
+  const admin = await browser.newPage();
+  const email = `roster-${Date.now()}@example.org`;
+  createAdmin(email);
+  await signInAsAdmin(admin, email);
+  const csv = await (await admin.request.get('/admin/surveys/school-climate-2026/export.csv?school=E2E%20School')).text();
+  const [header, ...rows] = csv.replace(/^\uFEFF/, '').trim().split('\n').map((l) => l.split(','));
+  const row = rows.find((r) => r[header.indexOf('respondent_id')] === respondentId(code)) ?? [];
+  expect([row[header.indexOf('role')], row[header.indexOf('role_2')]]).toEqual(['student', '1']);
+  await admin.close();
 });
 
 test('a Likert row is one radio group, named by statement and scale point, usable with arrow keys', async ({ page }) => {

@@ -63,6 +63,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/surveys/{id}/respondents", get(respondents::page))
         .route("/admin/surveys/{id}/respondents.csv", get(respondents::csv))
         .route("/admin/surveys/{id}/reminders", get(slips::reminders))
+        .route("/admin/surveys/{id}/slips/settings", post(slips::settings))
         .route("/admin/surveys/{id}/results", get(results_page::page))
         .route("/admin/surveys/{id}/results.json", get(results::json))
         .route("/admin/surveys/{id}/results.csv", get(results::csv))

@@ -1,8 +1,9 @@
 //! Printed slips: access slips for a school or class (`/codes/print`) and reminder slips for exactly the people an
 //! administrator picked (`/reminders`). Each slip is in the language the person's roster row names (English or
 //! Spanish; others get the survey's default language if it is one of those, else English) and carries the app's
-//! address as text and as a QR code. The address never holds the access code: a shared printer's queue or a
-//! browser's history would keep it.
+//! address as text and as a QR code. The address holds the access code only when the survey opts in
+//! (`surveys.code_in_slip_url`, set on the survey page): one scan then signs in (the app reads `?code=` and takes it
+//! out of the address bar), but a shared printer's queue or a phone's history may keep it.
 
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header::HOST;
@@ -14,12 +15,14 @@ use qrcode::QrCode;
 use uuid::Uuid;
 
 use super::audit;
+use super::csrf::AdminWrite;
 use super::html;
 use super::respondents::{self, Filter, ListQuery, Person};
 use super::rosters::{survey_exists, CodesQuery};
 use super::session::Admin;
 use crate::config::ServeConfig;
 use crate::http::error::ApiError;
+use crate::http::extract::JsonBody;
 use crate::respondent::roster::format_code;
 use crate::state::AppState;
 
@@ -93,30 +96,65 @@ pub fn app_url(config: &ServeConfig, headers: &HeaderMap) -> String {
     format!("{scheme}://{host}/")
 }
 
-/// The QR code of `url`, once per page: an SVG symbol that each slip shows with `<use>` (the code of one address is
-/// the same on every slip, and drawn out it is some 10 KB).
-pub fn qr_symbol(url: &str) -> Markup {
+/// `url` drawn as a QR code: its view box and its shapes.
+fn qr_shapes(url: &str) -> (String, String) {
     let svg = QrCode::new(url.as_bytes())
         .map(|code| code.render::<svg::Color>().quiet_zone(true).module_dimensions(1, 1).build())
         .unwrap_or_default();
     let view_box = svg.split("viewBox=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or("0 0 0 0");
     let inner = svg.find("crispEdges\">").and_then(|i| svg.get(i + 12..)).and_then(|s| s.strip_suffix("</svg>"));
+    (view_box.to_owned(), inner.unwrap_or("").to_owned())
+}
+
+/// The QR code of `url`, once per page: an SVG symbol that each slip shows with `<use>` (the code of one address is
+/// the same on every slip, and drawn out it is some 10 KB).
+pub fn qr_symbol(url: &str) -> Markup {
+    let (view_box, shapes) = qr_shapes(url);
     html! {
         svg class="qr-defs" aria-hidden="true" width="0" height="0" {
-            symbol id="app-qr" viewBox=(view_box) shape-rendering="crispEdges" { (PreEscaped(inner.unwrap_or(""))) }
+            symbol id="app-qr" viewBox=(view_box) shape-rendering="crispEdges" { (PreEscaped(shapes)) }
         }
     }
 }
 
-/// A slip's QR code: the page's symbol, named by the address it holds.
-fn qr(url: &str) -> Markup {
+/// A slip's QR code: the page's symbol (the app's address), or with `own`, a code of this slip's own address.
+fn qr(url: &str, own: bool) -> Markup {
+    if own {
+        let (view_box, shapes) = qr_shapes(url);
+        return html! {
+            svg class="qr" role="img" aria-label="QR code that opens the survey with this access code"
+                viewBox=(view_box) shape-rendering="crispEdges" { (PreEscaped(shapes)) }
+        };
+    }
     html! { svg class="qr" role="img" aria-label={ "QR code of " (url) } { use href="#app-qr" {} } }
 }
 
+/// How a survey's slips are printed: the language of people whose roster names none, and whether the address carries
+/// the access code.
+pub struct Options {
+    pub default_language: String,
+    pub code_in_url: bool,
+}
+
+impl Options {
+    pub async fn of(state: &AppState, survey_id: &str) -> Result<Options, ApiError> {
+        let found: Option<(Option<String>, bool)> = sqlx::query_as(
+            "select (v.content::jsonb) ->> 'default_language', s.code_in_slip_url from surveys s
+             left join survey_versions v on v.version = s.current_version where s.survey_id = $1",
+        )
+        .bind(survey_id)
+        .fetch_optional(&state.read_pool)
+        .await?;
+        let (lang, code_in_url) = found.unwrap_or_default();
+        Ok(Options { default_language: lang.unwrap_or_else(|| "en".into()), code_in_url })
+    }
+}
+
 /// One person's slip.
-fn slip(kind: Kind, p: &Person, url: &str, survey_default: &str) -> Markup {
-    let w = words(p.language.as_deref(), survey_default);
+fn slip(kind: Kind, p: &Person, url: &str, options: &Options) -> Markup {
+    let w = words(p.language.as_deref(), &options.default_language);
     let role = w.roles.iter().find(|(k, _)| *k == p.role).map_or(p.role.as_str(), |(_, v)| v);
+    let own = options.code_in_url.then(|| format!("{url}?code={}", p.access_code));
     html! {
         div class="slip" lang=(w.lang) data-respondent=(p.id) {
             div class="heading" { (if kind == Kind::Access { w.access } else { w.reminder }) }
@@ -127,35 +165,54 @@ fn slip(kind: Kind, p: &Person, url: &str, survey_default: &str) -> Markup {
             div class="code" { (format_code(&p.access_code)) }
             div class="how" { (w.go) " " strong { (url) } " " (w.then) }
             div class="scan" { (w.scan) }
-            (qr(url))
+            (qr(own.as_deref().unwrap_or(url), own.is_some()))
         }
     }
 }
 
 /// The printable page: one sheet per class.
-pub fn sheets(kind: Kind, people: &[Person], url: &str, survey_default: &str) -> Markup {
+pub fn sheets(kind: Kind, people: &[Person], url: &str, options: &Options) -> Markup {
     html! {
-        (qr_symbol(url))
+        @if !options.code_in_url { (qr_symbol(url)) }
         p class="no-print" { (people.len()) " slip(s). Use the browser's Print; each class starts on a new sheet." }
         @for sheet in people.chunk_by(|a, b| a.class == b.class) {
             div class="sheet" {
                 @if let Some(first) = sheet.first() { h2 { (first.school) " · class " (first.class) } }
-                @for p in sheet { (slip(kind, p, url, survey_default)) }
+                @for p in sheet { (slip(kind, p, url, options)) }
             }
         }
     }
 }
 
-/// The survey's default language, for slips of people whose roster names none.
-pub async fn default_language(state: &AppState, survey_id: &str) -> Result<String, ApiError> {
-    let found: Option<(Option<String>,)> = sqlx::query_as(
-        "select (v.content::jsonb) ->> 'default_language' from surveys s
-         left join survey_versions v on v.version = s.current_version where s.survey_id = $1",
-    )
-    .bind(survey_id)
-    .fetch_optional(&state.read_pool)
-    .await?;
-    Ok(found.and_then(|(l,)| l).unwrap_or_else(|| "en".into()))
+/// `POST /admin/surveys/{id}/slips/settings` (`{"code_in_url": true}`, administrators): whether slips' addresses and
+/// QR codes carry the access code. Audited.
+pub async fn settings(
+    State(state): State<AppState>,
+    AdminWrite(admin): AdminWrite,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<serde_json::Value>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    admin.require_administrator()?;
+    survey_exists(&state, &admin, &id).await?;
+    let Some(on) = body.get("code_in_url").and_then(serde_json::Value::as_bool) else {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "code_in_url must be true or false",
+            Some("code_in_url".into()),
+        ));
+    };
+    sqlx::query("update surveys set code_in_slip_url = $2 where survey_id = $1")
+        .bind(&id)
+        .bind(on)
+        .execute(&state.pool)
+        .await?;
+    audit::record(&state.pool, &admin, "slips.settings", Some(&id), serde_json::json!({"code_in_url": on})).await?;
+    let message = if on {
+        "Slips now carry the access code in their link and QR code."
+    } else {
+        "Slips carry the app's address only."
+    };
+    Ok(axum::Json(serde_json::json!({"message": message, "code_in_url": on})))
 }
 
 /// `GET /admin/surveys/{id}/codes/print?school=&class=`: one access slip per respondent, each class starting a new
@@ -172,9 +229,9 @@ pub async fn access(
     let people = respondents::list(&state.read_pool, &id, &filter).await?;
     let detail = serde_json::json!({"school": filter.school, "class": filter.class});
     audit::record(&state.pool, &admin, "codes.print", Some(&id), detail).await?;
-    let lang = default_language(&state, &id).await?;
+    let options = Options::of(&state, &id).await?;
     let url = app_url(&state.config, &headers);
-    Ok(html::page(&admin, &format!("Access codes: {}", filter.school), sheets(Kind::Access, &people, &url, &lang)))
+    Ok(html::page(&admin, &format!("Access codes: {}", filter.school), sheets(Kind::Access, &people, &url, &options)))
 }
 
 /// `GET /admin/surveys/{id}/reminders?school=&id=…&id=…` (exactly those people) or `?school=&class=&role=&status=`
@@ -204,10 +261,10 @@ pub async fn reminders(
     let detail =
         serde_json::json!({"school": filter.school, "people": people.iter().map(|p| p.id).collect::<Vec<_>>()});
     audit::record(&state.pool, &admin, "reminders.print", Some(&id), detail).await?;
-    let lang = default_language(&state, &id).await?;
+    let options = Options::of(&state, &id).await?;
     let url = app_url(&state.config, &headers);
     let title = format!("Reminder slips: {}", filter.school);
-    Ok(html::page(&admin, &title, sheets(Kind::Reminder, &people, &url, &lang)))
+    Ok(html::page(&admin, &title, sheets(Kind::Reminder, &people, &url, &options)))
 }
 
 /// The filter and the picked ids (`id`, repeated) of a reminder request.

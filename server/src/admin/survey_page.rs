@@ -13,13 +13,14 @@ use crate::state::AppState;
 /// `GET /admin/surveys/{id}`: versions (publish, preview), roster upload, access codes, dashboard and exports.
 pub async fn show(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Result<Response, ApiError> {
     admin.require_survey(&id)?;
-    let current: Option<(Option<String>,)> = sqlx::query_as("select current_version from surveys where survey_id = $1")
-        .bind(&id)
-        .fetch_optional(&state.read_pool)
-        .await?;
-    if current.is_none() {
+    let current: Option<(Option<String>, bool)> =
+        sqlx::query_as("select current_version, code_in_slip_url from surveys where survey_id = $1")
+            .bind(&id)
+            .fetch_optional(&state.read_pool)
+            .await?;
+    let Some((_, code_in_url)) = current else {
         return Err(ApiError::NotFound("no such survey"));
-    }
+    };
     let schools: Vec<(String, Vec<String>)> = sqlx::query_as(
         "select school, array_agg(class order by class) from group_progress
          where survey_id = $1 and ($2::text is null or school = $2) group by school order by school",
@@ -52,6 +53,7 @@ pub async fn show(State(state): State<AppState>, admin: Admin, Path(id): Path<St
         (html::api_form(&format!("/admin/surveys/{eid}/roster"), "Roster file", Some((".csv,text/csv", "text/csv"))))
         h2 { "Access codes" }
         (codes_table(&eid, &schools))
+        @if admin.require_administrator().is_ok() { (slip_settings(&eid, code_in_url)) }
         @if admin.require_administrator().is_ok() {
             (exports(&eid))
         }
@@ -112,6 +114,22 @@ fn codes_table(eid: &str, schools: &[(String, Vec<String>)]) -> Markup {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Whether slips carry the access code in their link and QR code (off unless the survey opts in).
+fn slip_settings(eid: &str, code_in_url: bool) -> Markup {
+    html! {
+        form data-api action={ "/admin/surveys/" (eid) "/slips/settings" } {
+            label {
+                input type="checkbox" name="code_in_url" checked[code_in_url];
+                " Put each person's access code in their slip's link and QR code: one scan signs them in, but a shared \
+                 printer's queue or a phone's history may keep the code."
+            }
+            " "
+            button { "Save" }
+            div class="result" aria-live="polite" {}
         }
     }
 }

@@ -139,4 +139,31 @@ async fn reminder_slips_are_for_exactly_the_people_picked_in_their_language(pool
         .await
         .unwrap();
     assert_eq!(audited.0, 2);
+
+    // A survey that opts in: each slip's link and QR code carry the person's code (the app takes `?code=` out of the
+    // address bar), and the page draws one code per slip. Only administrators may opt in.
+    let opt_in = r#"{"code_in_url": true}"#;
+    assert_eq!(coord.post(&app, &format!("{SURVEY}/slips/settings"), "application/json", opt_in).await.status(), 403);
+    let res =
+        boss.post(&app, &format!("{SURVEY}/slips/settings"), "application/json", r#"{"code_in_url": "yes"}"#).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(boss.post(&app, &format!("{SURVEY}/slips/settings"), "application/json", opt_in).await.status(), 200);
+    let html = boss.get(&app, &format!("{SURVEY}/reminders?school=Lincoln&id={p1}")).await.text().await.unwrap();
+    assert!(!html.contains("<symbol"), "no shared code");
+    assert!(html.contains("QR code that opens the survey with this access code"), "{html}");
+    let (code,): (String,) = sqlx::query_as("select access_code from respondents where external_id = 'P1'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let qr = html.split(r#"<svg class="qr""#).nth(1).unwrap_or_default();
+    let decoded = qr_of(&format!("{site}/?code={code}"));
+    assert!(qr.contains(&decoded), "the slip's QR code is its own address with the code");
+}
+
+/// The shapes `qrcode` draws for `text`, as the slips embed them.
+fn qr_of(text: &str) -> String {
+    let svg = qrcode::QrCode::new(text.as_bytes())
+        .map(|c| c.render::<qrcode::render::svg::Color>().quiet_zone(true).module_dimensions(1, 1).build())
+        .unwrap();
+    svg.split("crispEdges\">").nth(1).unwrap_or_default().trim_end_matches("</svg>").to_owned()
 }
