@@ -58,16 +58,7 @@ impl Run {
         // sent: `pages_to_save` sends only what the respondent gave.
         let active = {
             let (survey, roster) = (survey.clone(), session.roster.clone());
-            Memo::new(move |_| {
-                held.with(|h| {
-                    if roster.is_empty() {
-                        return visibility::active_answers(&survey, h);
-                    }
-                    let mut with_roster = h.clone();
-                    roster::fill(&survey, &mut with_roster, &roster);
-                    visibility::active_answers(&survey, &with_roster)
-                })
-            })
+            Memo::new(move |_| held.with(|h| visibility::active_with_roster(&survey, h, &roster)))
         };
         Run {
             ctx,

@@ -21,10 +21,13 @@ fn example_survey_validates_in_the_browser() {
 #[wasm_bindgen_test]
 fn answer_validation_runs_in_the_browser() {
     let survey = ValidSurvey::parse(EXAMPLE).unwrap();
+    // The role is the roster's (`from_roster`): a page without it is not missing it.
     let missing: PageAnswers = PageAnswers::new();
-    let errors = validate_page_answers(&survey, "about", &missing, &NothingKnown, true).err().unwrap_or_default();
+    assert_eq!(validate_page_answers(&survey, "about", &missing, &NothingKnown, true), Ok(()));
+    let bad: PageAnswers = serde_json::from_str(r#"{"years_at_school":{"number":99}}"#).unwrap();
+    let errors = validate_page_answers(&survey, "about", &bad, &NothingKnown, true).err().unwrap_or_default();
     assert_eq!(errors.len(), 1);
-    assert_eq!(errors[0].field, "answers.role");
+    assert_eq!(errors[0].field, "answers.years_at_school");
     let good: PageAnswers = serde_json::from_str(r#"{"role":{"choice":"student"}}"#).unwrap_or_default();
     assert_eq!(validate_page_answers(&survey, "about", &good, &NothingKnown, true), Ok(()));
 }

@@ -42,8 +42,8 @@ test('the roster answers the role; errors are tied to their fields and focus mov
   createAdmin(email);
   await signInAsAdmin(admin, email);
   const csv = await (await admin.request.get('/admin/surveys/school-climate-2026/export.csv?school=E2E%20School')).text();
-  const [header, ...rows] = csv.replace(/^\uFEFF/, '').trim().split('\n').map((l) => l.split(','));
-  const row = rows.find((r) => r[header.indexOf('respondent_id')] === respondentId(code)) ?? [];
+  const [header, ...lines] = csv.replace(/^\uFEFF/, '').trim().split('\n').map((l) => l.split(','));
+  const row = lines.find((r) => r[header.indexOf('respondent_id')] === respondentId(code)) ?? [];
   expect([row[header.indexOf('role')], row[header.indexOf('role_2')]]).toEqual(['student', '1']);
   await admin.close();
 });

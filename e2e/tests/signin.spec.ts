@@ -17,7 +17,6 @@ test('Enter in the code field signs in; Enter in an answer field does not turn t
   await page.getByLabel('Access code').fill(code);
   await page.getByLabel('Access code').press('Enter');
   await expect(page.locator('form.page')).toHaveAttribute('data-page', 'about');
-  await page.locator('input[name="q-role"][value="student"]').check();
   const years = page.locator('#q-years_at_school');
   await years.fill('3');
   await years.press('Enter');
@@ -40,9 +39,7 @@ test('the survey is downloaded once, cacheable forever, and not again after a re
   await page.getByLabel('Access code').fill(code.toLowerCase());
   await page.getByRole('button', { name: 'Start' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('School Climate Survey 2026');
-  // Before the role is known, only the pages everyone sees count; a student sees 33 of the 60.
-  await expect(page.locator('.progress')).toContainText('Page 1 of 2');
-  await page.locator('input[name="q-role"][value="student"]').check();
+  // The roster says student (the role is not asked): a student sees 33 of the 60 pages from the start.
   await expect(page.locator('.progress')).toContainText('Page 1 of 33');
   await answerPages(page, 0, 2);
   await page.reload();
@@ -133,7 +130,6 @@ test('reloading the thank-you screen still says the survey is finished', async (
 test('a Likert error names the statements still to answer and marks their rows', async ({ page }) => {
   const [code] = newRespondents(1);
   await signIn(page, code);
-  await page.locator('input[name="q-role"][value="student"]').check();
   await page.getByRole('button', { name: 'Next' }).click();
   await expect(page.locator('form.page')).toHaveAttribute('data-page', 'student_01');
   // Only the first statement of the required matrix answered.

@@ -122,6 +122,18 @@ fn accepts(kind: &QuestionKind, value: &AnswerValue) -> bool {
     errors.is_empty()
 }
 
+/// The answers that count for a respondent whose roster row is `roster`: what they gave, and what the roster answers
+/// for them (`roster.rs`), by the module's rule. The roster's answers are not among `held`, and a save never sends
+/// them (`pages_to_save`).
+pub fn active_with_roster(survey: &ValidSurvey, held: &AllAnswers, roster: &Roster) -> AllAnswers {
+    if roster.is_empty() {
+        return active_answers(survey, held);
+    }
+    let mut with_roster = held.clone();
+    roster::fill(survey, &mut with_roster, roster);
+    active_answers(survey, &with_roster)
+}
+
 /// A page's active answers (empty when it has none).
 pub fn page_answers(active: &AllAnswers, page_id: &str) -> PageAnswers {
     active.get(page_id).cloned().unwrap_or_default()
@@ -256,9 +268,8 @@ pub fn completion_errors(
     pages: &HashMap<String, (PageAnswers, bool)>,
     roster: &Roster,
 ) -> Vec<AnswerError> {
-    let mut held: AllAnswers = pages.iter().map(|(p, (a, _))| (p.clone(), a.clone())).collect();
-    roster::fill(survey, &mut held, roster);
-    let active = active_answers(survey, &held);
+    let held: AllAnswers = pages.iter().map(|(p, (a, _))| (p.clone(), a.clone())).collect();
+    let active = active_with_roster(survey, &held, roster);
     incomplete_errors(&incomplete_pages(survey, &active, |p| pages.get(p).is_some_and(|(_, fin)| *fin)))
 }
 

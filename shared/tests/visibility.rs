@@ -14,9 +14,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use proptest::prelude::*;
 use quire_shared::batch::check_saves;
-use quire_shared::roster::{self, fills};
+use quire_shared::roster::fills;
 use quire_shared::visibility::{
-    active_answers, completion_errors, incomplete_pages, next_page, page_answers, page_problems, pages_to_save,
+    active_with_roster, completion_errors, incomplete_pages, next_page, page_answers, page_problems, pages_to_save,
     previous_page, question_visible, AllAnswers, LastSaved,
 };
 use quire_shared::{AnswerValue, PageAnswers, PageSave, QuestionKind, Roster, RosterField, ValidSurvey};
@@ -102,9 +102,7 @@ struct Server {
 impl Device<'_> {
     /// As the app's `Run`: the roster's answers count, but are not held.
     fn active(&self) -> AllAnswers {
-        let mut with_roster = self.held.clone();
-        roster::fill(self.survey, &mut with_roster, &self.roster);
-        active_answers(self.survey, &with_roster)
+        active_with_roster(self.survey, &self.held, &self.roster)
     }
 
     /// What the app sends of a page: the active answers the respondent gave.

@@ -35,7 +35,7 @@ pub async fn open(ctx: Ctx, mut session: Session, from_server: bool) -> Result<R
         Some(index) if from_server => {
             // The server knows which page was saved last, not whether the respondent went on: go on if they could.
             let held: AllAnswers = pages.iter().map(|(p, l)| (p.clone(), l.answers.clone())).collect();
-            let active = visibility::active_answers(&survey, &held);
+            let active = visibility::active_with_roster(&survey, &held, &session.roster);
             if held.contains_key(&session.page)
                 && visibility::page_problems(&survey, index, &held, &active, true).is_empty()
             {
