@@ -175,10 +175,34 @@ pub(crate) fn check_value(kind: &QuestionKind, value: &AnswerValue, field: &str,
                 err(field.into(), Problem::AtMost { max: max.to_string() });
             }
         }
+        (QuestionKind::Date, AnswerValue::Text(t)) => {
+            if !t.is_empty() && !is_date(t) {
+                err(field.into(), Problem::NotADate);
+            }
+        }
+        (QuestionKind::Calculate { .. }, AnswerValue::Text(t)) => {
+            // What a calculation can make is bounded like any text: a page-save stays small.
+            let len = t.chars().count();
+            if len > CALCULATED_MAX {
+                err(field.into(), Problem::TooLong { length: len, max: CALCULATED_MAX as u32 });
+            }
+        }
         (kind, value) => {
             err(field.into(), Problem::WrongKind { question: kind.name().into(), answer: value_kind(value).into() })
         }
     }
+}
+
+/// The longest value a calculation may store.
+pub const CALCULATED_MAX: usize = 10_000;
+
+/// `YYYY-MM-DD`, a real day of the proleptic Gregorian calendar (what an HTML date input and ODK write).
+pub fn is_date(t: &str) -> bool {
+    let b = t.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && time::Date::parse(t, &time::macros::format_description!("[year]-[month]-[day]")).is_ok()
 }
 
 fn value_kind(v: &AnswerValue) -> &'static str {

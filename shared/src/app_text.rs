@@ -213,6 +213,17 @@ pub enum Problem {
     },
     NotFinite,
     NotWhole,
+    NotADate,
+    /// The answer breaks the question's constraint; the survey's message for it, if it has one.
+    Constraint {
+        message: Option<crate::text::Text>,
+        default_language: String,
+    },
+    /// A required answer is missing and the survey says how to ask for it.
+    RequiredSaying {
+        message: crate::text::Text,
+        default_language: String,
+    },
     AtLeast {
         min: String,
     },
@@ -254,6 +265,12 @@ impl Problem {
             (NotFinite, true) => "no es un número finito".into(),
             (NotWhole, false) => "must be a whole number".into(),
             (NotWhole, true) => "debe ser un número entero".into(),
+            (NotADate, false) => "not a date".into(),
+            (NotADate, true) => "no es una fecha".into(),
+            (Constraint { message: Some(m), default_language }, _) => m.get(lang, default_language).to_owned(),
+            (Constraint { message: None, .. }, false) => "this answer is not accepted".into(),
+            (Constraint { message: None, .. }, true) => "esta respuesta no es válida".into(),
+            (RequiredSaying { message, default_language }, _) => message.get(lang, default_language).to_owned(),
             (AtLeast { min }, false) => format!("must be at least {min}"),
             (AtLeast { min }, true) => format!("debe ser como mínimo {min}"),
             (AtMost { max }, false) => format!("must be at most {max}"),

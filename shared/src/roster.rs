@@ -46,7 +46,11 @@ pub fn answer(question: &Question, roster: &Roster) -> Option<AnswerValue> {
         QuestionKind::SingleChoice { .. } | QuestionKind::Dropdown { .. } => AnswerValue::Choice(given.clone()),
         QuestionKind::FreeText { .. } => AnswerValue::Text(given.clone()),
         QuestionKind::Number { .. } => AnswerValue::Number(given.trim().parse().ok()?),
-        QuestionKind::MultipleChoice { .. } | QuestionKind::Likert { .. } => return None,
+        QuestionKind::Date => AnswerValue::Text(given.clone()),
+        QuestionKind::MultipleChoice { .. }
+        | QuestionKind::Likert { .. }
+        | QuestionKind::Note
+        | QuestionKind::Calculate { .. } => return None,
     };
     let mut errors = Vec::new();
     check_value(&question.kind, &value, "", &mut errors);

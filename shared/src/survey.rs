@@ -31,6 +31,9 @@ pub struct Page {
     /// The page is shown only when this holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visible_if: Option<Condition>,
+    /// An ODK expression (XLSForm's `relevant`): the page is shown only when it holds too (`expr`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<String>,
     pub questions: Vec<Question>,
 }
 
@@ -52,6 +55,32 @@ pub struct Question {
     /// take, it is not asked and that value is its answer (`roster.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_roster: Option<RosterField>,
+    /// An ODK expression (XLSForm's `relevant`): the question is shown only when it holds, as well as `visible_if`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<String>,
+    /// An ODK expression: the question must be answered when it holds (XLSForm's `required` as an expression).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_if: Option<String>,
+    /// What the respondent is told when a required answer is missing, instead of the app's own words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_message: Option<Text>,
+    /// An ODK expression over `.` (the answer) that a given answer must satisfy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraint_message: Option<Text>,
+    /// The answer the question starts with, as ODK writes it (a code, codes separated by spaces, a number, a date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// Shown but not answerable (its value is its default or its calculation).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+    /// An ODK expression that keeps a choice when it holds for it; bare names read the choice's `columns`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice_filter: Option<String>,
+    /// A heading shown before this question: how an XLSForm group nested inside a page's group is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<Text>,
     // Flattened so a question reads `{"id": …, "type": "likert", "scale": […]}`. The price is that serde cannot deny
     // unknown fields on a question; every other object of the format does.
     #[serde(flatten)]
@@ -93,6 +122,14 @@ pub enum QuestionKind {
     Dropdown {
         choices: Vec<Choice>,
     },
+    /// Text shown to the respondent, never answered.
+    Note,
+    /// A calendar date, answered as `YYYY-MM-DD`.
+    Date,
+    /// A value computed from other answers on every change, never shown; stored and exported as text.
+    Calculate {
+        calculation: String,
+    },
 }
 
 impl QuestionKind {
@@ -105,6 +142,9 @@ impl QuestionKind {
             QuestionKind::FreeText { .. } => "free_text",
             QuestionKind::Number { .. } => "number",
             QuestionKind::Dropdown { .. } => "dropdown",
+            QuestionKind::Note => "note",
+            QuestionKind::Date => "date",
+            QuestionKind::Calculate { .. } => "calculate",
         }
     }
 
@@ -115,8 +155,17 @@ impl QuestionKind {
             | QuestionKind::MultipleChoice { choices, .. }
             | QuestionKind::Dropdown { choices } => Some(choices),
             QuestionKind::Likert { scale, .. } => Some(scale),
-            QuestionKind::FreeText { .. } | QuestionKind::Number { .. } => None,
+            QuestionKind::FreeText { .. }
+            | QuestionKind::Number { .. }
+            | QuestionKind::Note
+            | QuestionKind::Date
+            | QuestionKind::Calculate { .. } => None,
         }
+    }
+
+    /// Whether the respondent gives this question an answer (a note is only read, a calculation only computed).
+    pub fn is_answered(&self) -> bool {
+        !matches!(self, QuestionKind::Note | QuestionKind::Calculate { .. })
     }
 }
 
@@ -127,6 +176,9 @@ pub struct Choice {
     /// What is stored and exported, e.g. `"4"`; labels may change between languages, codes never do.
     pub code: String,
     pub label: Text,
+    /// More columns of the choice (XLSForm's choices sheet), which a `choice_filter` reads by name.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub columns: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -227,6 +227,8 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
+            // Their expressions are checked with the question's others (`expressions`).
+            QuestionKind::Note | QuestionKind::Date | QuestionKind::Calculate { .. } => {}
         }
     }
 

@@ -76,6 +76,8 @@ fn value(kind: &QuestionKind, v: u8) -> AnswerValue {
             let (lo, hi) = (min.unwrap_or(0.0), max.unwrap_or(100.0));
             AnswerValue::Number((lo + (v as f64) % (hi - lo + 1.0)).floor().min(hi))
         }
+        QuestionKind::Date => AnswerValue::Text(format!("2026-01-{:02}", 1 + v % 28)),
+        QuestionKind::Note | QuestionKind::Calculate { .. } => AnswerValue::Text(String::new()),
     }
 }
 

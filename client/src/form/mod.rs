@@ -7,11 +7,13 @@
 //! `field` holds what every kind shares (label, help, error, the answer held); each kind has a file of its own. A new
 //! kind is a file here and an arm in `question`.
 
+pub mod date;
 pub mod dropdown;
 pub mod field;
 pub mod free_text;
 pub mod likert;
 pub mod multiple_choice;
+pub mod note;
 pub mod number;
 pub mod single_choice;
 
@@ -32,5 +34,9 @@ pub fn question(run: Run, page_id: Arc<str>, q: &Question) -> AnyView {
         QuestionKind::FreeText { max_length, multiline } => free_text::view(field, *max_length, *multiline),
         QuestionKind::Number { min, max, integer } => number::view(field, *min, *max, *integer),
         QuestionKind::Dropdown { choices } => dropdown::view(field, choices),
+        QuestionKind::Date => date::view(field),
+        QuestionKind::Note => note::view(field),
+        // Computed by the run on every change (`run.rs`), never shown.
+        QuestionKind::Calculate { .. } => ().into_any(),
     }
 }

@@ -137,6 +137,8 @@ fn control(q: &Question, tr: Lang) -> Markup {
             }
             QuestionKind::FreeText { max_length, .. } => { input name=(name) maxlength=(max_length) aria-label=(text); }
             QuestionKind::Number { .. } => { input type="number" name=(name) aria-label=(text); }
+            QuestionKind::Date => { input type="date" name=(name) aria-label=(text); }
+            QuestionKind::Note | QuestionKind::Calculate { .. } => {}
         }
     }
 }

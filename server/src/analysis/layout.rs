@@ -236,7 +236,10 @@ fn variables(s: &Seen, versions: &[Arc<ValidSurvey>], namer: &mut Namer, options
             out
         }
         QuestionKind::Number { .. } => vec![var(q.id.clone(), Part::Whole, q.text.clone(), Measure::Number)],
-        QuestionKind::FreeText { .. } => vec![var(q.id.clone(), Part::Whole, q.text.clone(), Measure::Text)],
+        QuestionKind::FreeText { .. } | QuestionKind::Date | QuestionKind::Calculate { .. } => {
+            vec![var(q.id.clone(), Part::Whole, q.text.clone(), Measure::Text)]
+        }
+        QuestionKind::Note => Vec::new(),
     }
 }
 

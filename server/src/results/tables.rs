@@ -115,7 +115,11 @@ pub fn tables(survey: &ValidSurvey, lang: &str) -> Vec<Table> {
                 let (labels, count) = bins(*min, *max, *integer);
                 push(None, labels, count)
             }
-            QuestionKind::Number { .. } | QuestionKind::FreeText { .. } => push(None, Vec::new(), Count::Answered),
+            QuestionKind::Number { .. }
+            | QuestionKind::FreeText { .. }
+            | QuestionKind::Date
+            | QuestionKind::Calculate { .. } => push(None, Vec::new(), Count::Answered),
+            QuestionKind::Note => {}
         }
     }
     out
