@@ -12,6 +12,7 @@ pub mod protocol;
 pub mod retry;
 pub mod roster;
 pub mod sample;
+pub mod shape;
 pub mod storable;
 pub mod survey;
 pub mod text;

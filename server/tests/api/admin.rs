@@ -255,7 +255,18 @@ async fn survey_upload_errors_name_the_path_and_store_nothing(pool: PgPool) {
     if let Some(text) = gap["pages"][0]["questions"][0]["text"].as_object_mut() {
         text.remove("es");
     }
-    let body = json(boss.post(&app, "/admin/surveys", "application/json", &gap.to_string()).await).await;
+    // Refused while a text lacks its translation, each listed by language; stored when the upload allows it.
+    let res = boss.post(&app, "/admin/surveys", "application/json", &gap.to_string()).await;
+    assert_eq!(res.status(), 400);
+    let refused = json(res).await;
+    assert_eq!(refused["error"]["code"], "missing_translations", "{refused}");
+    assert_eq!(
+        refused["errors"],
+        serde_json::json!([{"path": "$.pages[0].questions[0].text.es", "language": "es", "message": "no `es` translation"}]),
+    );
+    assert!(refused["error"]["message"].as_str().unwrap_or("").contains("1 in `es`"), "{refused}");
+    let allowed = "/admin/surveys?allow_missing_translations=true";
+    let body = json(boss.post(&app, allowed, "application/json", &gap.to_string()).await).await;
     assert_eq!(
         body["warnings"],
         serde_json::json!([{"path": "$.pages[0].questions[0].text.es", "message": "no `es` translation"}]),
