@@ -8,6 +8,7 @@ pub mod answer;
 pub mod app_text;
 pub mod batch;
 pub mod condition;
+pub mod expr;
 pub mod protocol;
 pub mod retry;
 pub mod roster;
