@@ -50,6 +50,12 @@ impl Expr {
         self.tree.columns.iter().map(|r| &**r).collect()
     }
 
+    /// Whether its value depends on when it is computed (`today()`, `now()`).
+    pub fn reads_clock(&self) -> bool {
+        let clock = |n: &ast::Node| matches!(n, ast::Node::Call(ast::Func::Today | ast::Func::Now, _));
+        self.tree.nodes.iter().any(clock)
+    }
+
     /// The literal patterns passed to `regex()`.
     pub fn regexes(&self) -> Vec<&str> {
         self.tree.regexes.iter().map(|r| &**r).collect()
