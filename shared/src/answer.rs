@@ -317,10 +317,22 @@ pub const CALCULATED_MAX: usize = 10_000;
 /// `YYYY-MM-DD`, a real day of the proleptic Gregorian calendar (what an HTML date input and ODK write).
 pub fn is_date(t: &str) -> bool {
     let b = t.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && time::Date::parse(t, &time::macros::format_description!("[year]-[month]-[day]")).is_ok()
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits(0..4) || !digits(5..7) || !digits(8..10) {
+        return false;
+    }
+    // (time's own parser would do, at 10 KB of the respondent bundle.)
+    let number = |r: std::ops::Range<usize>| t[r].parse::<u16>().unwrap_or(0);
+    let (year, month, day) = (number(0..4), number(5..7), number(8..10));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => 0,
+    };
+    (1..=days).contains(&day)
 }
 
 fn value_kind(v: &AnswerValue) -> &'static str {
@@ -337,6 +349,26 @@ fn value_kind(v: &AnswerValue) -> &'static str {
 mod tests {
     use super::*;
     use crate::condition::{Lookup, NothingKnown};
+
+    #[test]
+    fn dates_are_real_days() {
+        for good in ["2026-11-30", "2024-02-29", "2000-02-29", "0001-01-01"] {
+            assert!(is_date(good), "{good}");
+        }
+        for bad in [
+            "2026-02-29",
+            "1900-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-04-31",
+            "2026-1-01",
+            "2026/01/01",
+            "2026-01-0a",
+            "",
+        ] {
+            assert!(!is_date(bad), "{bad}");
+        }
+    }
 
     struct Answered<'a>(&'a PageAnswers);
     impl AnswerSource for Answered<'_> {

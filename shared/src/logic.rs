@@ -3,7 +3,7 @@
 //! they cannot evaluate: each parses, reads only questions that exist (a Likert statement by its own id) and, except
 //! in piping, only questions that come before it, as Quire's JSON conditions do (so the answers that count are
 //! settled in one pass in survey order, `visibility`); a constraint may read its own answer (`.`); each `regex()`
-//! pattern compiles.
+//! pattern compiles (`expr::parse`).
 //!
 //! The JSON conditions (`visible_if`) are kept beside the expressions, not translated: a page or question is shown
 //! when both hold.
@@ -166,11 +166,6 @@ impl Compiler {
                     self.err(path.to_owned(), format!("`${{{name}}}` comes later; an expression can only read back"))
                 }
                 Some(_) => {}
-            }
-        }
-        for pattern in expr.regexes() {
-            if let Err(e) = regex_lite::Regex::new(pattern) {
-                self.err(path.to_owned(), format!("the pattern `{pattern}` cannot be used: {e}"));
             }
         }
         Some(expr)

@@ -17,6 +17,7 @@ mod lex;
 mod num;
 mod ops;
 mod parse;
+mod pattern;
 mod text_fn;
 mod value;
 
