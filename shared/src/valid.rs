@@ -29,27 +29,33 @@ impl ValidSurvey {
         Self::new(crate::shape::read(json)?)
     }
 
-    /// Parses a survey file the server published (it passed `parse` at upload), with the same checks; a parse error
-    /// carries no JSON path, which only an author needs. The respondent app uses this one, so that its bundle does
-    /// not carry `serde_path_to_error` (measured: 21 KB of wasm before optimization).
+    /// Parses a survey file the server published: it passed every check of `parse` at upload, and its version is
+    /// the hash of this very content (the app compares them when it downloads it), so only its expressions are
+    /// compiled again; a parse error carries no JSON path, which only an author needs. The respondent app uses this
+    /// one, so that its bundle carries neither `serde_path_to_error` (21 KB of wasm before optimization) nor the
+    /// author's checks.
     pub fn parse_published(json: &str) -> Result<Self, Vec<SurveyError>> {
         let de = &mut serde_json::Deserializer::from_str(json);
         let survey = Survey::deserialize(&mut *de).map_err(|e| vec![SurveyError::new("$", e.to_string())])?;
-        Self::finish(de, survey)
-    }
-
-    fn finish(
-        de: &mut serde_json::Deserializer<serde_json::de::StrRead<'_>>,
-        survey: Survey,
-    ) -> Result<Self, Vec<SurveyError>> {
-        // A file with more after the survey (two surveys pasted together, a stray fragment) is not what the author
-        // meant to upload.
+        // A file with more after the survey (two surveys pasted together, a stray fragment) is not what was published.
         de.end().map_err(|e| vec![SurveyError::new("$", format!("unexpected text after the survey: {e}"))])?;
-        Self::new(survey)
+        // A published file is the canonical JSON, so the hash of its text is its version; hashing the text instead
+        // of serializing the survey again keeps the model's serializers out of the respondent bundle.
+        Self::build(survey, hash(json.as_bytes()), Vec::new(), Vec::new())
     }
 
     pub fn new(survey: Survey) -> Result<Self, Vec<SurveyError>> {
-        let (mut errors, warnings) = validate::check(&survey);
+        let (errors, warnings) = validate::check(&survey);
+        let version = content_hash(&survey);
+        Self::build(survey, version, errors, warnings)
+    }
+
+    fn build(
+        survey: Survey,
+        version: String,
+        mut errors: Vec<SurveyError>,
+        warnings: Vec<SurveyError>,
+    ) -> Result<Self, Vec<SurveyError>> {
         let (logic, logic_errors) = logic::compile(&survey);
         errors.extend(logic_errors);
         if !errors.is_empty() {
@@ -62,7 +68,6 @@ impl ValidSurvey {
             .enumerate()
             .flat_map(|(pi, p)| p.questions.iter().enumerate().map(move |(qi, q)| (q.id.clone(), (pi, qi))))
             .collect();
-        let version = content_hash(&survey);
         Ok(ValidSurvey { survey, version, pages, questions, warnings, logic })
     }
 
@@ -116,8 +121,11 @@ fn canonical_json(survey: &Survey) -> String {
 }
 
 fn content_hash(survey: &Survey) -> String {
-    let digest = Sha256::digest(canonical_json(survey).as_bytes());
-    hex::encode(&digest[..16])
+    hash(canonical_json(survey).as_bytes())
+}
+
+fn hash(bytes: &[u8]) -> String {
+    hex::encode(&Sha256::digest(bytes)[..16])
 }
 
 #[cfg(test)]
@@ -129,8 +137,10 @@ mod tests {
     #[test]
     fn a_published_file_parses_to_the_same_survey_and_a_broken_one_is_refused_the_same() {
         let a = ValidSurvey::parse(EXAMPLE).unwrap();
-        let b = ValidSurvey::parse_published(EXAMPLE).unwrap();
+        let b = ValidSurvey::parse_published(&a.canonical_json()).unwrap();
         assert_eq!((a.version(), a.survey()), (b.version(), b.survey()));
+        // Its version is the hash of the text published: another text of the same survey is another file.
+        assert_ne!(ValidSurvey::parse_published(EXAMPLE).map(|s| s.version().to_owned()), Ok(a.version().to_owned()));
         let truncated = &EXAMPLE[..EXAMPLE.len() / 2];
         assert!(ValidSurvey::parse(truncated).is_err() && ValidSurvey::parse_published(truncated).is_err());
         let trailing = format!("{EXAMPLE} {{}}");

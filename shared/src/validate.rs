@@ -119,7 +119,13 @@ impl<'a> Checker<'a> {
             for (qi, q) in page.questions.iter().enumerate() {
                 let qpath = format!("{path}.questions[{qi}]");
                 check_id(&q.id, &format!("{qpath}.id"), &mut self.errors);
+                // A calculation's text is never shown: it names the value for authors and analysts, and needs no
+                // translation.
+                let warnings = self.warnings.len();
                 self.text(&q.text, &format!("{qpath}.text"));
+                if matches!(q.kind, QuestionKind::Calculate { .. }) {
+                    self.warnings.truncate(warnings);
+                }
                 if let Some(help) = &q.help {
                     self.text(help, &format!("{qpath}.help"));
                 }
