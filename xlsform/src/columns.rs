@@ -37,6 +37,11 @@ pub(crate) enum Field {
 }
 
 impl Field {
+    /// Fields Quire reads (a second column of one of them would be ambiguous).
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Field::Other | Field::DisplayOnly | Field::Unsupported(_))
+    }
+
     /// Fields whose header may carry a language.
     pub fn is_text(&self) -> bool {
         matches!(self, Field::Label | Field::Hint | Field::RequiredMessage | Field::ConstraintMessage)
@@ -105,6 +110,14 @@ pub(crate) fn parse(table: &Table, problems: &mut Problems) -> Vec<Column> {
                 continue;
             }
         };
+        let twin = columns.iter().find(|c: &&Column| {
+            c.header.eq_ignore_ascii_case(&header) || (c.field == field && c.lang == lang && field.is_known())
+        });
+        if let Some(twin) = twin {
+            let message = format!("a second `{}` column (pyxform refuses it too)", twin.header);
+            problems.error(&table.sheet, Some(table.header_row), Some((index, &header)), message);
+            continue;
+        }
         columns.push(Column { index, header, field, lang });
     }
     columns
@@ -175,6 +188,15 @@ mod tests {
         assert!(matches!(one("media::image::English (en)").0, Field::Unsupported(_)));
         assert_eq!(one("instance::tag").0, Field::DisplayOnly);
         assert_eq!(one("district").0, Field::Other);
+    }
+
+    #[test]
+    fn a_second_column_for_the_same_thing_is_refused() {
+        let mut p = Problems::default();
+        let c = parse(&table(&["type", "label", "name", "Label", "label::en", "bind::relevant", "relevant"]), &mut p);
+        assert_eq!(c.len(), 5);
+        let cells: Vec<_> = p.errors.iter().map(|e| e.cell.clone().unwrap_or_default()).collect();
+        assert_eq!(cells, ["D1", "G1"]);
     }
 
     #[test]

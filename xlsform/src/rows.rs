@@ -87,6 +87,10 @@ pub(crate) fn parse(table: &Table, columns: &[Column], langs: &Languages, proble
             problems.warn(sheet, Some(row.number), Some((type_col.index, &type_col.header)), "no type: row ignored");
             continue;
         }
+        if type_text.chars().any(char::is_uppercase) {
+            let message = "pyxform reads types in lower case only (ODK tools refuse this row); Quire reads it anyway";
+            problems.warn(sheet, Some(row.number), Some((type_col.index, &type_col.header)), message);
+        }
         if type_text.eq_ignore_ascii_case("calculate_here") {
             let message = "SurveyCTO's `calculate_here` is taken as `calculate`: Quire computes it on every change";
             problems.warn(sheet, Some(row.number), Some((type_col.index, &type_col.header)), message);
