@@ -51,6 +51,8 @@ DATABASE_URL="$E2E_DATABASE_URL" step "$QUIRE_BIN" survey shared/fixtures/skip-l
   --static-dir "$E2E_STATIC_DIR"
 [ -d e2e/node_modules/@playwright/test ] && [ -d e2e/node_modules/@axe-core/playwright ] || (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 (cd e2e && step npx playwright test)
+# The expression engine against Enketo's evaluator on one fixed seed (scripts/xpath-diff.sh SEED COUNT runs others).
+step scripts/xpath-diff.sh 7 2500
 # A short, fixed slice of the chaos suite (seeded fault injection; scripts/chaos.sh runs 20 seeds or any you name).
 CHAOS_NO_BUILD=1 CHAOS_SEEDS="1 2 3" step scripts/chaos.sh
 

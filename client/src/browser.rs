@@ -177,6 +177,12 @@ pub mod tab {
 
 /// The `code` query parameter of the page's URL (links printed on code slips), removed from the address bar so it is
 /// not left in the history of a shared computer.
+/// A parameter of the page's address.
+pub fn query_param(name: &str) -> Option<String> {
+    let search = window().location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
+}
+
 pub fn take_code_param() -> Option<String> {
     let location = window().location();
     let params = web_sys::UrlSearchParams::new_with_str(&location.search().ok()?).ok()?;

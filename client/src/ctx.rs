@@ -16,11 +16,17 @@ struct Services {
 pub struct Ctx {
     services: StoredValue<Services, LocalStorage>,
     pub status: SyncStatus,
+    /// An author's preview (`screens/preview.rs`): nothing is sent, and the screen says so.
+    pub preview: bool,
 }
 
 impl Ctx {
     pub fn new(store: Store, alarm: Alarm) -> Self {
-        Ctx { services: StoredValue::new_local(Services { store, alarm }), status: SyncStatus::new() }
+        Ctx { services: StoredValue::new_local(Services { store, alarm }), status: SyncStatus::new(), preview: false }
+    }
+
+    pub fn preview(store: Store, alarm: Alarm) -> Self {
+        Ctx { preview: true, ..Ctx::new(store, alarm) }
     }
 
     pub fn store(&self) -> Store {

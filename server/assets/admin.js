@@ -2,6 +2,8 @@
 // shows the result, and keeps the completion dashboard fresh. No framework, no build step.
 (() => {
   'use strict';
+  const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+  const XLS = 'application/vnd.ms-excel';
   const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? '';
 
   const show = (out, message, errors, ok) => {
@@ -12,7 +14,10 @@
       const list = document.createElement('ul');
       for (const e of errors) {
         const item = document.createElement('li');
-        const where = e.line !== undefined ? `line ${e.line}` : e.path ?? '';
+        const cell = e.sheet !== undefined
+          ? [`sheet ${e.sheet}`, e.row != null ? `row ${e.row}` : '', e.column ? `column ${e.column}` : ''].filter(Boolean).join(', ')
+          : '';
+        const where = e.line !== undefined ? `line ${e.line}` : cell || (e.path ?? '');
         item.textContent = where ? `${where}: ${e.message}` : e.message;
         list.append(item);
       }
@@ -28,10 +33,18 @@
       const file = form.querySelector('input[type=file]');
       const headers = { 'X-CSRF-Token': csrf, Accept: 'application/json' };
       let body;
+      let action = form.action;
       if (file) {
         if (!file.files[0]) return;
-        body = await file.files[0].text();
-        headers['Content-Type'] = file.dataset.contentType;
+        // The file as it is (a spreadsheet is binary), typed by its name where the browser does not know it.
+        const chosen = file.files[0];
+        body = chosen;
+        headers['Content-Type'] = /\.xlsx$/i.test(chosen.name) ? XLSX
+          : /\.xls$/i.test(chosen.name) ? XLS : file.dataset.contentType;
+        // Ticked boxes marked data-query go in the address (the body is the file).
+        const query = new URLSearchParams();
+        for (const box of form.querySelectorAll('input[data-query]')) if (box.checked) query.set(box.dataset.query, 'true');
+        if ([...query].length) action += `?${query}`;
       } else if (form.querySelector('[name]')) {
         // A form of fields is sent as a JSON object: a ticked box is true, an empty field is left out. Boxes marked
         // data-many make a list of the values ticked (empty if none).
@@ -49,7 +62,7 @@
       button.disabled = true;
       show(out, 'Working…', [], true);
       try {
-        const res = await fetch(form.action, { method: 'POST', headers, body, credentials: 'same-origin' });
+        const res = await fetch(action, { method: 'POST', headers, body, credentials: 'same-origin' });
         const data = await res.json().catch(() => ({}));
         if (res.ok) {
           const warnings = data.warnings ?? [];

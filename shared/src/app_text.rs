@@ -58,6 +58,8 @@ pub enum Msg {
     Busy,
     SignInFailed,
     SurveyMissing,
+    Preview,
+    PreviewFailed,
     SurveyDamaged,
 }
 
@@ -121,6 +123,8 @@ fn en(msg: Msg) -> &'static str {
         SignInFailed => "Signing in did not work. Try again, or ask the person in charge.",
         SurveyMissing => "The survey is not on this computer yet; connect to the internet and sign in again.",
         SurveyDamaged => "The survey file on this computer is damaged; connect to the internet and sign in again.",
+        Preview => "Preview: answers stay in this tab's preview and are never sent.",
+        PreviewFailed => "This version could not be opened for a preview. Sign in to the admin pages and try again.",
     }
 }
 
@@ -180,6 +184,8 @@ fn es(msg: Msg) -> &'static str {
         SurveyDamaged => {
             "El archivo de la encuesta en esta computadora está dañado; conéctese a internet e ingrese de nuevo."
         }
+        Preview => "Vista previa: las respuestas quedan en esta vista y nunca se envían.",
+        PreviewFailed => "No se pudo abrir esta versión. Inicie sesión en la administración e inténtelo de nuevo.",
     }
 }
 

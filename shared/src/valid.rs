@@ -21,17 +21,10 @@ pub struct ValidSurvey {
 }
 
 impl ValidSurvey {
-    /// Parses and validates a survey file. Errors carry a JSON path (`$.pages[2].questions[0].choices`).
+    /// Parses and validates a survey file: every problem at once (`shape`, then `validate`), each with a JSON path
+    /// (`$.pages[2].questions[0].choices`).
     pub fn parse(json: &str) -> Result<Self, Vec<SurveyError>> {
-        let de = &mut serde_json::Deserializer::from_str(json);
-        let survey: Survey = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
-            let path = e.path().to_string();
-            vec![SurveyError::new(
-                if path == "." { "$".to_owned() } else { format!("$.{path}") },
-                e.into_inner().to_string(),
-            )]
-        })?;
-        Self::finish(de, survey)
+        Self::new(crate::shape::read(json)?)
     }
 
     /// Parses a survey file the server published (it passed `parse` at upload), with the same checks; a parse error

@@ -28,6 +28,11 @@ impl std::fmt::Display for SurveyError {
     }
 }
 
+/// The language a warning says a text lacks, if it says that.
+pub fn missing_language(warning: &SurveyError) -> Option<&str> {
+    warning.message.strip_prefix("no `")?.strip_suffix("` translation")
+}
+
 /// Ids become JSON keys, CSV column names and URL parts, so they stay plain.
 fn check_id(id: &str, path: &str, errors: &mut Vec<SurveyError>) {
     let ok = !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');

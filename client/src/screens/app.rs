@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 use crate::browser::{self, tab, Alarm};
 use crate::ctx::Ctx;
 use crate::screens::open::open;
+use crate::screens::preview;
 use crate::screens::screen::{Screen, TAB_FINISHED, TAB_RESPONDENT};
 use crate::screens::sign_in::{sign_in, sign_in_view};
 use crate::screens::survey::survey_view;
@@ -41,6 +42,8 @@ pub fn App() -> impl IntoView {
                         <p role="alert">{move || t(&lang.get(), Msg::NoStorageBody)} " (" {e} ")"</p>
                     </section>
                 }.into_any(),
+                (Screen::Problem(msg), _) =>
+                    view! { <p class="problem" role="alert">{move || t(&lang.get(), msg)}</p> }.into_any(),
                 (Screen::SignIn { error }, Some(c)) => sign_in_view(c, screen, entered, lang, error).into_any(),
                 (Screen::Loading, _) | (Screen::SignIn { .. }, None) =>
                     view! { <p role="status">{move || t(&lang.get(), Msg::Loading)}</p> }.into_any(),
@@ -75,6 +78,10 @@ pub fn App() -> impl IntoView {
 
 /// Takes the app lock, opens the store, starts the sync loop, then puts up the first screen.
 async fn start(screen: RwSignal<Screen>, ctx: RwSignal<Option<Ctx>>, lang: RwSignal<String>) {
+    // A preview holds no lock, registers nothing and syncs nothing: it must not touch a respondent's app.
+    if let Some((id, version)) = preview::requested() {
+        return preview::start(id, version, screen, ctx).await;
+    }
     browser::register_service_worker();
     browser::hold_app_lock(|| screen.set(Screen::OtherTab)).await;
     let store = match Store::open(DB_NAME).await {

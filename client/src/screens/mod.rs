@@ -4,6 +4,7 @@
 pub mod app;
 pub mod done;
 pub mod open;
+pub mod preview;
 pub mod screen;
 pub mod sign_in;
 pub mod survey;

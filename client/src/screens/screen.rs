@@ -27,4 +27,6 @@ pub enum Screen {
     Finished(String),
     /// IndexedDB cannot be opened (e.g. disabled by policy): nothing could be kept safe.
     NoStorage(String),
+    /// Nothing to show but a message (a preview that could not open).
+    Problem(Msg),
 }

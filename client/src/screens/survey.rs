@@ -25,7 +25,8 @@ pub fn survey_view(ctx: Ctx, screen: RwSignal<Screen>, run: Run) -> impl IntoVie
     };
     let switcher = language_switcher(run);
     let status = ctx.status;
-    let status_text = move || status_text(status, &lang.get());
+    let preview = ctx.preview;
+    let status_text = move || if preview { t(&lang.get(), Msg::Preview) } else { status_text(status, &lang.get()) };
     let sign_out = move |_| {
         run.flush();
         tab::remove(TAB_RESPONDENT);
@@ -54,13 +55,15 @@ pub fn survey_view(ctx: Ctx, screen: RwSignal<Screen>, run: Run) -> impl IntoVie
         <header class="bar">
             <h1 class="survey-title">{title}</h1>
             {switcher}
-            <button type="button" class="quiet" on:click=sign_out>{move || t(&lang.get(), Msg::SignOut)}</button>
+            {(!preview).then(|| view! {
+                <button type="button" class="quiet" on:click=sign_out>{move || t(&lang.get(), Msg::SignOut)}</button>
+            })}
         </header>
         <div class="progress">
             <progress max=move || counts.get().1 value=move || counts.get().0 aria-hidden="true"></progress>
             <span>{progress}</span>
         </div>
-        <p class="sync" role="status" data-pending=move || status.pending.get()
+        <p class="sync" class:preview=preview role="status" data-pending=move || status.pending.get()
             data-rejected=move || status.rejected.with(Vec::len)>{status_text}</p>
         {move || run.storage_problem.get().map(|m| view! { <p class="problem" role="alert">{t(&lang.get(), m)}</p> })}
         {move || run.refused.get().map(|m| view! { <p class="problem refused" role="alert">{t(&lang.get(), m)}</p> })}

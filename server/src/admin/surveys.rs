@@ -2,7 +2,7 @@
 //! page is `survey_page`, its preview `preview`).
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Json;
@@ -20,6 +20,9 @@ use super::upload::{read_body, require_content_type, MAX_SURVEY_BYTES};
 use crate::http::error::ApiError;
 use crate::respondent::surveys;
 use crate::state::AppState;
+
+/// What the upload's file picker offers; the content type is the file's own (admin.js).
+const SURVEY_FILES: &str = ".xlsx,.xls,.json,application/json,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,application/vnd.ms-excel";
 
 /// `GET /admin`: every survey with its current version and how many people its rosters hold. A coordinator sees
 /// the surveys their school takes part in.
@@ -46,8 +49,24 @@ pub async fn home(State(state): State<AppState>, admin: Admin) -> Result<Respons
         }
         @if admin.require_administrator().is_ok() {
             h2 { "Upload a survey" }
-            p { "A survey file (JSON). It is checked and stored as a new version; publish it from the survey's page." }
-            (html::api_form("/admin/surveys", "Survey file", Some((".json,application/json", "application/json"))))
+            p {
+                "A survey file: an XLSForm spreadsheet (.xlsx, .xls) or Quire's JSON. It is checked and stored as a new \
+                 version; publish it from the survey's page. Every problem is listed at once, with its place in the file."
+            }
+            form data-api action="/admin/surveys" {
+                label {
+                    "Survey file "
+                    input type="file" name="file" accept=(SURVEY_FILES) data-content-type="application/json" required;
+                }
+                " "
+                label {
+                    input type="checkbox" data-query="allow_missing_translations";
+                    " Store it even if some texts lack a translation"
+                }
+                " "
+                button { "Upload" }
+                div class="result" aria-live="polite" {}
+            }
         }
     };
     Ok(html::page(&admin, "Surveys", body))
@@ -113,18 +132,68 @@ impl CheckedSurvey {
     }
 }
 
+/// How an upload is taken (`?allow_missing_translations=true`).
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct UploadOptions {
+    /// Store the survey even though some texts lack a translation into one of its languages (a respondent choosing
+    /// that language sees those texts in the default language). Without it such a file is refused, listing them.
+    #[serde(default)]
+    pub allow_missing_translations: bool,
+}
+
 /// Reads and checks an uploaded survey file (JSON, at most `MAX_SURVEY_BYTES`) with the same code respondents'
-/// answers are checked against; every problem is reported with its JSON path (400 `invalid_survey`).
-pub async fn check_upload(headers: &HeaderMap, body: Body) -> Result<ValidSurvey, ApiError> {
+/// answers are checked against; every problem is reported at once with its JSON path (400 `invalid_survey`), and
+/// every missing translation per language unless `options` allow them (400 `missing_translations`).
+pub async fn check_upload(headers: &HeaderMap, body: Body, options: &UploadOptions) -> Result<ValidSurvey, ApiError> {
     require_content_type(headers, "application/json")?;
     let body = read_body(body, MAX_SURVEY_BYTES).await?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("invalid_survey", "the survey file is not UTF-8 text", None))?;
-    ValidSurvey::parse(text).map_err(|errors| ApiError::Invalid {
+    let survey = ValidSurvey::parse(text).map_err(|errors| ApiError::Invalid {
         code: "invalid_survey",
         message: format!("the survey has {} problem(s); nothing was stored", errors.len()),
         field: errors.first().map(|e| e.path.clone()),
         errors: errors.iter().map(|e| serde_json::json!({"path": e.path, "message": e.message})).collect(),
+    })?;
+    if !options.allow_missing_translations {
+        refuse_missing_translations(&survey)?;
+    }
+    Ok(survey)
+}
+
+/// Every text without a translation, by language: refused, since respondents choosing that language would read
+/// those texts in another; stored only when the upload says so.
+fn refuse_missing_translations(survey: &ValidSurvey) -> Result<(), ApiError> {
+    let mut missing: Vec<(&str, &str)> = survey
+        .warnings()
+        .iter()
+        .filter_map(|w| quire_shared::validate::missing_language(w).map(|lang| (lang, w.path.as_str())))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    missing.sort();
+    let mut per_language: Vec<(&str, usize)> = Vec::new();
+    for (lang, _) in &missing {
+        match per_language.last_mut() {
+            Some((l, n)) if l == lang => *n += 1,
+            _ => per_language.push((lang, 1)),
+        }
+    }
+    let counts: Vec<String> = per_language.iter().map(|(l, n)| format!("{n} in `{l}`")).collect();
+    Err(ApiError::Invalid {
+        code: "missing_translations",
+        message: format!(
+            "{} text(s) have no translation ({}); nothing was stored. Add them, or upload again allowing missing \
+             translations",
+            missing.len(),
+            counts.join(", ")
+        ),
+        field: missing.first().map(|(_, path)| (*path).to_owned()),
+        errors: missing
+            .iter()
+            .map(|(lang, path)| serde_json::json!({"path": path, "language": lang, "message": format!("no `{lang}` translation")}))
+            .collect(),
     })
 }
 
@@ -141,11 +210,12 @@ pub async fn store_upload(state: &AppState, admin: &Admin, survey: &ValidSurvey)
 pub async fn upload(
     State(state): State<AppState>,
     AdminWrite(admin): AdminWrite,
+    Query(options): Query<UploadOptions>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     admin.require_administrator()?;
-    let survey = check_upload(&headers, body).await?;
+    let survey = check_upload(&headers, body, &options).await?;
     let stored = store_upload(&state, &admin, &survey).await?;
     let (id, version) = (&stored.survey_id, &stored.version);
     let gaps = if stored.warnings.is_empty() {

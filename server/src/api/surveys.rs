@@ -2,14 +2,14 @@
 //! list a survey's versions and publish one. The work is `admin::surveys`', shared with the pages.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::Json;
 
 use super::auth::{ApiAdmin, ApiWrite};
 use super::schema::ErrorBody;
 use crate::admin::rosters::survey_exists;
-use crate::admin::surveys::{self, CheckedSurvey, Published, SurveySummary, VersionRow};
+use crate::admin::surveys::{self, CheckedSurvey, Published, SurveySummary, UploadOptions, VersionRow};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -24,39 +24,47 @@ pub async fn list(State(state): State<AppState>, api: ApiAdmin) -> Result<Json<V
 
 /// Checks a survey file as an upload would, and stores nothing. Any token may (it reads nothing and writes nothing).
 #[utoipa::path(post, path = "/api/admin/v1/surveys/validate", tag = "surveys", security(("api_token" = [])),
+    params(UploadOptions),
     request_body(content = Object, content_type = "application/json",
         description = "A survey file (its JSON Schema: shared/survey.schema.json)"),
     responses(
         (status = 200, description = "The file passes every check", body = CheckedSurvey),
-        (status = 400, description = "Problems, each with its JSON path (`invalid_survey`), or not JSON \
-            (`unsupported_media_type`)", body = ErrorBody),
+        (status = 400, description = "Problems, each with its JSON path (`invalid_survey`), texts without a \
+            translation (`missing_translations`), or not JSON (`unsupported_media_type`)", body = ErrorBody),
         (status = 408, description = "The file did not arrive within 15 minutes (`body_timeout`)", body = ErrorBody),
         (status = 413, description = "Larger than 8 MiB (`payload_too_large`)", body = ErrorBody),
     ))]
-pub async fn validate(_api: ApiAdmin, headers: HeaderMap, body: Body) -> Result<Json<CheckedSurvey>, ApiError> {
-    let survey = surveys::check_upload(&headers, body).await?;
+pub async fn validate(
+    _api: ApiAdmin,
+    Query(options): Query<UploadOptions>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<CheckedSurvey>, ApiError> {
+    let survey = surveys::check_upload(&headers, body, &options).await?;
     Ok(Json(CheckedSurvey::of(&survey)))
 }
 
 /// Checks a survey file and stores it as a new version of its survey (unpublished). Administrators' tokens only.
 #[utoipa::path(post, path = "/api/admin/v1/surveys", tag = "surveys", security(("api_token" = [])),
+    params(UploadOptions),
     request_body(content = Object, content_type = "application/json",
         description = "A survey file (its JSON Schema: shared/survey.schema.json)"),
     responses(
         (status = 201, description = "Stored; publish it to give it to new respondents", body = CheckedSurvey),
-        (status = 400, description = "Problems, each with its JSON path (`invalid_survey`), or not JSON \
-            (`unsupported_media_type`); nothing was stored", body = ErrorBody),
+        (status = 400, description = "Problems, each with its JSON path (`invalid_survey`), texts without a \
+            translation (`missing_translations`), or not JSON (`unsupported_media_type`); nothing was stored", body = ErrorBody),
         (status = 408, description = "The file did not arrive within 15 minutes (`body_timeout`)", body = ErrorBody),
         (status = 413, description = "Larger than 8 MiB (`payload_too_large`)", body = ErrorBody),
     ))]
 pub async fn upload(
     State(state): State<AppState>,
     ApiWrite(api): ApiWrite,
+    Query(options): Query<UploadOptions>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(axum::http::StatusCode, Json<CheckedSurvey>), ApiError> {
     api.admin.require_administrator()?;
-    let survey = surveys::check_upload(&headers, body).await?;
+    let survey = surveys::check_upload(&headers, body, &options).await?;
     api.require_survey(&survey.survey().id)?;
     let stored = surveys::store_upload(&state, &api.admin, &survey).await?;
     Ok((axum::http::StatusCode::CREATED, Json(stored)))

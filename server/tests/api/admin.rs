@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use quire_server::admin::auth::{create_admin, Role};
 use quire_server::admin::dashboard::Progress;
-use quire_shared::AnswerValue;
+use quire_shared::{AnswerValue, ValidSurvey};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::StatusCode;
 use sqlx::PgPool;
@@ -255,7 +255,18 @@ async fn survey_upload_errors_name_the_path_and_store_nothing(pool: PgPool) {
     if let Some(text) = gap["pages"][0]["questions"][0]["text"].as_object_mut() {
         text.remove("es");
     }
-    let body = json(boss.post(&app, "/admin/surveys", "application/json", &gap.to_string()).await).await;
+    // Refused while a text lacks its translation, each listed by language; stored when the upload allows it.
+    let res = boss.post(&app, "/admin/surveys", "application/json", &gap.to_string()).await;
+    assert_eq!(res.status(), 400);
+    let refused = json(res).await;
+    assert_eq!(refused["error"]["code"], "missing_translations", "{refused}");
+    assert_eq!(
+        refused["errors"],
+        serde_json::json!([{"path": "$.pages[0].questions[0].text.es", "language": "es", "message": "no `es` translation"}]),
+    );
+    assert!(refused["error"]["message"].as_str().unwrap_or("").contains("1 in `es`"), "{refused}");
+    let allowed = "/admin/surveys?allow_missing_translations=true";
+    let body = json(boss.post(&app, allowed, "application/json", &gap.to_string()).await).await;
     assert_eq!(
         body["warnings"],
         serde_json::json!([{"path": "$.pages[0].questions[0].text.es", "message": "no `es` translation"}]),
@@ -289,13 +300,19 @@ async fn survey_upload_errors_name_the_path_and_store_nothing(pool: PgPool) {
         .post(&app, &format!("/admin/surveys/school-climate-2026/versions/{version}/publish"), "application/json", "")
         .await;
     assert_eq!(res.status(), 404);
-    // The preview shows the survey's questions.
-    let preview = boss.get(&app, &format!("/admin/surveys/district-2027/versions/{version}/preview?lang=es")).await;
-    assert_eq!(preview.status(), 200);
-    let html = preview.text().await.unwrap_or_default();
-    let q = &app.survey.survey().pages[1].questions[0];
-    let spanish = maud::html! { (q.text.get("es", "en")) }.into_string();
-    assert!(html.contains(&spanish), "preview shows the Spanish text");
+    // The preview is the respondent app on this (unpublished) version, which it reads as published.
+    let preview = boss.get(&app, &format!("/admin/surveys/district-2027/versions/{version}/preview")).await;
+    assert!(
+        preview.url().as_str().ends_with(&format!("/?preview=district-2027/{version}")),
+        "redirected to the app: {}",
+        preview.url()
+    );
+    let res = boss.get(&app, &format!("/admin/surveys/district-2027/versions/{version}/survey.json")).await;
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap_or_default();
+    assert_eq!(ValidSurvey::parse_published(&text).map(|s| s.version().to_owned()), Ok(version.clone()));
+    let res = boss.get(&app, &format!("/admin/surveys/school-climate-2026/versions/{version}/survey.json")).await;
+    assert_eq!(res.status(), 404, "a version of another survey");
 
     let actions: Vec<(String,)> =
         sqlx::query_as("select action from audit_log where admin_email = 'boss@example.org' order by id")

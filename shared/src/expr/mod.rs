@@ -1,0 +1,73 @@
+//! One engine for the expressions of ODK forms (XLSForm's `relevant`, `constraint`, `calculation`,
+//! `choice_filter`…): ODK's XPath subset, parsed once when a survey loads and evaluated by the respondent app and
+//! by the server alike.
+//!
+//! Semantics follow Enketo's openrosa-xpath-evaluator, which a differential test runs against generated
+//! expressions (scripts/xpath-diff.sh): XPath 1.0 node-set comparisons, `number('')` is NaN, dates are days since
+//! 1970-01-01 when they meet numbers, numbers print as JavaScript prints them. Evaluation is three-valued: an
+//! answer the [`Env`] does not know makes the result `None` unless the rest decides it.
+
+mod ast;
+mod date;
+mod date_fn;
+mod env;
+mod eval;
+mod func;
+mod lex;
+mod num;
+mod ops;
+mod parse;
+mod text_fn;
+mod value;
+
+pub use ast::ExprError;
+pub use env::{Env, MapEnv};
+pub use value::Value;
+
+/// A compiled expression.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    tree: ast::Tree,
+}
+
+impl Expr {
+    pub fn parse(src: &str) -> Result<Expr, ExprError> {
+        parse::parse(src).map(|tree| Expr { tree })
+    }
+
+    /// Every question it reads (`${name}` or a path to it), once each, in order of appearance.
+    pub fn refs(&self) -> Vec<&str> {
+        self.tree.refs.iter().map(|r| &**r).collect()
+    }
+
+    /// Whether it reads `.` (or `current()`, or a function such as `string-length()` that reads it by default).
+    pub fn reads_current(&self) -> bool {
+        self.tree.reads_current
+    }
+
+    /// The bare relative names it reads: columns of the choice being filtered.
+    pub fn columns(&self) -> Vec<&str> {
+        self.tree.columns.iter().map(|r| &**r).collect()
+    }
+
+    /// The literal patterns passed to `regex()`.
+    pub fn regexes(&self) -> Vec<&str> {
+        self.tree.regexes.iter().map(|r| &**r).collect()
+    }
+
+    /// The result, or `None` when it depends on an answer the env does not know.
+    pub fn eval(&self, env: &dyn Env) -> Option<Value> {
+        let root = self.tree.nodes.len().checked_sub(1)?;
+        eval::eval(&self.tree, root as ast::Ix, env)
+    }
+
+    /// XPath boolean() of the result.
+    pub fn eval_bool(&self, env: &dyn Env) -> Option<bool> {
+        self.eval(env).map(|v| v.to_bool())
+    }
+
+    /// XPath string() of the result.
+    pub fn eval_string(&self, env: &dyn Env) -> Option<String> {
+        self.eval(env).map(|v| v.to_str())
+    }
+}
