@@ -61,15 +61,41 @@ fn question_kind(ctx: &mut Ctx<'_>, r: &SurveyRow, kind: &Kind, look: &Look) -> 
         Kind::Decimal => QuestionKind::Number { min: None, max: None, integer: false },
         Kind::Date => QuestionKind::Date,
         Kind::Note => QuestionKind::Note,
-        Kind::Calculate => match r.cell(FieldKey::Calculation) {
+        Kind::Today => {
+            let message = "`today` is kept as a calculation `today()`: the day the form is filled in";
+            ctx.warn(r.number, Some(Field::Type), message);
+            QuestionKind::Calculate { calculation: "today()".into() }
+        }
+        Kind::Calculate | Kind::Hidden => match r.cell(FieldKey::Calculation) {
             Some(c) => QuestionKind::Calculate { calculation: c.to_owned() },
+            None if *kind == Kind::Hidden => {
+                let message = "a `hidden` row without a calculation holds a value set from outside the form, which \
+                               Quire does not support";
+                ctx.error(r.number, Some(Field::Type), message);
+                return None;
+            }
             None => {
                 ctx.error(r.number, Some(Field::Calculation), "a `calculate` row needs a calculation");
                 return None;
             }
         },
     };
+    let qk = shown_calculation(ctx, r, qk);
     Some((qk, rows, or_other))
+}
+
+/// A read-only question (or a note) with a calculation only shows a computed value: it is taken as a `calculate`,
+/// which Quire computes without showing it (a warning says so).
+fn shown_calculation(ctx: &mut Ctx<'_>, r: &SurveyRow, kind: QuestionKind) -> QuestionKind {
+    let Some(calculation) = r.cell(FieldKey::Calculation) else { return kind };
+    let read_only = r.cell(FieldKey::ReadOnly).and_then(yes_no).unwrap_or(false);
+    if matches!(kind, QuestionKind::Calculate { .. }) || !(read_only || matches!(kind, QuestionKind::Note)) {
+        return kind;
+    }
+    let message =
+        format!("a read-only {} with a calculation is taken as a calculation, which Quire does not show", kind.name());
+    ctx.warn(r.number, Some(Field::Calculation), message);
+    QuestionKind::Calculate { calculation: calculation.to_owned() }
 }
 
 /// The columns every question has.
@@ -89,7 +115,12 @@ pub(crate) fn common(ctx: &mut Ctx<'_>, r: &SurveyRow, kind: QuestionKind) -> Op
         }
     };
     if r.cell(FieldKey::Calculation).is_some() && !is_calculate {
-        ctx.error(r.number, Some(Field::Calculation), "a calculation is only taken on a `calculate` row");
+        let message = format!(
+            "a calculation on a {} question that can be answered (a computed default): only calculations of their own \
+             and read-only questions are supported",
+            kind.name()
+        );
+        ctx.error(r.number, Some(Field::Calculation), message);
     }
     if let Some(t) = r.cell(FieldKey::Trigger) {
         let message = format!("trigger `{t}` ignored: Quire recomputes every calculation on every change");

@@ -42,7 +42,7 @@ pub(crate) fn tree(
                 }
             },
             RowType::Metadata(m) => {
-                let message = format!("`{m}` is collected by ODK's device, not asked; Quire ignores it");
+                let message = format!("`{m}` is recorded by the data collection device, not asked; Quire ignores it");
                 problems.warn(sheet, Some(r.number), type_col, message);
                 continue;
             }

@@ -12,7 +12,7 @@ use crate::pages::{self, PageDraft};
 use crate::problems::{Problem, Problems};
 use crate::read::{self, Table};
 use crate::settings::{self, Settings};
-use crate::{choices, groups, rows, texts, Imported};
+use crate::{choices, expressions, groups, rows, texts, Imported};
 
 pub(crate) fn run(bytes: &[u8], file_name: &str) -> Result<Imported, Vec<Problem>> {
     let book = read::workbook(bytes, file_name)?;
@@ -38,6 +38,8 @@ pub(crate) fn run(bytes: &[u8], file_name: &str) -> Result<Imported, Vec<Problem
         locator: Locator::default(),
     };
     let drafts = pages::pages(&mut ctx, &survey_rows, &tree, &title);
+    let known = known_names(&drafts);
+    expressions::check(&mut ctx, &survey_rows, &known);
     unused_lists(&mut ctx, &lists, choices_table, &choice_cols);
     duplicate_ids(&mut ctx, &drafts);
     let Ctx { mut problems, mut locator, .. } = ctx;
@@ -56,6 +58,18 @@ pub(crate) fn run(bytes: &[u8], file_name: &str) -> Result<Imported, Vec<Problem
     };
     check(&survey, &locator, &sheets, &mut problems);
     finish(survey, problems)
+}
+
+/// Names an expression may read: the questions built, and the statements of Likert matrices.
+fn known_names(drafts: &[PageDraft]) -> HashSet<String> {
+    let mut known = HashSet::new();
+    for q in drafts.iter().flat_map(|d| &d.questions).map(|p| &p.question) {
+        known.insert(q.id.clone());
+        if let quire_shared::QuestionKind::Likert { statements, .. } = &q.kind {
+            known.extend(statements.iter().map(|s| s.id.clone()));
+        }
+    }
+    known
 }
 
 fn title(settings: &Settings, file_name: &str, default: &str) -> Text {

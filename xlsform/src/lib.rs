@@ -12,6 +12,7 @@ mod build;
 mod choices;
 mod columns;
 mod ctx;
+mod expressions;
 mod groups;
 mod import;
 mod languages;

@@ -9,7 +9,7 @@ use crate::columns::{Column, Field};
 use crate::problems::Problems;
 use crate::read::{Row, Table};
 use crate::texts::{self, Languages};
-use crate::types::{self, RowType};
+use crate::types::{self, Kind, RowType};
 
 #[derive(Debug, Clone)]
 pub(crate) struct SurveyRow {
@@ -126,9 +126,13 @@ fn one(
             quire.insert(name.clone(), v.to_owned());
         }
     }
+    let kind = match (types::parse(&type_text), cells.get(&FieldKey::Calculation)) {
+        (RowType::Question(Kind::Calculate), Some(c)) if is_device_metadata(c) => RowType::Metadata(c.clone()),
+        (kind, _) => kind,
+    };
     SurveyRow {
         number: row.number,
-        kind: types::parse(&type_text),
+        kind,
         name: name_col.map(|c| row.get(c.index).to_owned()).unwrap_or_default(),
         label,
         hint,
@@ -163,6 +167,15 @@ fn ignored_columns(table: &Table, columns: &[Column], problems: &mut Problems) {
     }
 }
 
+/// SurveyCTO records device metadata with calculations of its own functions (`device-info()`, `duration()`, …)
+/// where ODK has metadata types: the same thing, so the same rule (ignored with a warning).
+fn is_device_metadata(calculation: &str) -> bool {
+    let c: String = calculation.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
+    let c = c.strip_prefix("once(").and_then(|c| c.strip_suffix(')')).unwrap_or(&c);
+    ["device-info()", "duration()", "username()", "version()", "collect-is-phone-app()", "phone-call-log()"]
+        .contains(&c)
+}
+
 /// Typographic quotes → ASCII, as pyxform does for expressions.
 pub(crate) fn ascii_quotes(s: &str) -> String {
     s.replace(['\u{2019}', '\u{2018}'], "'").replace(['\u{201C}', '\u{201D}'], "\"")
@@ -170,6 +183,13 @@ pub(crate) fn ascii_quotes(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn surveycto_device_calculations_are_metadata() {
+        assert!(super::is_device_metadata("device-info()"));
+        assert!(super::is_device_metadata(" once( duration() )"));
+        assert!(!super::is_device_metadata("duration() div 60"));
+    }
+
     #[test]
     fn typographic_quotes_become_ascii() {
         assert_eq!(

@@ -14,20 +14,30 @@ pub(crate) enum RowType {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Kind {
-    SelectOne { list: String, or_other: bool },
-    SelectMultiple { list: String, or_other: bool },
+    SelectOne {
+        list: String,
+        or_other: bool,
+    },
+    SelectMultiple {
+        list: String,
+        or_other: bool,
+    },
     Text,
     Integer,
     Decimal,
     Date,
     Note,
     Calculate,
+    /// pyxform's `hidden`: a value with no control. With a calculation it is a `calculate`; without, its value comes
+    /// from outside the form.
+    Hidden,
+    /// The `today` metadata row: the date the form is filled in, which Quire computes as `today()`.
+    Today,
 }
 
 const METADATA: &[&str] = &[
     "start",
     "end",
-    "today",
     "deviceid",
     "subscriberid",
     "simserial",
@@ -98,6 +108,8 @@ fn single(t: &str) -> RowType {
         "note" => Kind::Note,
         // SurveyCTO's calculate_here is computed where it stands; Quire computes every calculation on every change.
         "calculate" | "calculate_here" => Kind::Calculate,
+        "hidden" => Kind::Hidden,
+        "today" => Kind::Today,
         m if METADATA.contains(&m) => return RowType::Metadata(m.to_owned()),
         _ => return refused(t),
     };
@@ -124,7 +136,6 @@ fn refused(cell: &str) -> RowType {
         "range" => "`range`: sliders are not supported".to_owned(),
         "rank" | "odk:rank" => "`rank`: ranking is not supported".to_owned(),
         "acknowledge" | "trigger" => format!("`{first}`: acknowledgement questions are not supported"),
-        "hidden" => "`hidden`: a value with no question, set from outside the form, is not supported".to_owned(),
         "tel" | "gps" => format!("`{first}` is a platform's own type (CHT, SurveyCTO), not XLSForm"),
         "" => "the type is empty".to_owned(),
         _ if lower.starts_with("select") => format!("`{cell}`: a select type needs a list name"),
@@ -161,6 +172,7 @@ mod tests {
         assert_eq!(parse("begin group"), RowType::BeginGroup);
         assert_eq!(parse("end_group"), RowType::EndGroup);
         assert_eq!(parse("deviceid"), RowType::Metadata("deviceid".into()));
+        assert_eq!(parse("today"), RowType::Question(Kind::Today));
         assert_eq!(parse("integer"), RowType::Question(Kind::Integer));
         for (t, reason) in [
             ("begin repeat", "repeats"),

@@ -187,3 +187,23 @@ fn metadata_and_display_only_appearances_are_warnings() {
     let rows: Vec<Option<u32>> = i.warnings.iter().map(|w| w.row).collect();
     assert_eq!(rows, [Some(2), Some(3), Some(5)], "{:#?}", i.warnings);
 }
+
+#[test]
+fn expressions_are_checked_at_their_cell() {
+    let survey: &[&[&str]] = &[
+        &["type", "name", "label", "relevant", "calculation", "choice_filter"],
+        &["start", "start", ""],
+        &["integer", "a", "A?", "${a > 1"],
+        &["text", "b", "B?", "${nope} = 1"],
+        &["calculate", "c", "", "", "pulldata('f', 'x', 'y', ${a})"],
+        &["calculate", "d", "", "", "today() - ${start}"],
+        &["select_one yn", "e", "E?", "", "", "region = ${a}"],
+        &["calculate", "f", "", "", "${a} * 2"],
+    ];
+    let choices: Sheet<'_> = ("choices", &[&["list_name", "name", "label"], &["yn", "y", "Yes"], &["yn", "n", "No"]]);
+    let problems = import(&workbook(&[("survey", survey), choices]), "t.xlsx").unwrap_err();
+    let cells: Vec<&str> = problems.iter().map(|p| p.cell.as_deref().unwrap_or("?")).collect();
+    assert_eq!(cells, ["D3", "D4", "E5", "E6", "F7"], "{problems:#?}");
+    assert!(problems[2].message.contains("pulldata() reads an external CSV file"), "{}", problems[2]);
+    assert!(problems[3].message.contains("which Quire does not collect"), "{}", problems[3]);
+}

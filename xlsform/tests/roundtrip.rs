@@ -50,7 +50,8 @@ fn text(langs: Vec<String>) -> impl Strategy<Value = Text> {
 }
 
 fn expression() -> impl Strategy<Value = String> {
-    "\\$\\{[a-z]{1,5}\\} (=|!=|>=) '[a-z0-9]{1,4}'( and selected\\(\\$\\{q1\\}, 'a'\\))?"
+    // Every survey has `q0`; the import checks that a reference names a question.
+    "\\$\\{q0\\} (=|!=|>=) '[a-z0-9]{1,4}'( and (selected\\(\\$\\{q0\\}, 'a'\\)|string-length\\(\\.\\) < [1-9]))?"
 }
 
 fn choices(langs: Vec<String>) -> impl Strategy<Value = Vec<Choice>> {
@@ -111,7 +112,7 @@ prop_compose! {
         required in any::<bool>(), relevant in proptest::option::of(expression()),
         required_if in proptest::option::of(expression()), constraint in proptest::option::of(expression()),
         default in proptest::option::of("[a-z0-9]{1,5}"), read_only in any::<bool>(),
-        choice_filter in proptest::option::of("c_[a-z]{1,4} = \\$\\{[a-z]{1,3}\\}"), visible_if in condition(),
+        choice_filter in proptest::option::of("(name|label) != \\$\\{q0\\}"), visible_if in condition(),
         roster in proptest::option::of(Just(RosterField::Grade)),
     ) -> Question {
         let has_codes = kind.codes().is_some();
