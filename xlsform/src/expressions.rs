@@ -15,6 +15,24 @@ use crate::ctx::Ctx;
 use crate::rows::{FieldKey, SurveyRow};
 use crate::types::{Kind, RowType};
 
+/// A calculation that reads only metadata (`${end} - ${start}`, a module's duration from SurveyCTO's `duration()`)
+/// is metadata too: ignored with a warning, as the rows it reads are. Rows are taken in order, so a chain of such
+/// calculations goes the same way.
+pub(crate) fn metadata_closure(rows: &mut [SurveyRow]) {
+    let mut metadata: HashSet<String> =
+        rows.iter().filter(|r| matches!(r.kind, RowType::Metadata(_))).map(|r| r.name.clone()).collect();
+    for r in rows.iter_mut() {
+        let RowType::Question(Kind::Calculate) = r.kind else { continue };
+        let Some(expr) = r.cell(FieldKey::Calculation).and_then(|c| Expr::parse(c).ok()) else { continue };
+        let refs = expr.refs();
+        if !refs.is_empty() && refs.iter().all(|n| metadata.contains(*n)) {
+            let names: Vec<String> = refs.iter().map(|n| format!("`{n}`")).collect();
+            r.kind = RowType::Metadata(format!("a calculation from {} only", names.join(", ")));
+            metadata.insert(r.name.clone());
+        }
+    }
+}
+
 /// Names a reference may use: every question and Likert statement the survey has.
 pub(crate) fn check(ctx: &mut Ctx<'_>, rows: &[SurveyRow], known: &HashSet<String>) {
     for r in rows.iter().filter(|r| matches!(r.kind, RowType::Question(_) | RowType::BeginGroup)) {

@@ -24,7 +24,8 @@ pub(crate) fn run(bytes: &[u8], file_name: &str) -> Result<Imported, Vec<Problem
     let choice_cols = columns::parse(choices_table, &mut problems);
     let langs = texts::languages(&settings, &[&survey_cols, &choice_cols], &mut problems);
     let lists = choices::parse(choices_table, &choice_cols, &langs, &mut problems);
-    let survey_rows = rows::parse(&book.survey, &survey_cols, &langs, &mut problems);
+    let mut survey_rows = rows::parse(&book.survey, &survey_cols, &langs, &mut problems);
+    expressions::metadata_closure(&mut survey_rows);
     let type_col = survey_cols.iter().find(|c| c.field == Field::Type).map(|c| (c.index, c.header.as_str()));
     let tree = groups::tree(&survey_rows, &book.survey.sheet, type_col, &mut problems);
     let title = title(&settings, file_name, &langs.default);

@@ -196,7 +196,7 @@ fn expressions_are_checked_at_their_cell() {
         &["integer", "a", "A?", "${a > 1"],
         &["text", "b", "B?", "${nope} = 1"],
         &["calculate", "c", "", "", "pulldata('f', 'x', 'y', ${a})"],
-        &["calculate", "d", "", "", "today() - ${start}"],
+        &["calculate", "d", "", "", "${a} - ${start}"],
         &["select_one yn", "e", "E?", "", "", "region = ${a}"],
         &["calculate", "f", "", "", "${a} * 2"],
     ];
@@ -206,4 +206,20 @@ fn expressions_are_checked_at_their_cell() {
     assert_eq!(cells, ["D3", "D4", "E5", "E6", "F7"], "{problems:#?}");
     assert!(problems[2].message.contains("pulldata() reads an external CSV file"), "{}", problems[2]);
     assert!(problems[3].message.contains("which Quire does not collect"), "{}", problems[3]);
+}
+
+#[test]
+fn a_calculation_from_metadata_only_is_metadata() {
+    let survey: &[&[&str]] = &[
+        &["type", "name", "label", "calculation"],
+        &["start", "start", ""],
+        &["end", "end", ""],
+        &["calculate", "took", "", "${end} - ${start}"],
+        &["calculate", "minutes", "", "${took} div 60"],
+        &["integer", "a", "A?"],
+    ];
+    let i = ok(&[("survey", survey)]);
+    assert_eq!(i.survey.pages[0].questions.len(), 1);
+    let rows: Vec<Option<u32>> = i.warnings.iter().map(|w| w.row).collect();
+    assert_eq!(rows, [Some(2), Some(3), Some(4), Some(5)], "{:#?}", i.warnings);
 }
