@@ -21,4 +21,18 @@ trap 'rm -rf "$DUMP"' EXIT
 cd "$ROOT"
 XLSFORM_CORPUS="$CORPUS" XLSFORM_DUMP="$DUMP" cargo test -p quire-xlsform --locked --test corpus -- --nocapture 2>&1 \
   | grep -v '^\s*\(Compiling\|Finished\|Running\)'
-"$VENV/bin/python" scripts/xlsform_compare.py "$CORPUS" "$DUMP"
+"$VENV/bin/python" scripts/xlsform_compare.py "$CORPUS" "$DUMP" || status=$?
+
+# Quire's own export must be a form pyxform and ODK Validate accept (ODK Validate needs java; without it pyxform only).
+cargo run -q -p quire-xlsform --locked --bin xlsform -- export shared/fixtures/school-climate.json "$DUMP/school-climate.xlsx"
+"$VENV/bin/python" - "$DUMP/school-climate.xlsx" <<'PY'
+import shutil, sys, warnings
+from pyxform.builder import create_survey_element_from_dict
+from pyxform.xls2json import parse_file_to_json
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    validate = shutil.which("java") is not None
+    xml = create_survey_element_from_dict(parse_file_to_json(sys.argv[1])).to_xml(validate=validate)
+print(f"Quire's export of shared/fixtures/school-climate.json: pyxform{' and ODK Validate' if validate else ''} accept it ({len(xml)} characters of XForm)")
+PY
+exit "${status:-0}"

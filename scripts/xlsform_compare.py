@@ -22,6 +22,11 @@ METADATA = {"start", "end", "today", "deviceid", "subscriberid", "simserial", "p
             "audit", "start-geopoint", "background-audio", "imei", "caseid", "comments", "text audit", "audio audit"}
 # pyxform adds these to every form (the submission's meta block); they are not rows of the sheet.
 META_NAMES = {"instanceID", "instanceName"}
+# Disagreements looked into, with why Quire differs on purpose: they are printed but do not fail the comparison.
+EXPLAINED = {
+    "ona_real__MCH_v1.xlsx": "`Select one from source`: pyxform reads types in lower case only and keeps this one as an "
+    "unknown type (its conversion then refuses the form); Quire reads it as `select_one source`, with a warning",
+}
 TYPES = {"select one": {"single_choice", "dropdown", "likert"}, "select all that apply": {"multiple_choice"},
          "text": {"free_text"}, "integer": {"number"}, "decimal": {"number"}, "date": {"date"}, "note": {"note"},
          "calculate": {"calculate"}, "calculate_here": {"calculate"}}
@@ -95,13 +100,23 @@ def converts(xlsform):
         return f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"
 
 
-def compare(xlsform, survey):
+def ignored_names(warnings_file):
+    """Rows Quire ignores on purpose (metadata, and calculations from metadata only), named in its warnings."""
+    if not os.path.exists(warnings_file):
+        return set()
+    with open(warnings_file, encoding="utf-8") as fh:
+        found = (re.match(r"^`([^`]+)` \(.*Quire ignores it$", w["message"]) for w in json.load(fh))
+        return {m.group(1) for m in found if m}
+
+
+def compare(xlsform, survey, ignored=frozenset()):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = parse_file_to_json(xlsform)
     default = survey["default_language"]
     theirs, ours = {}, quire_questions(survey)
     pyxform_questions(ref, default, theirs)
+    theirs = {k: v for k, v in theirs.items() if k not in ignored}
     problems = []
     for name in theirs.keys() - ours.keys():
         problems.append(f"`{name}` ({theirs[name]['type']}) is in pyxform's reading only")
@@ -140,22 +155,27 @@ def main():
         with open(os.path.join(quire_dir, f), encoding="utf-8") as fh:
             survey = json.load(fh)
         try:
-            problems = compare(os.path.join(corpus, name), survey)
+            ignored = ignored_names(os.path.join(quire_dir, name + ".warnings"))
+            problems = compare(os.path.join(corpus, name), survey, ignored)
         except Exception as e:  # pyxform cannot even read the form: a disagreement
             problems = [f"pyxform cannot read it: {type(e).__name__}: {str(e)[:300]}"]
         reason = converts(os.path.join(corpus, name))
         if reason:
             refused += 1
             print(f"-- {name}: Quire imports it, pyxform's conversion refuses it: {reason}")
-        if problems:
+        if problems and name in EXPLAINED:
+            print(f"== {name}: {len(problems)} disagreements, explained: {EXPLAINED[name]}")
+        elif problems:
             disagreeing += 1
             print(f"== {name}: {len(problems)} disagreements")
             for p in problems[:15]:
                 print(f"   {p}")
             if len(problems) > 15:
                 print(f"   … and {len(problems) - 15} more")
-    print(f"pyxform comparison: {total - disagreeing}/{total} imported forms agree with pyxform on names, types, "
-          f"choices and labels; pyxform's conversion refuses {refused} of them "
+    explained = sum(1 for f in os.listdir(quire_dir) if f.endswith(".json") and f[:-5] in EXPLAINED)
+    print(f"pyxform comparison: {total - disagreeing - explained}/{total} imported forms agree with pyxform on names, "
+          f"types, choices and labels, {explained} differ as explained, {disagreeing} unexplained; pyxform's "
+          f"conversion refuses {refused} of them "
           f"({NORMALISED[0]} labels equal only after pyxform's quote and space cleaning)")
     sys.exit(1 if disagreeing else 0)
 

@@ -42,7 +42,10 @@ pub(crate) fn tree(
                 }
             },
             RowType::Metadata(m) => {
-                let message = format!("`{m}` is recorded by the data collection device, not asked; Quire ignores it");
+                let message = format!(
+                    "`{}` ({m}) is recorded by the data collection device, not asked; Quire ignores it",
+                    r.name
+                );
                 problems.warn(sheet, Some(r.number), type_col, message);
                 continue;
             }

@@ -10,7 +10,7 @@ use crate::read::Table;
 #[derive(Debug, Default)]
 pub(crate) struct Settings {
     pub form_id: Option<(String, Place)>,
-    /// `form_title` (language `None`) and Quire's `form_title::Spanish (es)` columns.
+    /// `form_title` (language `None`) and the translations, `quire::form_title::Spanish (es)` (or without `quire::`).
     pub title: BTreeMap<Option<String>, (String, Place)>,
     pub default_language: Option<(String, Place)>,
     pub sheet: String,
@@ -39,8 +39,10 @@ pub(crate) fn parse(table: Option<&Table>, problems: &mut Problems) -> Settings 
             continue;
         }
         let place = Place { row: row.number, index, header: header.to_owned() };
-        let lower = header.to_lowercase().replace(' ', "_");
-        match lower.split_once("::") {
+        // Quire writes a title's translations as `quire::form_title::Spanish (es)`, which pyxform leaves alone.
+        let own = header.strip_prefix("quire::").unwrap_or(header);
+        let lower = own.to_lowercase().replace(' ', "_");
+        match lower.split_once("::").map(|(base, _)| (base, own.split_once("::").map(|(_, l)| l).unwrap_or(""))) {
             None if lower == "form_id" || lower == "id_string" => s.form_id = Some((value.to_owned(), place)),
             None if lower == "form_title" || lower == "title" => {
                 s.title.insert(None, (value.to_owned(), place));

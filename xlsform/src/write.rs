@@ -106,7 +106,7 @@ fn settings(survey: &Survey) -> SheetRows {
         let header = if *lang == survey.default_language {
             "form_title".to_owned()
         } else {
-            format!("form_title::{}", header_name(lang))
+            format!("quire::form_title::{}", header_name(lang))
         };
         rows.set_owned(header, title.clone());
     }

@@ -38,6 +38,8 @@ fn run(path: &Path, dump: Option<&Path>) -> Outcome {
             if let Some(dir) = dump {
                 let json = serde_json::to_string_pretty(&imported.survey).unwrap();
                 std::fs::write(dir.join(format!("{name}.json")), json).unwrap();
+                let warnings = serde_json::to_string_pretty(&imported.warnings).unwrap();
+                std::fs::write(dir.join(format!("{name}.warnings")), warnings).unwrap();
             }
             Outcome::Imported
         }
