@@ -12,7 +12,14 @@ use crate::pages::{self, PageDraft};
 use crate::problems::{Problem, Problems};
 use crate::read::{self, Table};
 use crate::settings::{self, Settings};
-use crate::{choices, expressions, groups, rows, texts, Imported};
+use crate::{choices, expressions, groups, rows, texts};
+
+/// A survey read from a spreadsheet, with what it lost on the way.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Imported {
+    pub survey: Survey,
+    pub warnings: Vec<Problem>,
+}
 
 pub(crate) fn run(bytes: &[u8], file_name: &str) -> Result<Imported, Vec<Problem>> {
     let book = read::workbook(bytes, file_name)?;
@@ -197,7 +204,14 @@ fn check(survey: &Survey, locator: &Locator, sheets: &Sheets<'_>, problems: &mut
 }
 
 fn finish(survey: Survey, mut problems: Problems) -> Result<Imported, Vec<Problem>> {
-    let order = |p: &Problem| (p.sheet.clone(), p.row.unwrap_or(0));
+    // The sheets in the order a researcher reads them, then row by row.
+    let rank = |sheet: &str| match sheet.to_lowercase().as_str() {
+        "survey" => 0,
+        "choices" => 1,
+        "settings" => 2,
+        _ => 3,
+    };
+    let order = |p: &Problem| (rank(&p.sheet), p.row.unwrap_or(0));
     problems.errors.sort_by_key(order);
     problems.warnings.sort_by_key(order);
     if problems.errors.is_empty() {

@@ -32,23 +32,19 @@ mod write;
 mod write_rows;
 
 use quire_shared::Survey;
-use serde::Serialize;
 
 pub use build::DEFAULT_MAX_LENGTH;
+pub use import::Imported;
 pub use problems::Problem;
 pub use write::ExportError;
-
-/// A survey read from a spreadsheet, with what it lost on the way.
-#[derive(Debug, Clone, Serialize)]
-pub struct Imported {
-    pub survey: Survey,
-    pub warnings: Vec<Problem>,
-}
 
 /// Reads an XLSForm (`.xlsx` or `.xls`; the format is told from the content). `file_name` names the workbook in
 /// problems and gives the survey's id when the settings have no `form_id`.
 pub fn import(bytes: &[u8], file_name: &str) -> Result<Imported, Vec<Problem>> {
-    import::run(bytes, file_name)
+    // A workbook is a stranger's file: should a reader ever panic on one, the upload is refused, not the server.
+    std::panic::catch_unwind(|| import::run(bytes, file_name)).unwrap_or_else(|_| {
+        Err(vec![Problem::sheet(file_name, "the workbook could not be read (the spreadsheet reader failed on it)")])
+    })
 }
 
 /// `import` of a file, for a command line: the survey as pretty JSON and its warnings, or every problem.
