@@ -83,7 +83,8 @@ fn field(base: &str) -> Field {
         "parameters" => Field::Unsupported("parameters (randomize, seed, start/end/step, …) are not supported"),
         "intent" | "body::intent" => Field::Unsupported("launching another app (intent) is not supported"),
         "save_to" => Field::Unsupported("entities (save_to) are not supported"),
-        b if b.starts_with("media::") => Field::Unsupported("media (images, audio, video) are not supported"),
+        // SurveyCTO writes `media:image:english` with single colons.
+        b if b.starts_with("media:") => Field::Unsupported("media (images, audio, video) are not supported"),
         b if b.starts_with("quire::") => Field::Quire(b["quire::".len()..].to_owned()),
         b if b.starts_with("instance::") || b.starts_with("body::") || b.starts_with("bind::") => Field::DisplayOnly,
         _ => Field::Other,
@@ -186,6 +187,7 @@ mod tests {
         assert_eq!(one("quire::visible_if").0, Field::Quire("visible_if".into()));
         assert!(matches!(one("repeat_count").0, Field::Unsupported(_)));
         assert!(matches!(one("media::image::English (en)").0, Field::Unsupported(_)));
+        assert!(matches!(one("media:image:english").0, Field::Unsupported(_)));
         assert_eq!(one("instance::tag").0, Field::DisplayOnly);
         assert_eq!(one("district").0, Field::Other);
     }

@@ -109,6 +109,10 @@ fn one(
     sheet: &str,
     problems: &mut Problems,
 ) -> SurveyRow {
+    // A metadata row is ignored: what its texts lack is no one's concern.
+    let mut quiet = Problems::default();
+    let metadata = matches!(types::parse(&type_text), RowType::Metadata(_));
+    let problems = if metadata { &mut quiet } else { problems };
     let mut text = |f: Field| texts::text(row, columns, &f, langs, sheet, problems);
     let (label, hint) = (text(Field::Label), text(Field::Hint));
     let (required_message, constraint_message) = (text(Field::RequiredMessage), text(Field::ConstraintMessage));
