@@ -1,8 +1,8 @@
 //! The XLSForm corpus (`../shared/xlsform-corpus/` beside the workspace, or `$XLSFORM_CORPUS`): every form imports or
 //! is refused with located problems, none panics; prints the share that imports, overall and for the survey-research
 //! slice, and the most frequent refusal reasons. `XLSFORM_DUMP=dir` writes each imported survey's JSON there (for
-//! `scripts/xlsform_compare.py`). Without the corpus the test says SKIPPED and passes: the corpus is not in the
-//! repository.
+//! `scripts/xlsform_compare.py`). Without the corpus the test says SKIPPED and passes (the corpus is not in the
+//! repository), unless `XLSFORM_CORPUS_REQUIRED` is set.
 
 // Helpers may unwrap as tests do: a failure should stop at the line that failed.
 #![allow(clippy::unwrap_used)]
@@ -70,7 +70,10 @@ fn reason(message: &str) -> String {
 fn corpus_imports_or_is_refused_with_located_problems() {
     let dir = corpus();
     let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!("\n**** SKIPPED: no XLSForm corpus at {} (set XLSFORM_CORPUS) ****\n", dir.display());
+        let message = format!("no XLSForm corpus at {} (set XLSFORM_CORPUS)", dir.display());
+        // Where the corpus must be there (CI has shared/ beside the checkout), its absence is a failure.
+        assert!(std::env::var_os("XLSFORM_CORPUS_REQUIRED").is_none(), "{message}");
+        eprintln!("\n**** SKIPPED: {message} ****\n");
         return;
     };
     let groups: HashMap<String, String> = std::fs::read_to_string(dir.join("MANIFEST.csv"))
