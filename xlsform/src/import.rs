@@ -59,6 +59,8 @@ pub(crate) fn run(bytes: &[u8], file_name: &str) -> Result<Imported, Vec<Problem
         pages: assemble(drafts, &mut locator),
     };
     register_settings(&settings, &mut locator);
+    // "No page at all" is about the survey sheet as a whole: its header row.
+    locator.row("$.pages", Sheet::Survey, book.survey.header_row.max(1));
     let sheets = Sheets {
         names: [&book.survey.sheet, &choices_table.sheet, &settings.sheet],
         columns: [&survey_cols, &choice_cols, &[]],
