@@ -13,8 +13,10 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use quire_shared::app_text::Problem;
+use quire_shared::expr::Env;
+use quire_shared::odk::Form;
 use quire_shared::roster;
-use quire_shared::visibility::{self, AllAnswers, LastSaved};
+use quire_shared::visibility::{self, AllAnswers, Known, LastSaved};
 use quire_shared::{AnswerError, AnswerValue, PageSave, Question, ValidSurvey};
 
 use crate::browser;
@@ -92,6 +94,43 @@ impl Run {
         }
         let survey = self.survey();
         self.active.with(|a| visibility::question_visible(&survey, q, a))
+    }
+
+    /// An answer as a text pipes it in (`${name}`): its ODK value among the answers that count, `""` if none.
+    pub fn piped(&self, name: &str) -> String {
+        let survey = self.survey();
+        self.active.with(|a| Form::new(&survey, &Known { survey: &survey, answers: a }).get(name).unwrap_or_default())
+    }
+
+    /// Whether the question's choice filter keeps `choice`, given the answers so far (an undecided filter keeps it).
+    pub fn choice_offered(&self, q: &Question, choice: &quire_shared::Choice) -> bool {
+        let survey = self.survey();
+        let Some(filter) = survey.logic().question(&q.id).and_then(|l| l.choice_filter.as_ref()) else { return true };
+        self.active.with(|a| {
+            let known = Known { survey: &survey, answers: a };
+            let form = Form { choice: Some(choice), ..Form::new(&survey, &known) };
+            filter.eval_bool(&form) != Some(false)
+        })
+    }
+
+    /// Puts the survey's defaults on page `index` the first time it is shown (a page already held keeps what the
+    /// respondent made of it, a cleared default included).
+    pub fn hold_defaults(&self, index: usize) {
+        let survey = self.survey();
+        let Some(page) = survey.survey().pages.get(index) else { return };
+        if self.held.with_untracked(|h| h.contains_key(&page.id)) {
+            return;
+        }
+        let defaults: Vec<_> = page
+            .questions
+            .iter()
+            .filter_map(|q| quire_shared::answer::default_answer(q).map(|v| (q.id.clone(), v)))
+            .collect();
+        if defaults.is_empty() {
+            return;
+        }
+        self.held.update(|h| h.entry(page.id.clone()).or_default().extend(defaults));
+        self.write_held(&page.id);
     }
 
     /// The answer held for a question: what its inputs show.
@@ -219,6 +258,7 @@ impl Run {
     }
 
     fn turn_to(&self, index: usize, start: f64) {
+        self.hold_defaults(index);
         self.page.set(index);
         after_render(move || {
             browser::focus("page-title");

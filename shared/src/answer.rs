@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::app_text::Problem;
 use crate::condition::{AnswerSource, Lookup};
-use crate::survey::{Choice, QuestionKind};
+use crate::odk::{self, Form};
+use crate::survey::{Choice, Question, QuestionKind};
 use crate::valid::ValidSurvey;
 use crate::value::{AnswerValue, PageAnswers};
 
@@ -83,28 +84,34 @@ pub fn validate_page_answers(
         return Err(vec![AnswerError::new("page_id", format!("no page `{page_id}` in this survey"))]);
     };
     let mut errors = Vec::new();
+    let ctx = PageContext { survey, page_id, answers, earlier };
     for (qid, value) in answers {
         let field = format!("answers.{qid}");
         match survey.question(qid) {
-            Some(q) if survey.page_of(qid) == Some(page_id) => check_value(&q.kind, value, &field, &mut errors),
+            Some(q) if survey.page_of(qid) == Some(page_id) => {
+                let before = errors.len();
+                check_value(&q.kind, value, &field, &mut errors);
+                if errors.len() == before {
+                    check_logic(survey, q, value, &ctx, &field, &mut errors);
+                }
+            }
             Some(_) => errors.push(AnswerError::new(field, format!("question `{qid}` is not on page `{page_id}`"))),
             None => errors.push(AnswerError::new(field, format!("no question `{qid}` in this survey"))),
         }
     }
     if check_required {
-        let ctx = PageContext { survey, page_id, answers, earlier };
-        let page_visible = page.visible_if.as_ref().map_or(Some(true), |c| c.eval(&ctx));
+        let index = survey.page_index(page_id).unwrap_or(usize::MAX);
+        let page_visible = odk::page_shown(survey, index, &ctx);
         // A question the roster may answer is never missing here: the roster's answers are not sent (`roster.rs`).
-        for q in page.questions.iter().filter(|q| q.required && q.from_roster.is_none()) {
-            let visible =
-                page_visible == Some(true) && q.visible_if.as_ref().map_or(Some(true), |c| c.eval(&ctx)) == Some(true);
-            if !visible {
+        for q in page.questions.iter().filter(|q| q.from_roster.is_none()) {
+            let visible = page_visible == Some(true) && odk::question_shown(survey, q, &ctx) == Some(true);
+            if !visible || is_required(survey, q, &ctx) != Some(true) {
                 continue;
             }
             let field = format!("answers.{}", q.id);
             match (answers.get(&q.id), &q.kind) {
-                (None, _) => errors.push(AnswerError::of(field, Problem::Required)),
-                (Some(v), _) if v.is_empty() => errors.push(AnswerError::of(field, Problem::Required)),
+                (None, _) => errors.push(missing_problem(survey, q, field)),
+                (Some(v), _) if v.is_empty() => errors.push(missing_problem(survey, q, field)),
                 (Some(AnswerValue::Matrix(m)), QuestionKind::Likert { statements, .. }) => {
                     for s in statements.iter().filter(|s| !m.contains_key(&s.id)) {
                         errors.push(AnswerError::of(format!("{field}.{}", s.id), Problem::RowRequired));
@@ -119,6 +126,117 @@ pub fn validate_page_answers(
     } else {
         Err(errors)
     }
+}
+
+/// What the survey's expressions say of an answer the question can take: its constraint, its choice filter, and for
+/// a calculation, that it is what the app computes from the same answers (when this side knows them all and the
+/// value does not depend on the clock).
+fn check_logic(
+    survey: &ValidSurvey,
+    q: &Question,
+    value: &AnswerValue,
+    source: &dyn AnswerSource,
+    field: &str,
+    errors: &mut Vec<AnswerError>,
+) {
+    errors.extend(constraint_problem(survey, q, value, source, field));
+    for code in filtered_out(survey, q, value, source) {
+        errors.push(AnswerError::of(field, Problem::NotAChoice { code: code.to_owned() }));
+    }
+    let Some(logic) = survey.logic().question(&q.id).filter(|l| !l.clock) else { return };
+    let expected = logic.calculation.as_ref().and_then(|c| c.eval_string(&Form::new(survey, source)));
+    if let (Some(expected), AnswerValue::Text(given)) = (expected, value) {
+        if expected != *given {
+            errors.push(AnswerError::new(field, format!("calculated as `{expected}` from the answers, not `{given}`")));
+        }
+    }
+}
+
+/// The problem with an answer its question's constraint provably refuses (`.` is the answer, `source` the others).
+pub fn constraint_problem(
+    survey: &ValidSurvey,
+    q: &Question,
+    value: &AnswerValue,
+    source: &dyn AnswerSource,
+    field: &str,
+) -> Option<AnswerError> {
+    let constraint = survey.logic().question(&q.id)?.constraint.as_ref()?;
+    let form = Form { current: Some(odk::text_of(value)), ..Form::new(survey, source) };
+    (constraint.eval_bool(&form) == Some(false)).then(|| {
+        let default_language = survey.survey().default_language.clone();
+        AnswerError::of(field, Problem::Constraint { message: q.constraint_message.clone(), default_language })
+    })
+}
+
+/// Whether a question must be answered (`Some(true)`), given `source`: `required`, or its `required_if` holds. A
+/// note or a calculation never is. `None`: undecided.
+pub fn is_required(survey: &ValidSurvey, q: &Question, source: &dyn AnswerSource) -> Option<bool> {
+    if !q.kind.is_answered() {
+        return Some(false);
+    }
+    if q.required {
+        return Some(true);
+    }
+    match survey.logic().question(&q.id).and_then(|l| l.required_if.as_ref()) {
+        Some(e) => e.eval_bool(&Form::new(survey, source)),
+        None => Some(false),
+    }
+}
+
+/// The problem of a required answer that is missing: in the survey's words, if it has some.
+pub fn missing_problem(survey: &ValidSurvey, q: &Question, field: String) -> AnswerError {
+    match &q.required_message {
+        Some(message) => {
+            let default_language = survey.survey().default_language.clone();
+            AnswerError::of(field, Problem::RequiredSaying { message: message.clone(), default_language })
+        }
+        None => AnswerError::of(field, Problem::Required),
+    }
+}
+
+/// Codes of a choice answer that the question's choice filter provably leaves out, given `source`.
+pub fn filtered_out<'a>(
+    survey: &ValidSurvey,
+    q: &Question,
+    value: &'a AnswerValue,
+    source: &dyn AnswerSource,
+) -> Vec<&'a str> {
+    let (Some(filter), Some(choices)) =
+        (survey.logic().question(&q.id).and_then(|l| l.choice_filter.as_ref()), q.kind.codes())
+    else {
+        return Vec::new();
+    };
+    let codes: Vec<&str> = match value {
+        AnswerValue::Choice(c) => vec![c.as_str()],
+        AnswerValue::Choices(cs) => cs.iter().map(String::as_str).collect(),
+        _ => Vec::new(),
+    };
+    codes
+        .into_iter()
+        .filter(|code| {
+            let choice = choices.iter().find(|c| c.code == *code);
+            choice.is_some_and(|c| {
+                filter.eval_bool(&Form { choice: Some(c), ..Form::new(survey, source) }) == Some(false)
+            })
+        })
+        .collect()
+}
+
+/// A question's `default` as the answer it starts with, if the question can take it.
+pub fn default_answer(q: &Question) -> Option<AnswerValue> {
+    let given = q.default.as_deref()?.trim();
+    let value = match &q.kind {
+        QuestionKind::SingleChoice { .. } | QuestionKind::Dropdown { .. } => AnswerValue::Choice(given.to_owned()),
+        QuestionKind::MultipleChoice { .. } => {
+            AnswerValue::Choices(given.split_whitespace().map(str::to_owned).collect())
+        }
+        QuestionKind::Number { .. } => AnswerValue::Number(given.parse().ok()?),
+        QuestionKind::FreeText { .. } | QuestionKind::Date => AnswerValue::Text(given.to_owned()),
+        QuestionKind::Likert { .. } | QuestionKind::Note | QuestionKind::Calculate { .. } => return None,
+    };
+    let mut errors = Vec::new();
+    check_value(&q.kind, &value, "", &mut errors);
+    (errors.is_empty() && !value.is_empty()).then_some(value)
 }
 
 /// Whether `value` is a possible answer to a question of this kind (type, codes, range, length); problems go to
@@ -199,10 +317,22 @@ pub const CALCULATED_MAX: usize = 10_000;
 /// `YYYY-MM-DD`, a real day of the proleptic Gregorian calendar (what an HTML date input and ODK write).
 pub fn is_date(t: &str) -> bool {
     let b = t.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && time::Date::parse(t, &time::macros::format_description!("[year]-[month]-[day]")).is_ok()
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits(0..4) || !digits(5..7) || !digits(8..10) {
+        return false;
+    }
+    // (time's own parser would do, at 10 KB of the respondent bundle.)
+    let number = |r: std::ops::Range<usize>| t[r].parse::<u16>().unwrap_or(0);
+    let (year, month, day) = (number(0..4), number(5..7), number(8..10));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => 0,
+    };
+    (1..=days).contains(&day)
 }
 
 fn value_kind(v: &AnswerValue) -> &'static str {
@@ -219,6 +349,26 @@ fn value_kind(v: &AnswerValue) -> &'static str {
 mod tests {
     use super::*;
     use crate::condition::{Lookup, NothingKnown};
+
+    #[test]
+    fn dates_are_real_days() {
+        for good in ["2026-11-30", "2024-02-29", "2000-02-29", "0001-01-01"] {
+            assert!(is_date(good), "{good}");
+        }
+        for bad in [
+            "2026-02-29",
+            "1900-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-04-31",
+            "2026-1-01",
+            "2026/01/01",
+            "2026-01-0a",
+            "",
+        ] {
+            assert!(!is_date(bad), "{bad}");
+        }
+    }
 
     struct Answered<'a>(&'a PageAnswers);
     impl AnswerSource for Answered<'_> {

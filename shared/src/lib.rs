@@ -9,6 +9,8 @@ pub mod app_text;
 pub mod batch;
 pub mod condition;
 pub mod expr;
+pub mod logic;
+pub mod odk;
 pub mod protocol;
 pub mod retry;
 pub mod roster;

@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 
 use crate::answer::AnswerError;
 use crate::condition::AnswerSource;
+use crate::odk;
 use crate::protocol::{PageSave, MAX_REVISION};
 use crate::valid::ValidSurvey;
 use crate::value::AnswerValue;
@@ -108,9 +109,9 @@ fn in_window(t: OffsetDateTime) -> bool {
 /// does not know is given the benefit of the doubt.
 pub fn check_finish(survey: &ValidSurvey, page_id: &str, answers: &dyn AnswerSource) -> Result<(), AnswerError> {
     let Some(index) = survey.page_index(page_id) else { return Ok(()) };
-    let later = survey.survey().pages[index + 1..]
-        .iter()
-        .find(|p| p.visible_if.as_ref().map_or(Some(true), |c| c.eval(answers)) == Some(true));
+    let pages = &survey.survey().pages;
+    let later =
+        (index + 1..pages.len()).find(|&i| odk::page_shown(survey, i, answers) == Some(true)).map(|i| &pages[i]);
     match later {
         None => Ok(()),
         Some(p) => Err(AnswerError::new(

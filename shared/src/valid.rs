@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::logic::{self, Logic};
 use crate::survey::{Page, Question, Survey};
 use crate::validate::{self, SurveyError};
 
@@ -18,6 +19,7 @@ pub struct ValidSurvey {
     pages: HashMap<String, usize>,
     questions: HashMap<String, (usize, usize)>,
     warnings: Vec<SurveyError>,
+    logic: Logic,
 }
 
 impl ValidSurvey {
@@ -47,7 +49,9 @@ impl ValidSurvey {
     }
 
     pub fn new(survey: Survey) -> Result<Self, Vec<SurveyError>> {
-        let (errors, warnings) = validate::check(&survey);
+        let (mut errors, warnings) = validate::check(&survey);
+        let (logic, logic_errors) = logic::compile(&survey);
+        errors.extend(logic_errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -59,7 +63,12 @@ impl ValidSurvey {
             .flat_map(|(pi, p)| p.questions.iter().enumerate().map(move |(qi, q)| (q.id.clone(), (pi, qi))))
             .collect();
         let version = content_hash(&survey);
-        Ok(ValidSurvey { survey, version, pages, questions, warnings })
+        Ok(ValidSurvey { survey, version, pages, questions, warnings, logic })
+    }
+
+    /// The survey's expressions, compiled.
+    pub fn logic(&self) -> &Logic {
+        &self.logic
     }
 
     /// What the survey lacks without being wrong: every text missing in a listed language (shown in the default

@@ -10,11 +10,13 @@
 //! Active answers are found in survey order: conditions can only read earlier questions (`validate`), so each page
 //! and question is decided from answers already settled.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use crate::answer::{check_value, AnswerError};
+use crate::answer::{self, check_value, AnswerError};
 use crate::app_text::Problem;
-use crate::condition::{AnswerSource, Condition, Lookup};
+use crate::condition::{AnswerSource, Lookup};
+use crate::odk::{self, Form};
 use crate::roster::{self, Roster};
 use crate::survey::{Question, QuestionKind};
 use crate::valid::ValidSurvey;
@@ -43,15 +45,11 @@ fn by_page<'a>(survey: &ValidSurvey, answers: &'a AllAnswers, question: &str) ->
         .map_or(Lookup::Missing, Lookup::Value)
 }
 
-/// Whether a page or question with this condition is shown (no condition: always).
-pub fn holds(condition: Option<&Condition>, source: &dyn AnswerSource) -> bool {
-    condition.is_none_or(|c| c.eval(source) == Some(true))
-}
-
 /// Active answers by question id, borrowed from what is held: what `active_answers` copies, for readers of many
 /// respondents (exports) that need not own them. Question ids are unique in a survey, so this source answers
 /// conditions exactly as `Known` does.
-pub struct ActiveByQuestion<'a>(pub HashMap<&'a str, &'a AnswerValue>);
+/// A calculation's value is computed here, so it is owned.
+pub struct ActiveByQuestion<'a>(pub HashMap<&'a str, Cow<'a, AnswerValue>>);
 
 impl AnswerSource for ActiveByQuestion<'_> {
     fn lookup(&self, question: &str) -> Lookup<'_> {
@@ -61,11 +59,11 @@ impl AnswerSource for ActiveByQuestion<'_> {
 
 /// Where the module's rule puts the answers it keeps, while conditions read them back.
 trait Settled<'a>: AnswerSource {
-    fn keep(&mut self, page: &'a str, question: &'a str, value: &'a AnswerValue);
+    fn keep(&mut self, page: &'a str, question: &'a str, value: Cow<'a, AnswerValue>);
 }
 
 impl<'a> Settled<'a> for ActiveByQuestion<'a> {
-    fn keep(&mut self, _: &'a str, question: &'a str, value: &'a AnswerValue) {
+    fn keep(&mut self, _: &'a str, question: &'a str, value: Cow<'a, AnswerValue>) {
         self.0.insert(question, value);
     }
 }
@@ -83,27 +81,54 @@ impl AnswerSource for Owned<'_> {
 }
 
 impl<'a> Settled<'a> for Owned<'_> {
-    fn keep(&mut self, page: &'a str, question: &'a str, value: &'a AnswerValue) {
-        self.answers.entry(page.to_owned()).or_default().insert(question.to_owned(), value.clone());
+    fn keep(&mut self, page: &'a str, question: &'a str, value: Cow<'a, AnswerValue>) {
+        self.answers.entry(page.to_owned()).or_default().insert(question.to_owned(), value.into_owned());
     }
 }
 
-/// The module's rule, once: pages and questions in survey order, each decided from the answers already kept.
+/// The module's rule, once: pages and questions in survey order, each decided from the answers already kept. A
+/// calculation on a shown page is computed from them (`calculated`).
 fn settle<'a, S: Settled<'a>>(survey: &'a ValidSurvey, held: &'a AllAnswers, mut out: S) -> S {
-    for page in &survey.survey().pages {
-        let Some(given) = held.get(&page.id) else { continue };
-        if !holds(page.visible_if.as_ref(), &out) {
+    for (index, page) in survey.survey().pages.iter().enumerate() {
+        let given = held.get(&page.id);
+        let has_calculation = || page.questions.iter().any(|q| matches!(q.kind, QuestionKind::Calculate { .. }));
+        if (given.is_none() && !has_calculation()) || odk::page_shown(survey, index, &out) != Some(true) {
             continue;
         }
         for q in &page.questions {
-            let Some(value) = given.get(&q.id).filter(|v| !v.is_empty()) else { continue };
-            if !holds(q.visible_if.as_ref(), &out) || !accepts(&q.kind, value) {
+            let value = given.and_then(|g| g.get(&q.id)).filter(|v| !v.is_empty());
+            if odk::question_shown(survey, q, &out) != Some(true) {
                 continue;
             }
-            out.keep(&page.id, &q.id, value);
+            if matches!(q.kind, QuestionKind::Calculate { .. }) {
+                if let Some(v) = calculated(survey, q, value, &out) {
+                    out.keep(&page.id, &q.id, v);
+                }
+            } else if let Some(value) = value.filter(|v| accepts(&q.kind, v)) {
+                out.keep(&page.id, &q.id, Cow::Borrowed(value));
+            }
         }
     }
     out
+}
+
+/// A calculation's value given the answers settled before it: computed, except that a value held for one that
+/// reads the clock is kept (it was computed when the respondent answered; now would give another). Nothing when
+/// empty or undecided.
+pub fn calculated<'a>(
+    survey: &ValidSurvey,
+    q: &Question,
+    held: Option<&'a AnswerValue>,
+    before: &dyn AnswerSource,
+) -> Option<Cow<'a, AnswerValue>> {
+    let logic = survey.logic().question(&q.id)?;
+    if logic.clock {
+        if let Some(v) = held {
+            return Some(Cow::Borrowed(v));
+        }
+    }
+    let text = logic.calculation.as_ref()?.eval_string(&Form::new(survey, before))?;
+    (!text.is_empty()).then_some(Cow::Owned(AnswerValue::Text(text)))
 }
 
 /// The answers that count (see the module's rule), borrowed.
@@ -140,12 +165,16 @@ pub fn page_answers(active: &AllAnswers, page_id: &str) -> PageAnswers {
 }
 
 pub fn page_visible(survey: &ValidSurvey, index: usize, active: &AllAnswers) -> bool {
-    survey.survey().pages.get(index).is_some_and(|p| holds(p.visible_if.as_ref(), &Known { survey, answers: active }))
+    odk::page_shown(survey, index, &Known { survey, answers: active }) == Some(true)
 }
 
 /// Whether a question of a visible page is shown.
 pub fn question_visible(survey: &ValidSurvey, question: &Question, active: &AllAnswers) -> bool {
-    holds(question.visible_if.as_ref(), &Known { survey, answers: active })
+    odk::question_shown(survey, question, &Known { survey, answers: active }) == Some(true)
+}
+
+fn is_calculation(survey: &ValidSurvey, question: &str) -> bool {
+    survey.question(question).is_some_and(|q| matches!(q.kind, QuestionKind::Calculate { .. }))
 }
 
 /// The next page to show after `from`, skipping hidden ones; `None` after the last.
@@ -176,17 +205,24 @@ pub fn page_problems(
     let given = held.get(&page.id);
     let mine = active.get(&page.id);
     let mut errors = Vec::new();
+    let known = Known { survey, answers: active };
     for q in page.questions.iter().filter(|q| question_visible(survey, q, active)) {
         let field = format!("answers.{}", q.id);
         let before = errors.len();
         if let Some(value) = given.and_then(|g| g.get(&q.id)).filter(|v| !v.is_empty()) {
             check_value(&q.kind, value, &field, &mut errors);
+            if errors.len() == before {
+                errors.extend(answer::constraint_problem(survey, q, value, &known, &field));
+                for code in answer::filtered_out(survey, q, value, &known) {
+                    errors.push(AnswerError::of(field.clone(), Problem::NotAChoice { code: code.to_owned() }));
+                }
+            }
         }
-        if errors.len() > before || !required || !q.required {
+        if errors.len() > before || !required || answer::is_required(survey, q, &known) != Some(true) {
             continue;
         }
         match (mine.and_then(|m| m.get(&q.id)), &q.kind) {
-            (None, _) => errors.push(AnswerError::of(field, Problem::Required)),
+            (None, _) => errors.push(answer::missing_problem(survey, q, field)),
             (Some(AnswerValue::Matrix(m)), QuestionKind::Likert { statements, .. }) => {
                 for s in statements.iter().filter(|s| !m.contains_key(&s.id)) {
                     errors.push(AnswerError::of(format!("{field}.{}", s.id), Problem::RowRequired));
@@ -230,9 +266,10 @@ pub fn pages_to_save(
     let mut out = Vec::new();
     for (i, page) in survey.survey().pages.iter().enumerate() {
         let mut answers = page_answers(active, &page.id);
-        // A save carries what the respondent gave: not what the roster answers for them (`roster.rs`).
+        // A save carries what the respondent gave, and what the app calculated: not what the roster answers for
+        // them (`roster.rs`).
         let given = held.get(&page.id);
-        answers.retain(|q, _| given.is_some_and(|g| g.contains_key(q)));
+        answers.retain(|q, _| given.is_some_and(|g| g.contains_key(q)) || is_calculation(survey, q));
         let before = last.get(&page.id);
         if i == index {
             let due = match before {

@@ -10,7 +10,13 @@ pub fn view(field: Field, choices: &[Choice]) -> AnyView {
     let id = format!("q-{}", field.qid);
     let options = choices
         .iter()
-        .map(|c| view! { <option value=c.code.clone() prop:selected=field.chosen(c.code.clone())>{field.text(&c.label)}</option> })
+        .map(|c| {
+            let offered = field.offered(c);
+            view! {
+                <option value=c.code.clone() disabled=move || !offered()
+                    prop:selected=field.chosen(c.code.clone())>{field.text(&c.label)}</option>
+            }
+        })
         .collect_view();
     let set = field.set();
     let on_change = move |ev: leptos::ev::Event| {

@@ -84,6 +84,12 @@ impl Field {
         move || run.answer(&page_id, &qid)
     }
 
+    /// Whether a choice is offered, given the answers so far (the question's choice filter).
+    pub fn offered(&self, choice: &quire_shared::Choice) -> impl Fn() -> bool + Send + Sync + 'static {
+        let (run, q, choice) = (self.run, self.question.clone(), choice.clone());
+        move || run.choice_offered(&q, &choice)
+    }
+
     /// Whether `code` is the one answer held (single choice, dropdown).
     pub fn chosen(&self, code: String) -> impl Fn() -> bool + Send + Sync + 'static {
         let current = self.current();
@@ -101,6 +107,7 @@ impl Field {
         let visible = self.visible();
         view! {
             <fieldset class=class data-kind=self.kind() data-question=self.qid.to_string() hidden=move || !visible()
+                inert=self.question.read_only
                 aria-describedby=self.describedby() aria-invalid=self.invalid()>
                 <legend>{self.label()}</legend>
                 {self.help()}
@@ -114,7 +121,8 @@ impl Field {
     pub fn labelled(&self, id: String, input: impl IntoView + 'static) -> AnyView {
         let visible = self.visible();
         view! {
-            <div class="q" data-kind=self.kind() data-question=self.qid.to_string() hidden=move || !visible()>
+            <div class="q" data-kind=self.kind() data-question=self.qid.to_string() hidden=move || !visible()
+                inert=self.question.read_only>
                 <label for=id>{self.label()}</label>
                 {self.help()}
                 {input}
@@ -125,9 +133,16 @@ impl Field {
     }
 }
 
-/// A survey text in the language on screen.
+/// A survey text in the language on screen, with the answers it pipes in (`${name}`) as they stand.
 pub fn text(run: Run, t: &Text) -> impl Fn() -> String + Send + Sync + 'static {
-    let t = t.clone();
+    let (t, pipes) = (t.clone(), t.pipes());
     let default = run.default_language();
-    move || t.get(&run.lang.get(), &default).to_owned()
+    move || {
+        let shown = t.get(&run.lang.get(), &default);
+        if pipes {
+            quire_shared::text::pipe(shown, |name| run.piped(name))
+        } else {
+            shown.to_owned()
+        }
+    }
 }

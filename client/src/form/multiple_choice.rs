@@ -14,6 +14,7 @@ pub fn view(field: Field, choices: &[Choice]) -> AnyView {
         .iter()
         .map(|c| {
             let code = c.code.clone();
+            let offered = field.offered(c);
             let checked = {
                 let (current, code) = (current.clone(), code.clone());
                 move || matches!(current(), Some(AnswerValue::Choices(xs)) if xs.contains(&code))
@@ -32,7 +33,7 @@ pub fn view(field: Field, choices: &[Choice]) -> AnyView {
                 set((!selected.is_empty()).then_some(AnswerValue::Choices(selected)));
             };
             view! {
-                <label class="opt">
+                <label class="opt" hidden=move || !offered()>
                     <input type="checkbox" name=format!("q-{qid}") value=c.code.clone()
                         prop:checked=checked on:change=toggle />
                     <span>{field.text(&c.label)}</span>

@@ -11,10 +11,11 @@ pub fn view(field: Field, choices: &[Choice]) -> AnyView {
         .iter()
         .map(|c| {
             let code = c.code.clone();
+            let offered = field.offered(c);
             let checked = field.chosen(code.clone());
             let set = set.clone();
             view! {
-                <label class="opt">
+                <label class="opt" hidden=move || !offered()>
                     <input type="radio" name=format!("q-{qid}") value=code.clone() required=field.required
                         prop:checked=checked
                         on:change=move |_| set(Some(AnswerValue::Choice(code.clone()))) />

@@ -59,6 +59,7 @@ pub async fn open(ctx: Ctx, mut session: Session, from_server: bool) -> Result<R
         browser::request_persistence().await;
     });
     let run = Run::new(ctx, Arc::new(survey), session, pages);
+    run.hold_defaults(run.page.get_untracked());
     // Answers held but not yet queued (the tab closed a moment after typing) are queued now.
     run.flush();
     Ok(run)

@@ -91,7 +91,15 @@ fn page_form(run: Run, index: usize) -> impl IntoView {
         move || t.get(&lang.get(), &default).to_owned()
     };
     let page_id: Arc<str> = page.id.as_str().into();
-    let questions = page.questions.iter().map(|q| form::question(run, page_id.clone(), q)).collect_view();
+    // A question that opens a section (an XLSForm group within the page's group) comes under its heading.
+    let questions = page
+        .questions
+        .iter()
+        .map(|q| {
+            let heading = q.section.as_ref().map(|s| view! { <h3 class="section">{form::field::text(run, s)}</h3> });
+            view! { {heading} {form::question(run, page_id.clone(), q)} }
+        })
+        .collect_view();
     // autocomplete=off: the browser must not refill inputs from its own memory after a reload; they show what the
     // app holds.
     view! {

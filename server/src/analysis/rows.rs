@@ -6,8 +6,9 @@ use std::collections::HashMap;
 
 use std::fmt::Write;
 
+use quire_shared::odk;
 use quire_shared::roster;
-use quire_shared::visibility::{active_by_question, holds};
+use quire_shared::visibility::active_by_question;
 use quire_shared::{AllAnswers, AnswerValue, Question, Roster, ValidSurvey};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -135,11 +136,10 @@ impl<'a> RowMaker<'a> {
                         None => Err(Missing::NotShown),
                         Some((page, _)) if *page >= reached => Err(Missing::NotReached),
                         Some((page, q)) => {
-                            let pages = &survey.survey().pages;
                             let shown = *pages_shown[*page]
-                                .get_or_insert_with(|| holds(pages[*page].visible_if.as_ref(), &active));
-                            if shown && holds(q.visible_if.as_ref(), &active) {
-                                Ok(active.0.get(q.id.as_str()).copied())
+                                .get_or_insert_with(|| odk::page_shown(survey, *page, &active) == Some(true));
+                            if shown && odk::question_shown(survey, q, &active) == Some(true) {
+                                Ok(active.0.get(q.id.as_str()).map(|v| &**v))
                             } else {
                                 Err(Missing::NotShown)
                             }

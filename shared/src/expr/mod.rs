@@ -17,6 +17,7 @@ mod lex;
 mod num;
 mod ops;
 mod parse;
+mod pattern;
 mod text_fn;
 mod value;
 
@@ -48,6 +49,12 @@ impl Expr {
     /// The bare relative names it reads: columns of the choice being filtered.
     pub fn columns(&self) -> Vec<&str> {
         self.tree.columns.iter().map(|r| &**r).collect()
+    }
+
+    /// Whether its value depends on when it is computed (`today()`, `now()`).
+    pub fn reads_clock(&self) -> bool {
+        let clock = |n: &ast::Node| matches!(n, ast::Node::Call(ast::Func::Today | ast::Func::Now, _));
+        self.tree.nodes.iter().any(clock)
     }
 
     /// The literal patterns passed to `regex()`.

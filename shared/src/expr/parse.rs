@@ -166,7 +166,7 @@ impl Parser {
             return Ok(());
         }
         if let Some(Node::Str(pattern)) = self.tree.nodes.get(args[1] as usize) {
-            if let Err(e) = regex_lite::Regex::new(pattern) {
+            if let Err(e) = super::pattern::check(pattern) {
                 return err(at, format!("the pattern of `regex()` does not compile: {e}"));
             }
             self.tree.regexes.push(pattern.clone());

@@ -96,5 +96,5 @@ pub fn selected_at(answer: &str, n: f64) -> String {
 /// regex(): a match anywhere in the value. A pattern that does not compile matches nothing (literal patterns are
 /// refused when the expression is parsed).
 pub fn regex(value: &str, pattern: &str) -> bool {
-    regex_lite::Regex::new(pattern).is_ok_and(|re| re.is_match(value))
+    super::pattern::is_match(value, pattern)
 }

@@ -1,0 +1,125 @@
+//! The survey's ODK expressions at work, on both sides: skip logic, calculations, constraints with their messages,
+//! required-if, choice filters and piping (fixtures/expressions.json), and the checks that refuse an expression the
+//! app and the server could not both evaluate.
+
+use std::collections::HashMap;
+
+use quire_shared::condition::{AnswerSource, Lookup, NothingKnown};
+use quire_shared::visibility::{self, AllAnswers};
+use quire_shared::{validate_page_answers, AnswerValue, ValidSurvey};
+
+const EXPRESSIONS: &str = include_str!("../fixtures/expressions.json");
+
+fn survey() -> ValidSurvey {
+    ValidSurvey::parse(EXPRESSIONS).unwrap_or_else(|e| panic!("{e:#?}"))
+}
+
+fn held(pairs: &[(&str, &str, AnswerValue)]) -> AllAnswers {
+    let mut all = AllAnswers::new();
+    for (p, q, v) in pairs {
+        all.entry((*p).to_owned()).or_default().insert((*q).to_owned(), v.clone());
+    }
+    all
+}
+
+fn text(t: &str) -> AnswerValue {
+    AnswerValue::Text(t.into())
+}
+
+#[test]
+fn a_calculation_opens_a_page_and_is_saved_with_its_page() {
+    let s = survey();
+    let young = held(&[("about", "name", text("Ada")), ("about", "age", AnswerValue::Number(12.0))]);
+    let active = visibility::active_answers(&s, &young);
+    assert_eq!(active["about"]["adult"], text("no"));
+    assert!(!visibility::page_visible(&s, 1, &active), "the work page is for adults");
+    let adult = held(&[("about", "name", text("Ada")), ("about", "age", AnswerValue::Number(30.0))]);
+    let active = visibility::active_answers(&s, &adult);
+    assert_eq!(active["about"]["adult"], text("yes"));
+    assert!(visibility::page_visible(&s, 1, &active));
+    // The save of the page carries the calculation, which the server recomputes and accepts.
+    let saves = visibility::pages_to_save(&s, &adult, &active, &HashMap::new(), 0, false);
+    let (_, answers, _) = &saves[0];
+    assert_eq!(answers.get("adult"), Some(&text("yes")));
+    assert_eq!(validate_page_answers(&s, "about", answers, &NothingKnown, true), Ok(()));
+    // A client that claims another value is refused.
+    let mut forged = answers.clone();
+    forged.insert("adult".into(), text("no"));
+    let errors = validate_page_answers(&s, "about", &forged, &NothingKnown, true).expect_err("forged");
+    assert_eq!(errors[0].field, "answers.adult");
+}
+
+#[test]
+fn constraints_and_required_if_speak_the_surveys_words() {
+    let s = survey();
+    let mut a = held(&[("about", "name", text("Ada")), ("about", "age", AnswerValue::Number(130.0))]);
+    let active = visibility::active_answers(&s, &a);
+    let problems = visibility::page_problems(&s, 0, &a, &active, true);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!((problems[0].field.as_str(), problems[0].text("en")), ("answers.age", "An age from 5 to 99".into()));
+    // The server refuses the same answer with the same problem.
+    let errors = validate_page_answers(&s, "about", &a["about"], &NothingKnown, true).expect_err("too old");
+    assert_eq!(errors[0].field, "answers.age");
+    // Required when a name was given, in the survey's words, with the name piped in by the app.
+    a.get_mut("about").map(|p| p.insert("age".into(), AnswerValue::Number(40.0)));
+    let active = visibility::active_answers(&s, &a);
+    let problems = visibility::page_problems(&s, 1, &a, &active, true);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].text("en"), "Tell us your job, ${name}");
+    // The server knows the name from the earlier page only when it has it: undecided means not required.
+    assert_eq!(validate_page_answers(&s, "work", &Default::default(), &NothingKnown, true), Ok(()));
+    // (What the server stores of a page is what the app saved: its active answers, the calculation with them.)
+    let errors = validate_page_answers(&s, "work", &Default::default(), &Earlier(&active), true).expect_err("required");
+    assert_eq!(errors[0].field, "answers.job");
+}
+
+/// What the server has stored of the earlier pages.
+struct Earlier<'a>(&'a AllAnswers);
+impl AnswerSource for Earlier<'_> {
+    fn lookup(&self, q: &str) -> Lookup<'_> {
+        self.0.values().find_map(|p| p.get(q)).map_or(Lookup::Missing, Lookup::Value)
+    }
+}
+
+#[test]
+fn a_choice_filter_keeps_the_choices_of_the_region() {
+    let s = survey();
+    let a = held(&[
+        ("about", "name", text("Ada")),
+        ("about", "region", AnswerValue::Choice("n".into())),
+        ("about", "city", AnswerValue::Choice("c2".into())),
+    ]);
+    let active = visibility::active_answers(&s, &a);
+    let fields: Vec<String> =
+        visibility::page_problems(&s, 0, &a, &active, true).into_iter().map(|e| e.field).collect();
+    assert_eq!(fields, ["answers.city"]);
+    assert!(validate_page_answers(&s, "about", &a["about"], &NothingKnown, true).is_err());
+    let mut ok = a.clone();
+    ok.get_mut("about").map(|p| p.insert("city".into(), AnswerValue::Choice("c1".into())));
+    assert_eq!(validate_page_answers(&s, "about", &ok["about"], &NothingKnown, true), Ok(()));
+}
+
+#[test]
+fn expressions_that_could_not_run_are_refused_each_at_its_place() {
+    let mut value: serde_json::Value = serde_json::from_str(EXPRESSIONS).unwrap_or_default();
+    value["pages"][0]["questions"][1]["constraint"] = ". >= ${adult}".into();
+    value["pages"][0]["questions"][2]["relevant"] = "${nobody} = 1".into();
+    value["pages"][0]["questions"][3]["relevant"] = "pulldata('x', 'y')".into();
+    value["pages"][0]["questions"][4]["constraint"] = "regex(., '(?<=a)b')".into();
+    value["pages"][2]["questions"][0]["text"]["en"] = "Bye ${ghost}".into();
+    let errors = ValidSurvey::parse(&value.to_string()).expect_err("five problems");
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "$.pages[0].questions[1].constraint",
+            "$.pages[0].questions[2].relevant",
+            "$.pages[0].questions[3].relevant",
+            "$.pages[0].questions[4].constraint",
+            "$.pages[2].questions[0].text.en",
+        ],
+        "{errors:#?}"
+    );
+    assert!(errors[0].message.contains("comes later"), "{errors:#?}");
+    assert!(errors[2].message.contains("pulldata"), "{errors:#?}");
+}
