@@ -29,7 +29,7 @@ const LANGS: &[&str] = &["en", "es", "fr", "pt-BR", "sw", "hil"];
 
 fn word() -> impl Strategy<Value = String> {
     // Texts as researchers write them: letters, digits, punctuation, accents, no surrounding spaces.
-    "[A-Za-z0-9ÁéñüçØ¿?¡!,.()'\"$/{}=<>-]{1,12}( [A-Za-z0-9éñ?'.-]{1,10}){0,3}"
+    "[A-Za-z0-9ÁéñüçØ¿?¡!,.()'\"$/=<>-]{1,12}( [A-Za-z0-9éñ?'.-]{1,10}){0,3}"
 }
 
 fn text(langs: Vec<String>) -> impl Strategy<Value = Text> {
@@ -142,10 +142,17 @@ prop_compose! {
             let questions = questions.into_iter().map(|mut q| {
                 q.id = format!("q{n}");
                 q.visible_if = q.visible_if.filter(|_| n > 0);
+                if n == 0 {
+                    // Expressions read `${q0}`, which only later questions may.
+                    (q.relevant, q.required_if, q.constraint, q.choice_filter) = (None, None, None, None);
+                    if let QuestionKind::Calculate { calculation } = &mut q.kind {
+                        *calculation = "1 + 1".into();
+                    }
+                }
                 n += 1;
                 q
             }).collect();
-            Page { id: format!("p{pi}"), title, visible_if: visible_if.filter(|_| pi > 0), relevant, questions }
+            Page { id: format!("p{pi}"), title, visible_if: visible_if.filter(|_| pi > 0), relevant: relevant.filter(|_| pi > 0), questions }
         }).collect();
         Survey { id: "generated".into(), title, default_language: langs[0].clone(), languages: langs[1..].to_vec(), pages }
     }
