@@ -18,7 +18,7 @@ import sys
 
 MAX_FN = 80
 MAX_MEDIAN = 150
-CRATES = ["shared/src", "server/src", "client/src", "tools/src"]
+CRATES = ["shared/src", "server/src", "client/src", "tools/src", "xlsform/src"]
 
 
 def module_of(root, path):
