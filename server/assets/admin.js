@@ -39,6 +39,7 @@
         // The file as it is (a spreadsheet is binary), typed by its name where the browser does not know it.
         const chosen = file.files[0];
         body = chosen;
+        headers['X-File-Name'] = encodeURIComponent(chosen.name);
         headers['Content-Type'] = /\.xlsx$/i.test(chosen.name) ? XLSX
           : /\.xls$/i.test(chosen.name) ? XLS : file.dataset.contentType;
         // Ticked boxes marked data-query go in the address (the body is the file).

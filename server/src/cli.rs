@@ -29,9 +29,14 @@ pub enum Command {
     Serve(ServeConfig),
     /// Apply pending migrations and exit.
     Migrate,
-    /// Validate a survey file and store it as a version (and with --publish, make it current).
+    /// Validate a survey file (JSON, or an XLSForm .xlsx/.xls) and store it as a version (and with --publish, make it
+    /// current); or `survey import FILE.xlsx`: print the XLSForm as Quire's survey JSON.
+    #[command(args_conflicts_with_subcommands = true)]
     Survey {
-        file: PathBuf,
+        #[command(subcommand)]
+        action: Option<SurveyAction>,
+        #[arg(required = true)]
+        file: Option<PathBuf>,
         #[arg(long)]
         publish: bool,
         #[arg(long, env = "QUIRE_STATIC_DIR", default_value = "static")]
@@ -97,7 +102,17 @@ pub enum Command {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum SurveyAction {
+    /// Read an XLSForm (.xlsx, .xls) and write the survey as JSON to standard output; warnings and problems (each
+    /// with its sheet, row and column) go to standard error; exit status 1 on any problem. Needs no database.
+    Import { file: PathBuf },
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Survey { action: Some(SurveyAction::Import { file }), .. } = &cli.command {
+        return import_xlsform(file);
+    }
     let pool = connect(&cli.db).await.context("connecting to PostgreSQL (DATABASE_URL)")?;
     MIGRATOR.run(&pool).await.context("migrating")?;
     match cli.command {
@@ -108,7 +123,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = AppState::new(pool, config).await?;
             launch(listener, state, shutdown_signal()).await
         }
-        Command::Survey { file, publish, static_dir } => {
+        Command::Survey { action: Some(SurveyAction::Import { file }), .. } => import_xlsform(&file),
+        Command::Survey { action: None, file, publish, static_dir } => {
+            let file = file.context("name the survey file")?;
             let survey = load_survey(&pool, &file, publish, &static_dir).await?;
             println!(
                 "{} version {}{}",
@@ -188,8 +205,39 @@ fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener
     socket.listen(8192)
 }
 
+/// `quire survey import`: the JSON on standard output, every problem on standard error.
+fn import_xlsform(file: &Path) -> anyhow::Result<()> {
+    match quire_xlsform::import_path(file) {
+        Ok((json, warnings)) => {
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            println!("{json}");
+            Ok(())
+        }
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            anyhow::bail!("{}: {} problem(s); nothing was written", file.display(), problems.len())
+        }
+    }
+}
+
+/// A survey file as JSON text: an XLSForm (by its extension) is imported first.
+fn survey_text(file: &Path) -> anyhow::Result<String> {
+    let spreadsheet = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx") || e.eq_ignore_ascii_case("xls"));
+    if !spreadsheet {
+        return std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()));
+    }
+    quire_xlsform::import_path(file).map(|(json, _)| json).map_err(|problems| {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("{} is not a survey Quire can take:\n  {}", file.display(), list.join("\n  "))
+    })
+}
+
 async fn load_survey(pool: &PgPool, file: &Path, publish: bool, static_dir: &Path) -> anyhow::Result<ValidSurvey> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let text = survey_text(file)?;
     let survey = ValidSurvey::parse(&text).map_err(|errors| {
         let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
         anyhow::anyhow!("{} is not a valid survey:\n  {}", file.display(), list.join("\n  "))

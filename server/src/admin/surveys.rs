@@ -3,6 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Json;
@@ -145,6 +146,10 @@ pub struct UploadOptions {
 /// answers are checked against; every problem is reported at once with its JSON path (400 `invalid_survey`), and
 /// every missing translation per language unless `options` allow them (400 `missing_translations`).
 pub async fn check_upload(headers: &HeaderMap, body: Body, options: &UploadOptions) -> Result<ValidSurvey, ApiError> {
+    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if XLSFORM_TYPES.iter().any(|t| content_type.starts_with(t)) {
+        return check_xlsform(headers, body, options).await;
+    }
     require_content_type(headers, "application/json")?;
     let body = read_body(body, MAX_SURVEY_BYTES).await?;
     let text = std::str::from_utf8(&body)
@@ -156,14 +161,42 @@ pub async fn check_upload(headers: &HeaderMap, body: Body, options: &UploadOptio
         errors: errors.iter().map(|e| serde_json::json!({"path": e.path, "message": e.message})).collect(),
     })?;
     if !options.allow_missing_translations {
-        refuse_missing_translations(&survey)?;
+        refuse_missing_translations(&survey, &[])?;
+    }
+    Ok(survey)
+}
+
+/// The content types of XLSForm spreadsheets (.xlsx, then .xls).
+const XLSFORM_TYPES: [&str; 2] =
+    ["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/vnd.ms-excel"];
+
+/// An XLSForm upload: imported (`quire_xlsform`), every problem at its sheet, row and column, then checked as any
+/// survey; missing translations are listed at their cells.
+async fn check_xlsform(headers: &HeaderMap, body: Body, options: &UploadOptions) -> Result<ValidSurvey, ApiError> {
+    let body = read_body(body, MAX_SURVEY_BYTES).await?;
+    // The browser's file name, for the survey's id when the settings sheet has no form_id.
+    let name = headers.get("x-file-name").and_then(|v| v.to_str().ok()).unwrap_or("survey.xlsx");
+    let imported = quire_xlsform::import(&body, name).map_err(|problems| ApiError::Invalid {
+        code: "invalid_survey",
+        message: format!("the spreadsheet has {} problem(s); nothing was stored", problems.len()),
+        field: problems.first().map(|p| p.column.clone().unwrap_or_else(|| p.sheet.clone())),
+        errors: serde_json::to_value(&problems).unwrap_or_default(),
+    })?;
+    let survey = ValidSurvey::new(imported.survey).map_err(|errors| ApiError::Invalid {
+        code: "invalid_survey",
+        message: format!("the survey has {} problem(s); nothing was stored", errors.len()),
+        field: errors.first().map(|e| e.path.clone()),
+        errors: errors.iter().map(|e| serde_json::json!({"path": e.path, "message": e.message})).collect(),
+    })?;
+    if !options.allow_missing_translations {
+        refuse_missing_translations(&survey, &imported.warnings)?;
     }
     Ok(survey)
 }
 
 /// Every text without a translation, by language: refused, since respondents choosing that language would read
 /// those texts in another; stored only when the upload says so.
-fn refuse_missing_translations(survey: &ValidSurvey) -> Result<(), ApiError> {
+fn refuse_missing_translations(survey: &ValidSurvey, located: &[quire_xlsform::Problem]) -> Result<(), ApiError> {
     let mut missing: Vec<(&str, &str)> = survey
         .warnings()
         .iter()
@@ -192,7 +225,17 @@ fn refuse_missing_translations(survey: &ValidSurvey) -> Result<(), ApiError> {
         field: missing.first().map(|(_, path)| (*path).to_owned()),
         errors: missing
             .iter()
-            .map(|(lang, path)| serde_json::json!({"path": path, "language": lang, "message": format!("no `{lang}` translation")}))
+            .map(|(lang, path)| {
+                // A spreadsheet's problem names its cell; the importer words it `… ($.path)`.
+                let cell = located.iter().find(|p| p.message.ends_with(&format!("({path})")));
+                let mut e = serde_json::json!({"path": path, "language": lang, "message": format!("no `{lang}` translation")});
+                if let Some(p) = cell {
+                    e["sheet"] = p.sheet.clone().into();
+                    e["row"] = p.row.into();
+                    e["column"] = p.column.clone().into();
+                }
+                e
+            })
             .collect(),
     })
 }
