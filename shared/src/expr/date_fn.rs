@@ -11,8 +11,17 @@ pub fn as_date(v: &Value) -> Option<Millis> {
         Value::Bool(_) => Some(f64::NAN),
         Value::Date(d) => *d,
         // Enketo multiplies in this order, and the rounding of each step shows in the milliseconds.
-        Value::Num(n) => Some((n * 24.0 * 60.0 * 60.0 * 1000.0).trunc()),
+        Value::Num(n) => Some(time_clip(n * 24.0 * 60.0 * 60.0 * 1000.0)),
         Value::Str(s) | Value::Node(s) => text_as_date(s),
+    }
+}
+
+/// JavaScript's TimeClip: whole milliseconds within ±100,000,000 days, else NaN.
+fn time_clip(ms: f64) -> f64 {
+    if ms.is_finite() && ms.abs() <= 8.64e15 {
+        ms.trunc()
+    } else {
+        f64::NAN
     }
 }
 
@@ -23,7 +32,7 @@ fn text_as_date(s: &str) -> Option<Millis> {
     if raw_number(s) {
         // parseInt: the whole days only.
         let whole = s.split('.').next().unwrap_or(s);
-        return Some(js_number(whole) * DAY_MS);
+        return Some(time_clip(js_number(whole) * DAY_MS));
     }
     if !is_date_string(s) {
         return Some(parse_iso(s));

@@ -2,6 +2,7 @@
 //! can skip a branch). Arities were checked by the parser, so `args` has as many values as the call has.
 
 use super::ast::Func;
+use super::date::{date_string_days, is_date_string};
 use super::date_fn::{as_date, decimal_date_time, format_date, instant, midnight};
 use super::env::Env;
 use super::text_fn as text;
@@ -39,7 +40,7 @@ pub fn call(f: Func, args: &[Value], env: &dyn Env) -> Option<Value> {
         Func::Pow => num(n(0).powf(n(1))),
         Func::Max => num(extreme(args, f64::max)),
         Func::Min => num(extreme(args, f64::min)),
-        Func::Number => num(n(0)),
+        Func::Number => num(number(&args[0])),
         Func::String => string(s(0)),
         Func::Boolean => boolean(args[0].to_bool()),
         Func::Not => boolean(!args[0].to_bool()),
@@ -57,6 +58,14 @@ pub fn call(f: Func, args: &[Value], env: &dyn Env) -> Option<Value> {
             string(if held.is_empty() { s(0) } else { held })
         }
         Func::If | Func::Coalesce | Func::Current => None,
+    }
+}
+
+/// number(): Enketo tests the untrimmed string for a date first (so a datetime with a trailing space is NaN).
+fn number(v: &Value) -> f64 {
+    match v.as_text() {
+        Some(s) if is_date_string(s) => date_string_days(s),
+        _ => v.to_num(),
     }
 }
 
