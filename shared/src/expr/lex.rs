@@ -83,7 +83,7 @@ pub fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ExprError> {
                 i += 1;
                 Tok::Dot
             }
-            c if c.is_alphabetic() || c == '_' => {
+            c if name_start(c) => {
                 let end = find(&chars, i, |d| !name_char(d)).unwrap_or(chars.len());
                 i = end;
                 Tok::Name(chars[start..end].iter().collect())
@@ -139,9 +139,14 @@ fn find(chars: &[char], from: usize, pred: impl Fn(char) -> bool) -> Option<usiz
     (from..chars.len()).find(|&j| pred(chars[j]))
 }
 
-/// XML name characters, with `:` for prefixes such as `jr:`.
+/// XML name characters, with `:` for prefixes such as `jr:`. Any non-ASCII character counts (XML allows most),
+/// which spares the respondent bundle Unicode's tables.
+fn name_start(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_' || !c.is_ascii()
+}
+
 fn name_char(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')
+    name_start(c) || c.is_ascii_digit() || matches!(c, '-' | '.' | ':')
 }
 
 fn ascii_quote(c: char) -> char {

@@ -17,11 +17,13 @@ mod lex;
 mod num;
 mod ops;
 mod parse;
+mod regex;
 mod text_fn;
 mod value;
 
 pub use ast::ExprError;
 pub use env::{Env, MapEnv};
+pub use regex::check_regex;
 pub use value::Value;
 
 /// A compiled expression.
@@ -50,7 +52,7 @@ impl Expr {
         self.tree.columns.iter().map(|r| &**r).collect()
     }
 
-    /// The literal patterns passed to `regex()`.
+    /// The literal patterns passed to `regex()`, for survey validation to hold against [`check_regex`].
     pub fn regexes(&self) -> Vec<&str> {
         self.tree.regexes.iter().map(|r| &**r).collect()
     }

@@ -145,7 +145,7 @@ impl Parser {
             };
             return err(at, format!("`{name}()` takes {want}, not {}", args.len()));
         }
-        self.check_args(func, &args, at)?;
+        self.check_args(func, &args);
         if func == Func::Current {
             self.tree.reads_current = true;
             if self.peek() == &Tok::Slash {
@@ -156,22 +156,18 @@ impl Parser {
         self.push(Node::Call(func, args.into()))
     }
 
-    /// Notes what the arguments read. Literal regex patterns must compile here, so a form never fails on one while it is being filled in.
-    fn check_args(&mut self, func: Func, args: &[Ix], at: usize) -> Result<(), ExprError> {
+    /// Notes what the arguments read, and the literal patterns of regex() for [`super::Expr::regexes`].
+    fn check_args(&mut self, func: Func, args: &[Ix]) {
         let context = matches!(func, Func::StringLength | Func::Number | Func::String | Func::NormalizeSpace);
         if (context && args.is_empty()) || func == Func::Once {
             self.tree.reads_current = true;
         }
         if func != Func::Regex {
-            return Ok(());
+            return;
         }
         if let Some(Node::Str(pattern)) = self.tree.nodes.get(args[1] as usize) {
-            if let Err(e) = regex_lite::Regex::new(pattern) {
-                return err(at, format!("the pattern of `regex()` does not compile: {e}"));
-            }
             self.tree.regexes.push(pattern.clone());
         }
-        Ok(())
     }
 
     /// A location path; `from_current` when it follows `current()`, whose `/` is next.
