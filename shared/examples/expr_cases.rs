@@ -13,7 +13,8 @@ use serde_json::{json, Map, Value as Json};
 /// The questions, each with the answers it may hold.
 const QUESTIONS: &[(&str, &[&str])] = &[
     ("t1", &["", "abc", "hello world", "Ab", "x", "a b", "café", "ABC", " padded "]),
-    ("t2", &["", "abc", "b", "xyz", "hello", "A-B"]),
+    // Text that JavaScript reads as a number in its own ways (exponent, Infinity, leading zeros, -0).
+    ("t2", &["", "abc", "b", "xyz", "hello", "A-B", "1e3", "Infinity", "12abc", "007", "1.50", "-0"]),
     ("n1", &["", "0", "1", "-1", "2.5", "10", "-3.75", "100", "0.1", "7", "12"]),
     ("n2", &["", "0", "3", "-2", "0.5", "1.005", "42", "1000000", "6"]),
     ("d1", &["", "2024-01-05", "2023-12-31", "2000-02-29", "1999-07-14", "2024-03-15", "1970-01-01"]),

@@ -81,19 +81,10 @@ fn integer(x: f64) -> f64 {
     }
 }
 
-/// JavaScript's Math.round for x ≥ 0: halves go up.
-fn round_half_up(x: f64) -> f64 {
-    let f = x.floor();
-    if x - f >= 0.5 {
-        f + 1.0
-    } else {
-        f
-    }
-}
-
 /// ODK's round(x, digits): halves away from zero; negative digits round to tens, hundreds…
 fn round(x: f64, digits: Option<f64>) -> f64 {
-    let r = |x: f64| if x < 0.0 { -round_half_up(-x) } else { round_half_up(x) };
+    // Enketo's -Math.round(-x) for negatives and Math.round otherwise is Rust's round(), -0 included.
+    let r = f64::round;
     let Some(digits) = digits else { return r(x) };
     let digits = integer(digits);
     let pow = 10f64.powf(digits.abs());
