@@ -167,6 +167,12 @@ fn dates() {
     assert_eq!(s("format-date-time(${at}, '%H:%M:%S.%3 %h %y')"), "08:30:00.000 8 24");
     assert_eq!(s("format-date(${empty}, '%Y')"), "");
     assert_eq!(s("int((today() - ${born}) div 365.25)"), "33");
+    // today() is the respondent's date: late on the 15th at UTC-5 is already the 16th in UTC.
+    let mut late = env();
+    late.now = time::macros::datetime!(2024-03-15 23:30:00 -5);
+    let today = Expr::parse("today()").unwrap();
+    assert_eq!(today.eval_string(&late).unwrap(), "2024-03-15");
+    assert_eq!(Expr::parse("now()").unwrap().eval_string(&late).unwrap(), "2024-03-15T23:30:00.000-00:00");
 }
 
 #[test]
