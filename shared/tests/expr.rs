@@ -257,6 +257,11 @@ fn parse_errors_say_what_and_where() {
     assert_eq!(error("a | b").0, 2);
     assert_eq!(error("é + #").0, 4);
     assert_eq!(error("").1, "the expression is empty");
+    // Deep nesting is refused rather than overflowing the stack (surveys come from outside).
+    assert_eq!(error(&format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000))).1, "the expression nests too deeply");
+    assert_eq!(error(&format!("{}1", "- ".repeat(100_000))).1, "the expression nests too deeply");
+    assert_eq!(error(&"1 + ".repeat(100_000)).1, "the expression nests too deeply");
+    assert_eq!(s(&format!("{}1{}", "(".repeat(150), ")".repeat(150))), "1");
     let e = Expr::parse("1 + if(1, 2)").unwrap_err();
     assert_eq!(e.to_string(), "`if()` takes 3 arguments, not 2 (at character 5)");
 }

@@ -28,11 +28,10 @@ pub fn binary(op: BinOp, l: Value, r: Value) -> Value {
 /// A date value against anything but a boolean: both sides become days. Otherwise, for comparisons, a string or
 /// node that starts like a date becomes its days (arithmetic reads such strings as days anyway).
 fn coerce_dates(op: BinOp, l: Value, r: Value) -> (Value, Value) {
-    let is = |v: &Value, f: fn(&Value) -> bool| f(v);
     let date = |v: &Value| matches!(v, Value::Date(_));
     let boolean = |v: &Value| matches!(v, Value::Bool(_));
-    if is(&l, date) || is(&r, date) {
-        if is(&l, boolean) || is(&r, boolean) {
+    if date(&l) || date(&r) {
+        if boolean(&l) || boolean(&r) {
             return (l, r);
         }
         let days = |v: Value| match v {
