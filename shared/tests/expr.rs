@@ -265,3 +265,77 @@ fn parse_errors_say_what_and_where() {
     let e = Expr::parse("1 + if(1, 2)").unwrap_err();
     assert_eq!(e.to_string(), "`if()` takes 3 arguments, not 2 (at character 5)");
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces of expressions, so that random strings often parse and reach the evaluator.
+    const PIECES: &[&str] = &[
+        "${age}",
+        "${name}",
+        "${born}",
+        "${multi}",
+        "${empty}",
+        ".",
+        "..",
+        "/",
+        "(",
+        ")",
+        ",",
+        " ",
+        "'x'",
+        "'2024-01-05'",
+        "1",
+        "-",
+        "+",
+        "*",
+        " div ",
+        " mod ",
+        " and ",
+        " or ",
+        "=",
+        "!=",
+        "<",
+        ">=",
+        "0.5",
+        "if(",
+        "concat(",
+        "date(",
+        "format-date(",
+        "'%Y %b %e %3'",
+        "substr(",
+        "substring(",
+        "round(",
+        "int(",
+        "number(",
+        "string(",
+        "today()",
+        "decimal-date-time(",
+        "selected(",
+        "translate(",
+        "1 div 0",
+        "9e999",
+        "\u{2019}",
+        "é",
+        "$",
+        "{",
+        "}",
+    ];
+
+    proptest! {
+        #[test]
+        fn parse_and_eval_never_panic(raw in ".{0,40}", picks in prop::collection::vec(0..PIECES.len(), 0..24)) {
+            let built: String = picks.iter().map(|&i| PIECES[i]).collect();
+            for src in [raw, built] {
+                match Expr::parse(&src) {
+                    Ok(e) => {
+                        let _ = e.eval_string(&env());
+                        let _ = e.eval_bool(&env());
+                    }
+                    Err(err) => prop_assert!(err.at <= src.chars().count(), "{src}: {err}"),
+                }
+            }
+        }
+    }
+}
