@@ -140,6 +140,8 @@ impl Gen {
                 self.rng.pick(&["0", "1", "2"]),
                 self.rng.pick(&["1", "2", "2.6"])
             ),
+            18 => format!("once({})", self.str(d)),
+            19 => self.rng.pick(&["string()", "normalize-space()"]).into(),
             _ => self.str(0),
         }
     }
