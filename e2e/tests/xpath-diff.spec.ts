@@ -52,7 +52,7 @@ test('the Rust engine agrees with openrosa-xpath-evaluator', async ({ page }) =>
         const bool = evaluator.evaluate(expr, current, null, XPathResult.BOOLEAN_TYPE, null).booleanValue;
         return { str, bool, error: null as string | null };
       } catch (e) {
-        return { str: null, bool: null, error: String(e).slice(0, 200) };
+        return { str: null, bool: null, error: String((e as Error).stack ?? e).slice(0, 400) };
       }
     });
   }, cases);
@@ -67,6 +67,6 @@ test('the Rust engine agrees with openrosa-xpath-evaluator', async ({ page }) =>
     ];
   });
   console.log(`${cases.length} cases, ${disagreements.length} disagreements`);
-  if (process.env.XPATH_DIFF_OUT) writeFileSync(process.env.XPATH_DIFF_OUT, disagreements.join('\n'));
+  if (process.env.XPATH_DIFF_OUT) writeFileSync(process.env.XPATH_DIFF_OUT, disagreements.join('\n') + '\n');
   expect(disagreements, `${disagreements.length} of ${cases.length} disagree:\n${disagreements.join('\n')}`).toEqual([]);
 });

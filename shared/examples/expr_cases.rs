@@ -13,7 +13,8 @@ use serde_json::{json, Map, Value as Json};
 /// The questions, each with the answers it may hold.
 const QUESTIONS: &[(&str, &[&str])] = &[
     ("t1", &["", "abc", "hello world", "Ab", "x", "a b", "café", "ABC", " padded "]),
-    ("t2", &["", "abc", "b", "xyz", "hello", "A-B"]),
+    // Text that JavaScript reads as a number in its own ways (exponent, Infinity, leading zeros, -0).
+    ("t2", &["", "abc", "b", "xyz", "hello", "A-B", "1e3", "Infinity", "12abc", "007", "1.50", "-0"]),
     ("n1", &["", "0", "1", "-1", "2.5", "10", "-3.75", "100", "0.1", "7", "12"]),
     ("n2", &["", "0", "3", "-2", "0.5", "1.005", "42", "1000000", "6"]),
     ("d1", &["", "2024-01-05", "2023-12-31", "2000-02-29", "1999-07-14", "2024-03-15", "1970-01-01"]),
@@ -47,6 +48,8 @@ impl Rng {
 
 struct Gen {
     rng: Rng,
+    /// The answers of the case being generated.
+    env: MapEnv,
 }
 
 impl Gen {
@@ -95,6 +98,7 @@ impl Gen {
             16 => format!("{}({}, {})", self.rng.pick(&["max", "min"]), self.num(d), self.num(d)),
             17 => format!("if({}, {}, {})", self.boolean(d), self.num(d), self.num(d)),
             18 => format!("pow({}, {})", self.literal_num(), self.rng.pick(&["0", "1", "2", "3"])),
+            19 => self.rng.pick(&["string-length()", "number()"]).into(),
             _ => self.num(0),
         }
     }
@@ -107,7 +111,7 @@ impl Gen {
             };
         }
         let d = depth - 1;
-        match self.rng.below(20) {
+        match self.rng.below(22) {
             0 => format!("concat({}, {})", self.str(d), self.any(d)),
             1 => format!("concat({}, '-', {}, {})", self.any(d), self.any(d), self.any(d)),
             2 => format!("substr({}, {})", self.str(d), self.rng.pick(&["0", "1", "2", "-2", "10"])),
@@ -136,6 +140,8 @@ impl Gen {
                 self.rng.pick(&["0", "1", "2"]),
                 self.rng.pick(&["1", "2", "2.6"])
             ),
+            18 => format!("once({})", self.str(d)),
+            19 => self.rng.pick(&["string()", "normalize-space()"]).into(),
             _ => self.str(0),
         }
     }
@@ -159,12 +165,24 @@ impl Gen {
         match self.rng.below(14) {
             0..=2 => {
                 let op = self.rng.pick(&["=", "!=", "<", "<=", ">", ">="]);
-                let (l, r) = (self.any(d), self.any(d));
+                let (mut l, mut r) = (self.any(d), self.any(d));
+                // Against a date value, Enketo reads other text with the browser's lenient Date parser ('5 Jan
+                // 2024' is a date there, NaN here): the other side is an answer or a number.
+                if l.starts_with("date(") {
+                    r = self.num(d);
+                } else if r.starts_with("date(") {
+                    l = self.question(&["t", "n", "d", "dt", "m", "s"]);
+                }
                 format!("{} {op} {}", paren(l, COMPARISONS), paren(r, COMPARISONS))
             }
             3 | 4 => {
-                let (l, r) = (self.boolean(d), self.boolean(d));
-                format!("{} {} {}", paren(l, LOGIC), self.rng.pick(&["and", "or"]), paren(r, LOGIC))
+                let (l, op) = (paren(self.boolean(d), LOGIC), self.rng.pick(&["and", "or"]));
+                // Enketo throws on a function whose arguments compare a literal with a path on the side of
+                // `and`/`or` it skips (the path yields nothing, the literal meets undefined): a skipped side is
+                // kept simple.
+                let skipped = Expr::parse(&l).ok().and_then(|e| e.eval_bool(&self.env)) == Some(op == "or");
+                let r = if skipped { self.boolean(0) } else { self.boolean(d) };
+                format!("{l} {op} {}", paren(r, LOGIC))
             }
             5 => format!("not({})", self.any(d)),
             6 => format!("regex({}, '{}')", self.str(d), self.rng.pick(PATTERNS)),
@@ -187,12 +205,14 @@ impl Gen {
     }
 
     fn any(&mut self, depth: u32) -> String {
-        match self.rng.below(8) {
+        match self.rng.below(9) {
             0 | 1 => self.num(depth),
             2 | 3 => self.str(depth),
             // Enketo fails on `f(x, true() or y)` ("Weird args"): an `and`/`or` as an argument goes in parentheses.
             4 => paren(self.boolean(depth), LOGIC),
             5 => ".".into(),
+            // A date value meets whatever the other side is: strings, numbers, nodes, booleans.
+            6 => format!("date({})", self.question(&["d", "d", "dt", "n"])),
             _ => self.question(&["t", "n", "d", "dt", "m", "s"]),
         }
     }
@@ -226,7 +246,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let seed = arg(&args, "--seed", 7);
     let count = arg(&args, "--count", 2000);
-    let mut g = Gen { rng: Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1) };
+    let mut g = Gen { rng: Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1), env: MapEnv::new([]) };
     let mut cases = Vec::new();
     for _ in 0..count {
         let mut env = MapEnv::new([]);
@@ -238,6 +258,7 @@ fn main() {
         }
         let current = g.rng.pick(&["", "abc", "5", "2024-01-05", "a b"]);
         env.current = Some(current.to_string());
+        g.env = env;
         let depth = 1 + g.rng.below(3) as u32;
         let src = match g.rng.below(3) {
             0 => g.boolean(depth),
@@ -249,8 +270,8 @@ fn main() {
             "expr": src,
             "answers": answers,
             "current": current,
-            "rust": expr.eval_string(&env),
-            "rust_bool": expr.eval_bool(&env),
+            "rust": expr.eval_string(&g.env),
+            "rust_bool": expr.eval_bool(&g.env),
         }));
     }
     println!("{}", Json::Array(cases));

@@ -168,6 +168,11 @@ impl Compiler {
                 Some(_) => {}
             }
         }
+        for pattern in expr.regexes() {
+            if let Err(e) = crate::expr::check_regex(pattern) {
+                self.err(path.to_owned(), e);
+            }
+        }
         Some(expr)
     }
 }

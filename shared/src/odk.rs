@@ -96,7 +96,17 @@ impl Env for Form<'_> {
         choices.iter().find(|c| c.code == code).map(|c| c.label.get(self.lang, default).to_owned())
     }
 
+    /// The app's clock in the respondent's time zone (so `today()` is their date); the server's in UTC.
     fn now(&self) -> time::OffsetDateTime {
-        time::OffsetDateTime::now_utc()
+        let now = time::OffsetDateTime::now_utc();
+        #[cfg(target_arch = "wasm32")]
+        {
+            // getTimezoneOffset() is UTC minus local time, in minutes.
+            let minutes = -(js_sys::Date::new_0().get_timezone_offset() as i32);
+            if let Ok(offset) = time::UtcOffset::from_whole_seconds(minutes * 60) {
+                return now.to_offset(offset);
+            }
+        }
+        now
     }
 }

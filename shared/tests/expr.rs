@@ -167,6 +167,12 @@ fn dates() {
     assert_eq!(s("format-date-time(${at}, '%H:%M:%S.%3 %h %y')"), "08:30:00.000 8 24");
     assert_eq!(s("format-date(${empty}, '%Y')"), "");
     assert_eq!(s("int((today() - ${born}) div 365.25)"), "33");
+    // today() is the respondent's date: late on the 15th at UTC-5 is already the 16th in UTC.
+    let mut late = env();
+    late.now = time::macros::datetime!(2024-03-15 23:30:00 -5);
+    let today = Expr::parse("today()").unwrap();
+    assert_eq!(today.eval_string(&late).unwrap(), "2024-03-15");
+    assert_eq!(Expr::parse("now()").unwrap().eval_string(&late).unwrap(), "2024-03-15T23:30:00.000-00:00");
 }
 
 #[test]
@@ -187,7 +193,10 @@ fn paths_mean_questions() {
     assert!(filter.eval_bool(&env()).unwrap());
     assert!(Expr::parse("current()").unwrap().reads_current());
     assert!(Expr::parse("string-length() < 3").unwrap().reads_current());
-    assert_eq!(Expr::parse("regex(., '^a') and regex(${x}, 'b+')").unwrap().regexes(), ["^a", "b+"]);
+    let e = Expr::parse("regex(., '^a') and regex(${x}, '(')").unwrap();
+    assert_eq!(e.regexes(), ["^a", "("]);
+    assert!(quire_shared::expr::check_regex("^a").is_ok());
+    assert!(quire_shared::expr::check_regex("(").unwrap_err().contains("does not compile"));
 }
 
 /// `None` is "depends on an answer this side does not know"; decided results stay decided.
@@ -248,7 +257,85 @@ fn parse_errors_say_what_and_where() {
     assert_eq!(error("a | b").0, 2);
     assert_eq!(error("é + #").0, 4);
     assert_eq!(error("").1, "the expression is empty");
-    assert!(error("regex(., '(')").1.starts_with("the pattern of `regex()` does not compile"));
+    // Deep nesting is refused rather than overflowing the stack (surveys come from outside).
+    assert_eq!(error(&format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000))).1, "the expression nests too deeply");
+    assert_eq!(error(&format!("{}1", "- ".repeat(100_000))).1, "the expression nests too deeply");
+    assert_eq!(error(&"1 + ".repeat(100_000)).1, "the expression nests too deeply");
+    assert_eq!(s(&format!("{}1{}", "(".repeat(150), ")".repeat(150))), "1");
     let e = Expr::parse("1 + if(1, 2)").unwrap_err();
     assert_eq!(e.to_string(), "`if()` takes 3 arguments, not 2 (at character 5)");
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces of expressions, so that random strings often parse and reach the evaluator.
+    const PIECES: &[&str] = &[
+        "${age}",
+        "${name}",
+        "${born}",
+        "${multi}",
+        "${empty}",
+        ".",
+        "..",
+        "/",
+        "(",
+        ")",
+        ",",
+        " ",
+        "'x'",
+        "'2024-01-05'",
+        "1",
+        "-",
+        "+",
+        "*",
+        " div ",
+        " mod ",
+        " and ",
+        " or ",
+        "=",
+        "!=",
+        "<",
+        ">=",
+        "0.5",
+        "if(",
+        "concat(",
+        "date(",
+        "format-date(",
+        "'%Y %b %e %3'",
+        "substr(",
+        "substring(",
+        "round(",
+        "int(",
+        "number(",
+        "string(",
+        "today()",
+        "decimal-date-time(",
+        "selected(",
+        "translate(",
+        "1 div 0",
+        "9e999",
+        "\u{2019}",
+        "é",
+        "$",
+        "{",
+        "}",
+    ];
+
+    proptest! {
+        #[test]
+        fn parse_and_eval_never_panic(raw in ".{0,40}", picks in prop::collection::vec(0..PIECES.len(), 0..24)) {
+            let built: String = picks.iter().map(|&i| PIECES[i]).collect();
+            for src in [raw, built] {
+                match Expr::parse(&src) {
+                    Ok(e) => {
+                        let _ = e.eval_string(&env());
+                        let _ = e.eval_bool(&env());
+                    }
+                    Err(err) => prop_assert!(err.at <= src.chars().count(), "{src}: {err}"),
+                }
+            }
+        }
+    }
 }

@@ -110,3 +110,15 @@ impl std::error::Error for ExprError {}
 pub fn err<T>(at: usize, message: impl Into<String>) -> Result<T, ExprError> {
     Err(ExprError { at, message: message.into() })
 }
+
+/// The index of `name` in a list of names, added if new: a name read twice is listed once.
+pub fn intern(list: &mut Vec<Box<str>>, name: &str, at: usize) -> Result<u16, ExprError> {
+    let ix = match list.iter().position(|n| &**n == name) {
+        Some(ix) => ix,
+        None => {
+            list.push(name.into());
+            list.len() - 1
+        }
+    };
+    u16::try_from(ix).or_else(|_| err(at, "the expression names too many questions"))
+}

@@ -1,7 +1,7 @@
 //! The date functions: `date()` (Enketo's asDate, also used when a date meets another value in an operator),
 //! `format-date()` and `decimal-date-time()`.
 
-use super::date::{date_string_days, fields, is_date_string, make_day, parse_iso, DAY_MS};
+use super::date::{date_string_days, fields, is_date_string, parse_iso, DAY_MS};
 use super::num::js_number;
 use super::value::{Millis, Value};
 
@@ -11,8 +11,17 @@ pub fn as_date(v: &Value) -> Option<Millis> {
         Value::Bool(_) => Some(f64::NAN),
         Value::Date(d) => *d,
         // Enketo multiplies in this order, and the rounding of each step shows in the milliseconds.
-        Value::Num(n) => Some((n * 24.0 * 60.0 * 60.0 * 1000.0).trunc()),
+        Value::Num(n) => Some(time_clip(n * 24.0 * 60.0 * 60.0 * 1000.0)),
         Value::Str(s) | Value::Node(s) => text_as_date(s),
+    }
+}
+
+/// JavaScript's TimeClip: whole milliseconds within ±100,000,000 days, else NaN.
+fn time_clip(ms: f64) -> f64 {
+    if ms.is_finite() && ms.abs() <= 8.64e15 {
+        ms.trunc()
+    } else {
+        f64::NAN
     }
 }
 
@@ -23,7 +32,7 @@ fn text_as_date(s: &str) -> Option<Millis> {
     if raw_number(s) {
         // parseInt: the whole days only.
         let whole = s.split('.').next().unwrap_or(s);
-        return Some(js_number(whole) * DAY_MS);
+        return Some(time_clip(js_number(whole) * DAY_MS));
     }
     if !is_date_string(s) {
         return Some(parse_iso(s));
@@ -77,16 +86,15 @@ pub fn decimal_date_time(v: &Value) -> f64 {
     }
 }
 
-/// Today's local midnight for `today()`.
-pub fn midnight(now: &time::OffsetDateTime) -> Millis {
-    make_day(f64::from(now.year()), f64::from(u8::from(now.month()) - 1), f64::from(now.day()))
+/// The local wall-clock instant for `now()`: the instant moved by its offset, so local time reads as UTC.
+pub fn instant(now: &time::OffsetDateTime) -> Millis {
+    let local = now.unix_timestamp() + i64::from(now.offset().whole_seconds());
+    (local * 1000 + i64::from(now.millisecond())) as f64
 }
 
-/// The local wall-clock instant for `now()`.
-pub fn instant(now: &time::OffsetDateTime) -> Millis {
-    let t = now.time();
-    let ms = ((i64::from(t.hour()) * 60 + i64::from(t.minute())) * 60 + i64::from(t.second())) * 1000;
-    midnight(now) + (ms + i64::from(t.millisecond())) as f64
+/// Today's local midnight for `today()`.
+pub fn midnight(now: &time::OffsetDateTime) -> Millis {
+    instant(now).div_euclid(DAY_MS) * DAY_MS
 }
 
 const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

@@ -19,6 +19,11 @@ pub trait Env {
     fn choice_label(&self, question: &str, code: &str) -> Option<String>;
     /// Now, for today() and now(); its offset is the respondent's time zone.
     fn now(&self) -> time::OffsetDateTime;
+    /// regex(value, pattern): a match anywhere in `value`: regex-lite on the server, the browser's RegExp in the app (see
+    /// [`super::check_regex`]).
+    fn regex_match(&self, value: &str, pattern: &str) -> Option<bool> {
+        super::regex::regex_match(value, pattern)
+    }
 }
 
 /// Answers in a map and a fixed clock: for tests and the differential generator. A name missing from `answers` is

@@ -3,7 +3,7 @@
 //! Typographic quotes count as ASCII ones because spreadsheet programs put them in forms and pyxform accepts them.
 //! `and`, `or`, `div` and `mod` come out as names: only the parser knows whether they stand where an operator may.
 
-use super::ast::{err, ExprError};
+use super::ast::{err, BinOp, ExprError};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Tok {
@@ -38,6 +38,26 @@ impl Tok {
             Tok::Op(op) => format!("`{op}`"),
             Tok::Eof => "the end of the expression".into(),
         }
+    }
+
+    /// The binary operator this token is where an operator may stand (`and`, `or`, `div` and `mod` are names).
+    pub fn binop(&self) -> Option<BinOp> {
+        Some(match self {
+            Tok::Op("=") => BinOp::Eq,
+            Tok::Op("!=") => BinOp::Ne,
+            Tok::Op("<") => BinOp::Lt,
+            Tok::Op("<=") => BinOp::Le,
+            Tok::Op(">") => BinOp::Gt,
+            Tok::Op(">=") => BinOp::Ge,
+            Tok::Op("+") => BinOp::Add,
+            Tok::Op("-") => BinOp::Sub,
+            Tok::Op("*") => BinOp::Mul,
+            Tok::Name(n) if n == "and" => BinOp::And,
+            Tok::Name(n) if n == "or" => BinOp::Or,
+            Tok::Name(n) if n == "div" => BinOp::Div,
+            Tok::Name(n) if n == "mod" => BinOp::Mod,
+            _ => return None,
+        })
     }
 }
 
@@ -83,7 +103,7 @@ pub fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ExprError> {
                 i += 1;
                 Tok::Dot
             }
-            c if c.is_alphabetic() || c == '_' => {
+            c if name_start(c) => {
                 let end = find(&chars, i, |d| !name_char(d)).unwrap_or(chars.len());
                 i = end;
                 Tok::Name(chars[start..end].iter().collect())
@@ -139,9 +159,14 @@ fn find(chars: &[char], from: usize, pred: impl Fn(char) -> bool) -> Option<usiz
     (from..chars.len()).find(|&j| pred(chars[j]))
 }
 
-/// XML name characters, with `:` for prefixes such as `jr:`.
+/// XML name characters, with `:` for prefixes such as `jr:`. Any non-ASCII character counts (XML allows most),
+/// which spares the respondent bundle Unicode's tables.
+fn name_start(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_' || !c.is_ascii()
+}
+
 fn name_char(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')
+    name_start(c) || c.is_ascii_digit() || matches!(c, '-' | '.' | ':')
 }
 
 fn ascii_quote(c: char) -> char {

@@ -6,6 +6,14 @@
 //! expressions (scripts/xpath-diff.sh): XPath 1.0 node-set comparisons, `number('')` is NaN, dates are days since
 //! 1970-01-01 when they meet numbers, numbers print as JavaScript prints them. Evaluation is three-valued: an
 //! answer the [`Env`] does not know makes the result `None` unless the rest decides it.
+//!
+//! Where the engine departs from Enketo, on purpose: text that is not an ISO date is not a date (Enketo asks the
+//! browser's lenient parser, for which '5 Jan 2024' and ' 12 ' are dates); local time is read as UTC and printed
+//! with the offset `-00:00`; `%b` and `%a` are English; an unknown `format-date()` code is kept as written (Enketo
+//! throws); hexadecimal text is not a number; it parses `current()/../x` and a unary minus before any value, which
+//! Enketo's evaluator does not, and it does not share that evaluator's failures on chained comparisons and on
+//! `and`/`or` inside function arguments. `jr:choice-name()` asks the [`Env`] (Enketo's form engine, not its
+//! evaluator, provides it). Paths select one question, never a node-set of several.
 
 mod ast;
 mod date;
@@ -17,12 +25,13 @@ mod lex;
 mod num;
 mod ops;
 mod parse;
-mod pattern;
+mod regex;
 mod text_fn;
 mod value;
 
 pub use ast::ExprError;
 pub use env::{Env, MapEnv};
+pub use regex::check_regex;
 pub use value::Value;
 
 /// A compiled expression.
@@ -57,7 +66,7 @@ impl Expr {
         self.tree.nodes.iter().any(clock)
     }
 
-    /// The literal patterns passed to `regex()`.
+    /// The literal patterns passed to `regex()`, for survey validation to hold against [`check_regex`].
     pub fn regexes(&self) -> Vec<&str> {
         self.tree.regexes.iter().map(|r| &**r).collect()
     }

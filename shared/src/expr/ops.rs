@@ -12,7 +12,7 @@ pub fn binary(op: BinOp, l: Value, r: Value) -> Value {
         BinOp::Or => Value::Bool(l.to_bool() || r.to_bool()),
         BinOp::And => Value::Bool(l.to_bool() && r.to_bool()),
         BinOp::Eq => Value::Bool(equal(&l, &r)),
-        BinOp::Ne => Value::Bool(not_equal(&l, &r)),
+        BinOp::Ne => Value::Bool(!equal(&l, &r)),
         BinOp::Lt => Value::Bool(l.to_num() < r.to_num()),
         BinOp::Le => Value::Bool(l.to_num() <= r.to_num()),
         BinOp::Gt => Value::Bool(l.to_num() > r.to_num()),
@@ -28,11 +28,10 @@ pub fn binary(op: BinOp, l: Value, r: Value) -> Value {
 /// A date value against anything but a boolean: both sides become days. Otherwise, for comparisons, a string or
 /// node that starts like a date becomes its days (arithmetic reads such strings as days anyway).
 fn coerce_dates(op: BinOp, l: Value, r: Value) -> (Value, Value) {
-    let is = |v: &Value, f: fn(&Value) -> bool| f(v);
     let date = |v: &Value| matches!(v, Value::Date(_));
     let boolean = |v: &Value| matches!(v, Value::Bool(_));
-    if is(&l, date) || is(&r, date) {
-        if is(&l, boolean) || is(&r, boolean) {
+    if date(&l) || date(&r) {
+        if boolean(&l) || boolean(&r) {
             return (l, r);
         }
         let days = |v: Value| match v {
@@ -52,22 +51,13 @@ fn coerce_dates(op: BinOp, l: Value, r: Value) -> (Value, Value) {
 }
 
 /// `=`: node-sets compare by string value with nodes and strings, by number with numbers, and by existence with
-/// booleans; otherwise booleans, then numbers, then strings win.
+/// booleans; otherwise booleans, then numbers, then strings win. `!=` is its negation: XPath's "some pair differs"
+/// reading of `!=` only departs from that for node-sets of several nodes or none, which forms do not have.
 fn equal(l: &Value, r: &Value) -> bool {
     match (l, r) {
         (Value::Node(a), Value::Node(b)) => a == b,
         (Value::Bool(_), _) | (_, Value::Bool(_)) => l.to_bool() == r.to_bool(),
         (Value::Num(_), _) | (_, Value::Num(_)) => l.to_num() == r.to_num(),
         _ => l.to_str() == r.to_str(),
-    }
-}
-
-/// `!=` is not the negation of `=` in XPath: NaN differs from everything, itself included.
-fn not_equal(l: &Value, r: &Value) -> bool {
-    match (l, r) {
-        (Value::Node(a), Value::Node(b)) => a != b,
-        (Value::Bool(_), _) | (_, Value::Bool(_)) => l.to_bool() != r.to_bool(),
-        (Value::Num(_), _) | (_, Value::Num(_)) => l.to_num() != r.to_num(),
-        _ => l.to_str() != r.to_str(),
     }
 }

@@ -4,11 +4,11 @@
 //! `../name`, `current()/../name` all read `${name}`), `.` and `current()` are the question being checked, and a
 //! lone relative name is a column of the choice being filtered.
 
-use super::ast::{err, BinOp, ExprError, Func, Ix, Node, Tree};
+use super::ast::{err, intern, ExprError, Func, Ix, Node, Tree};
 use super::lex::{lex, Tok};
 
 pub fn parse(src: &str) -> Result<Tree, ExprError> {
-    let mut p = Parser { toks: lex(src)?, pos: 0, tree: Tree::default() };
+    let mut p = Parser { toks: lex(src)?, pos: 0, tree: Tree::default(), depths: Vec::new(), nesting: 0 };
     if p.peek() == &Tok::Eof {
         return err(0, "the expression is empty");
     }
@@ -19,10 +19,18 @@ pub fn parse(src: &str) -> Result<Tree, ExprError> {
     Ok(p.tree)
 }
 
+/// How deep an expression may nest. The parser and the evaluator recurse, and a survey from outside must not
+/// overflow the server's stack; forms nest a few levels.
+const MAX_DEPTH: u16 = 200;
+
 struct Parser {
     toks: Vec<(Tok, usize)>,
     pos: usize,
     tree: Tree,
+    /// The depth of each node of `tree`.
+    depths: Vec<u16>,
+    /// How many `expr()`/`unary()` calls are open.
+    nesting: u16,
 }
 
 enum Step {
@@ -51,13 +59,39 @@ impl Parser {
     }
 
     fn push(&mut self, node: Node) -> Result<Ix, ExprError> {
+        let depth = |ix: &Ix| self.depths.get(*ix as usize).copied().unwrap_or(0);
+        let below = match &node {
+            Node::Neg(a) => depth(a),
+            Node::Bin(_, l, r) => depth(l).max(depth(r)),
+            Node::Call(_, args) => args.iter().map(depth).max().unwrap_or(0),
+            _ => 0,
+        };
+        if below >= MAX_DEPTH {
+            return err(self.at(), "the expression nests too deeply");
+        }
+        self.depths.push(below + 1);
         self.tree.nodes.push(node);
         Ix::try_from(self.tree.nodes.len() - 1).or_else(|_| err(self.at(), "the expression is too long"))
     }
 
     fn expr(&mut self, min: u8) -> Result<Ix, ExprError> {
+        self.enter()?;
+        let parsed = self.binary(min);
+        self.nesting -= 1;
+        parsed
+    }
+
+    fn enter(&mut self) -> Result<(), ExprError> {
+        self.nesting += 1;
+        if self.nesting > MAX_DEPTH {
+            return err(self.at(), "the expression nests too deeply");
+        }
+        Ok(())
+    }
+
+    fn binary(&mut self, min: u8) -> Result<Ix, ExprError> {
         let mut lhs = self.unary()?;
-        while let Some(op) = infix(self.peek()) {
+        while let Some(op) = self.peek().binop() {
             if op.power() <= min {
                 break;
             }
@@ -74,8 +108,10 @@ impl Parser {
     fn unary(&mut self) -> Result<Ix, ExprError> {
         if self.peek() == &Tok::Op("-") {
             self.bump();
-            let operand = self.unary()?;
-            return self.push(Node::Neg(operand));
+            self.enter()?;
+            let operand = self.unary();
+            self.nesting -= 1;
+            return self.push(Node::Neg(operand?));
         }
         self.primary()
     }
@@ -145,7 +181,7 @@ impl Parser {
             };
             return err(at, format!("`{name}()` takes {want}, not {}", args.len()));
         }
-        self.check_args(func, &args, at)?;
+        self.check_args(func, &args);
         if func == Func::Current {
             self.tree.reads_current = true;
             if self.peek() == &Tok::Slash {
@@ -156,22 +192,18 @@ impl Parser {
         self.push(Node::Call(func, args.into()))
     }
 
-    /// Notes what the arguments read. Literal regex patterns must compile here, so a form never fails on one while it is being filled in.
-    fn check_args(&mut self, func: Func, args: &[Ix], at: usize) -> Result<(), ExprError> {
+    /// Notes what the arguments read, and the literal patterns of regex() for [`super::Expr::regexes`].
+    fn check_args(&mut self, func: Func, args: &[Ix]) {
         let context = matches!(func, Func::StringLength | Func::Number | Func::String | Func::NormalizeSpace);
         if (context && args.is_empty()) || func == Func::Once {
             self.tree.reads_current = true;
         }
         if func != Func::Regex {
-            return Ok(());
+            return;
         }
         if let Some(Node::Str(pattern)) = self.tree.nodes.get(args[1] as usize) {
-            if let Err(e) = super::pattern::check(pattern) {
-                return err(at, format!("the pattern of `regex()` does not compile: {e}"));
-            }
             self.tree.regexes.push(pattern.clone());
         }
-        Ok(())
     }
 
     /// A location path; `from_current` when it follows `current()`, whose `/` is next.
@@ -215,34 +247,4 @@ impl Parser {
             _ => err(at, "this path must end with a question name"),
         }
     }
-}
-
-fn intern(list: &mut Vec<Box<str>>, name: &str, at: usize) -> Result<u16, ExprError> {
-    let ix = match list.iter().position(|n| &**n == name) {
-        Some(ix) => ix,
-        None => {
-            list.push(name.into());
-            list.len() - 1
-        }
-    };
-    u16::try_from(ix).or_else(|_| err(at, "the expression names too many questions"))
-}
-
-fn infix(tok: &Tok) -> Option<BinOp> {
-    Some(match tok {
-        Tok::Op("=") => BinOp::Eq,
-        Tok::Op("!=") => BinOp::Ne,
-        Tok::Op("<") => BinOp::Lt,
-        Tok::Op("<=") => BinOp::Le,
-        Tok::Op(">") => BinOp::Gt,
-        Tok::Op(">=") => BinOp::Ge,
-        Tok::Op("+") => BinOp::Add,
-        Tok::Op("-") => BinOp::Sub,
-        Tok::Op("*") => BinOp::Mul,
-        Tok::Name(n) if n == "and" => BinOp::And,
-        Tok::Name(n) if n == "or" => BinOp::Or,
-        Tok::Name(n) if n == "div" => BinOp::Div,
-        Tok::Name(n) if n == "mod" => BinOp::Mod,
-        _ => return None,
-    })
 }

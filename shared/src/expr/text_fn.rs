@@ -92,9 +92,3 @@ pub fn selected_at(answer: &str, n: f64) -> String {
     }
     answer.split(' ').nth(n as usize).unwrap_or("").to_string()
 }
-
-/// regex(): a match anywhere in the value. A pattern that does not compile matches nothing (literal patterns are
-/// refused when the expression is parsed).
-pub fn regex(value: &str, pattern: &str) -> bool {
-    super::pattern::is_match(value, pattern)
-}

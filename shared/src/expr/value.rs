@@ -1,7 +1,7 @@
 //! The values an expression computes, and XPath's conversions between them as Enketo's evaluator does them
 //! (numbers print and parse as JavaScript's do; a string that starts like a date is a number of days).
 
-use super::date;
+use super::date::{self, DAY_MS};
 use super::num::{js_number, num_to_str};
 
 /// Milliseconds since 1970-01-01T00:00 in the respondent's local time, as a JavaScript `Date` holds it.
@@ -20,9 +20,8 @@ pub enum Value {
     Date(Option<Millis>),
 }
 
-const DAY_MS: f64 = 86_400_000.0;
-
 impl Value {
+    /// XPath boolean().
     pub fn to_bool(&self) -> bool {
         match self {
             Value::Str(s) => !s.is_empty(),
@@ -33,6 +32,7 @@ impl Value {
         }
     }
 
+    /// XPath number(), with Enketo's dates: a date value or date text is its days since 1970-01-01.
     pub fn to_num(&self) -> f64 {
         match self {
             Value::Num(n) => *n,
@@ -42,6 +42,7 @@ impl Value {
         }
     }
 
+    /// XPath string(): numbers as JavaScript prints them, dates as `YYYY-MM-DD` (or their full ISO form).
     pub fn to_str(&self) -> String {
         match self {
             Value::Str(s) | Value::Node(s) => s.clone(),
