@@ -127,12 +127,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Survey { action: None, file, publish, static_dir } => {
             let file = file.context("name the survey file")?;
             let survey = load_survey(&pool, &file, publish, &static_dir).await?;
-            println!(
-                "{} version {}{}",
-                survey.survey().id,
-                survey.version(),
-                if publish { " (published)" } else { "" }
-            );
+            let published = if publish { " (published)" } else { "" };
+            println!("{} version {}{published}", survey.survey().id, survey.version());
             Ok(())
         }
         Command::Roster { file, survey } => {
@@ -149,15 +145,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::CreateAdmin { email, role, school, surveys, password_env } => {
             let role = Role::parse(&role).context("--role must be administrator or coordinator")?;
-            let password = match std::env::var(&password_env) {
-                Ok(p) => p,
-                Err(_) => {
-                    eprintln!("Password (at least 12 characters), then Enter:");
-                    let mut line = String::new();
-                    std::io::stdin().read_line(&mut line)?;
-                    line.trim_end_matches(['\r', '\n']).to_owned()
-                }
-            };
+            let password = read_password(&password_env)?;
             create_admin(&pool, &email, &password, role, school.as_deref(), &surveys).await?;
             println!("{} can now sign in at /admin as {}", email.to_lowercase(), role.as_str());
             Ok(())
@@ -203,6 +191,17 @@ fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(8192)
+}
+
+/// From the variable `password_env`, or else from the first line of standard input.
+fn read_password(password_env: &str) -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var(password_env) {
+        return Ok(p);
+    }
+    eprintln!("Password (at least 12 characters), then Enter:");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 /// `quire survey import`: the JSON on standard output, every problem on standard error.

@@ -41,22 +41,23 @@ impl ValidSurvey {
         de.end().map_err(|e| vec![SurveyError::new("$", format!("unexpected text after the survey: {e}"))])?;
         // A published file is the canonical JSON, so the hash of its text is its version; hashing the text instead
         // of serializing the survey again keeps the model's serializers out of the respondent bundle.
-        Self::build(survey, hash(json.as_bytes()), Vec::new(), Vec::new())
+        Self::build(survey, hash(json.as_bytes()), None)
     }
 
     pub fn new(survey: Survey) -> Result<Self, Vec<SurveyError>> {
-        let (errors, warnings) = validate::check(&survey);
+        let checked = validate::check(&survey);
         let version = content_hash(&survey);
-        Self::build(survey, version, errors, warnings)
+        Self::build(survey, version, Some(checked))
     }
 
+    /// `checked`: the errors and warnings of the author's checks (`None` for a published survey, which passed them).
     fn build(
         survey: Survey,
         version: String,
-        mut errors: Vec<SurveyError>,
-        warnings: Vec<SurveyError>,
+        checked: Option<(Vec<SurveyError>, Vec<SurveyError>)>,
     ) -> Result<Self, Vec<SurveyError>> {
-        let (logic, logic_errors) = logic::compile(&survey);
+        let (logic, logic_errors) = logic::compile(&survey, checked.is_some());
+        let (mut errors, warnings) = checked.unwrap_or_default();
         errors.extend(logic_errors);
         if !errors.is_empty() {
             return Err(errors);

@@ -228,7 +228,8 @@ fn refuse_missing_translations(survey: &ValidSurvey, located: &[quire_xlsform::P
             .map(|(lang, path)| {
                 // A spreadsheet's problem names its cell; the importer words it `… ($.path)`.
                 let cell = located.iter().find(|p| p.message.ends_with(&format!("({path})")));
-                let mut e = serde_json::json!({"path": path, "language": lang, "message": format!("no `{lang}` translation")});
+                let mut e =
+                    serde_json::json!({"path": path, "language": lang, "message": format!("no `{lang}` translation")});
                 if let Some(p) = cell {
                     e["sheet"] = p.sheet.clone().into();
                     e["row"] = p.row.into();

@@ -40,7 +40,7 @@ pub fn call(f: Func, args: &[Value], env: &dyn Env) -> Option<Value> {
         Func::Floor => num(n(0).floor()),
         Func::Ceiling => num(n(0).ceil()),
         Func::Abs => num(n(0).abs()),
-        Func::Pow => num(n(0).powf(n(1))),
+        Func::Pow => num(pow(n(0), n(1))),
         Func::Max => num(extreme(args, f64::max)),
         Func::Min => num(extreme(args, f64::min)),
         Func::Number => num(number(&args[0])),
@@ -87,7 +87,7 @@ fn round(x: f64, digits: Option<f64>) -> f64 {
     let r = f64::round;
     let Some(digits) = digits else { return r(x) };
     let digits = integer(digits);
-    let pow = 10f64.powf(digits.abs());
+    let pow = pow(10.0, digits.abs());
     if digits > 0.0 {
         r(x * pow) / pow
     } else {
@@ -109,4 +109,13 @@ fn ref_name(s: &str) -> &str {
     let s = s.trim();
     let s = s.strip_prefix("${").and_then(|r| r.strip_suffix('}')).unwrap_or(s);
     s.rsplit('/').next().unwrap_or(s)
+}
+
+/// `Math.pow` in the app (the browser's, not libm's in the bundle), Rust's `powf` on the server; both are IEEE
+/// `pow`.
+fn pow(base: f64, exponent: f64) -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::Math::pow(base, exponent);
+    #[cfg(not(target_arch = "wasm32"))]
+    base.powf(exponent)
 }

@@ -47,7 +47,15 @@ fn decimal_literal(s: &str) -> bool {
     end == b.len()
 }
 
+/// JavaScript's Number.prototype.toString() in the app: the browser's own (the code below, which the differential
+/// test holds against it, would cost the bundle Rust's exponent formatting).
+#[cfg(target_arch = "wasm32")]
+pub fn num_to_str(n: f64) -> String {
+    js_sys::Number::from(n).to_string_with_radix(10).map(String::from).unwrap_or_default()
+}
+
 /// JavaScript's Number.prototype.toString(): integers without `.0`, exponents beyond 1e21 and below 1e-6.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn num_to_str(n: f64) -> String {
     if n.is_nan() {
         return "NaN".into();
