@@ -51,7 +51,7 @@ DATABASE_URL="$E2E_DATABASE_URL" step "$QUIRE_BIN" demo --static-dir "$E2E_STATI
 # The survey with nested skip logic, for the tests of what the screen shows and keeps (screen, loss-window specs).
 DATABASE_URL="$E2E_DATABASE_URL" step "$QUIRE_BIN" survey shared/fixtures/skip-logic.json --publish \
   --static-dir "$E2E_STATIC_DIR"
-[ -d e2e/node_modules/@playwright/test ] && [ -d e2e/node_modules/@axe-core/playwright ] || (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+[ -d e2e/node_modules/@playwright/test ] && [ -d e2e/node_modules/@axe-core/playwright ] && [ -d e2e/node_modules/esbuild ] || (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 (cd e2e && step npx playwright test)
 # The expression engine against Enketo's evaluator on one fixed seed (scripts/xpath-diff.sh SEED COUNT runs others).
 step scripts/xpath-diff.sh 7 2500

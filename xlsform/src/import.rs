@@ -35,7 +35,7 @@ pub(crate) fn run(bytes: &[u8], file_name: &str) -> Result<Imported, Vec<Problem
     expressions::metadata_closure(&mut survey_rows);
     let type_col = survey_cols.iter().find(|c| c.field == Field::Type).map(|c| (c.index, c.header.as_str()));
     let tree = groups::tree(&survey_rows, &book.survey.sheet, type_col, &mut problems);
-    let title = title(&settings, file_name, &langs.default);
+    let title = title(&settings, file_name, &langs.default, &langs.others);
     let mut ctx = Ctx {
         sheet: &book.survey.sheet,
         columns: &survey_cols,
@@ -82,7 +82,9 @@ fn known_names(drafts: &[PageDraft]) -> HashSet<String> {
     known
 }
 
-fn title(settings: &Settings, file_name: &str, default: &str) -> Text {
+/// The survey's title. XLSForm's `form_title` has no languages: a title given only there is every language's (as
+/// ODK shows it); Quire's own `quire::form_title::…` columns translate it.
+fn title(settings: &Settings, file_name: &str, default: &str, others: &[String]) -> Text {
     let mut t = Text::default();
     for (lang, (value, _)) in &settings.title {
         t.0.insert(lang.clone().unwrap_or_else(|| default.to_owned()), value.clone());
@@ -90,6 +92,12 @@ fn title(settings: &Settings, file_name: &str, default: &str) -> Text {
     if !t.0.contains_key(default) {
         let fallback = settings.form_id.as_ref().map(|(id, _)| id.clone()).unwrap_or_else(|| stem(file_name));
         t.0.insert(default.to_owned(), fallback);
+    }
+    if !settings.translated_title {
+        let one = t.0.get(default).cloned().unwrap_or_default();
+        for lang in others {
+            t.0.insert(lang.clone(), one.clone());
+        }
     }
     t
 }

@@ -14,6 +14,9 @@ pub(crate) struct Settings {
     pub title: BTreeMap<Option<String>, (String, Place)>,
     pub default_language: Option<(String, Place)>,
     pub sheet: String,
+    /// The sheet has columns for the title's translations (Quire's export writes them even empty), so a title given
+    /// only in `form_title` is not every language's.
+    pub translated_title: bool,
 }
 
 /// The settings cell a value came from: its row and column.
@@ -35,6 +38,7 @@ pub(crate) fn parse(table: Option<&Table>, problems: &mut Problems) -> Settings 
     for (index, header) in table.headers.iter().enumerate() {
         let value = row.get(index);
         let header = header.trim();
+        s.translated_title |= header.to_lowercase().replace("quire::", "").starts_with("form_title::");
         if value.is_empty() || header.is_empty() {
             continue;
         }

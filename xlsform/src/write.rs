@@ -110,5 +110,9 @@ fn settings(survey: &Survey) -> SheetRows {
         };
         rows.set_owned(header, title.clone());
     }
+    // A title without a translation stays without one: an empty column says so (`import::title`).
+    for lang in survey.languages.iter().filter(|l| !survey.title.0.contains_key(*l)) {
+        rows.set_owned(format!("quire::form_title::{}", header_name(lang)), String::new());
+    }
     rows
 }

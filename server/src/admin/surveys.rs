@@ -262,10 +262,11 @@ pub async fn upload(
     let survey = check_upload(&headers, body, &options).await?;
     let stored = store_upload(&state, &admin, &survey).await?;
     let (id, version) = (&stored.survey_id, &stored.version);
-    let gaps = if stored.warnings.is_empty() {
-        String::new()
-    } else {
-        format!(" ({} text(s) without a translation, listed under warnings)", stored.warnings.len())
+    let missing = survey.warnings().iter().filter(|w| quire_shared::validate::missing_language(w).is_some()).count();
+    let gaps = match (missing, stored.warnings.len()) {
+        (_, 0) => String::new(),
+        (0, n) => format!(" ({n} warning(s), listed below)"),
+        (m, _) => format!(" ({m} text(s) without a translation, listed under warnings)"),
     };
     Ok(Json(serde_json::json!({
         "survey_id": id,
