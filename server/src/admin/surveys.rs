@@ -175,8 +175,12 @@ const XLSFORM_TYPES: [&str; 2] =
 async fn check_xlsform(headers: &HeaderMap, body: Body, options: &UploadOptions) -> Result<ValidSurvey, ApiError> {
     let body = read_body(body, MAX_SURVEY_BYTES).await?;
     // The browser's file name, for the survey's id when the settings sheet has no form_id.
-    let name = headers.get("x-file-name").and_then(|v| v.to_str().ok()).unwrap_or("survey.xlsx");
-    let imported = quire_xlsform::import(&body, name).map_err(|problems| ApiError::Invalid {
+    let name = headers.get("x-file-name").and_then(|v| v.to_str().ok()).unwrap_or("survey.xlsx").to_owned();
+    // Unzipping and reading a workbook is seconds of CPU for a large one: off the threads that serve respondents.
+    let imported = tokio::task::spawn_blocking(move || quire_xlsform::import(&body, &name))
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("reading the spreadsheet: {e}")))?;
+    let imported = imported.map_err(|problems| ApiError::Invalid {
         code: "invalid_survey",
         message: format!("the spreadsheet has {} problem(s); nothing was stored", problems.len()),
         field: problems.first().map(|p| p.column.clone().unwrap_or_else(|| p.sheet.clone())),

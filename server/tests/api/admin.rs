@@ -17,8 +17,8 @@ const SURVEY_ID: &str = "school-climate-2026";
 
 /// A signed-in browser: the session cookie and the page's CSRF token.
 pub struct AdminSession {
-    cookie: String,
-    csrf: String,
+    pub cookie: String,
+    pub csrf: String,
 }
 
 pub fn no_redirects() -> reqwest::Client {

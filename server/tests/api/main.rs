@@ -18,3 +18,4 @@ mod respondents;
 mod results;
 mod serving;
 mod sync;
+mod xlsform;
