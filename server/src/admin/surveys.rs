@@ -154,16 +154,21 @@ pub async fn check_upload(headers: &HeaderMap, body: Body, options: &UploadOptio
     let body = read_body(body, MAX_SURVEY_BYTES).await?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("invalid_survey", "the survey file is not UTF-8 text", None))?;
-    let survey = ValidSurvey::parse(text).map_err(|errors| ApiError::Invalid {
-        code: "invalid_survey",
-        message: format!("the survey has {} problem(s); nothing was stored", errors.len()),
-        field: errors.first().map(|e| e.path.clone()),
-        errors: errors.iter().map(|e| serde_json::json!({"path": e.path, "message": e.message})).collect(),
-    })?;
+    let survey = ValidSurvey::parse(text).map_err(invalid_survey)?;
     if !options.allow_missing_translations {
         refuse_missing_translations(&survey, &[])?;
     }
     Ok(survey)
+}
+
+/// Every problem of a survey, each with its JSON path: 400 `invalid_survey`.
+fn invalid_survey(errors: Vec<quire_shared::SurveyError>) -> ApiError {
+    ApiError::Invalid {
+        code: "invalid_survey",
+        message: format!("the survey has {} problem(s); nothing was stored", errors.len()),
+        field: errors.first().map(|e| e.path.clone()),
+        errors: errors.iter().map(|e| serde_json::json!({"path": e.path, "message": e.message})).collect(),
+    }
 }
 
 /// The content types of XLSForm spreadsheets (.xlsx, then .xls).
@@ -186,12 +191,7 @@ async fn check_xlsform(headers: &HeaderMap, body: Body, options: &UploadOptions)
         field: problems.first().map(|p| p.column.clone().unwrap_or_else(|| p.sheet.clone())),
         errors: serde_json::to_value(&problems).unwrap_or_default(),
     })?;
-    let survey = ValidSurvey::new(imported.survey).map_err(|errors| ApiError::Invalid {
-        code: "invalid_survey",
-        message: format!("the survey has {} problem(s); nothing was stored", errors.len()),
-        field: errors.first().map(|e| e.path.clone()),
-        errors: errors.iter().map(|e| serde_json::json!({"path": e.path, "message": e.message})).collect(),
-    })?;
+    let survey = ValidSurvey::new(imported.survey).map_err(invalid_survey)?;
     if !options.allow_missing_translations {
         refuse_missing_translations(&survey, &imported.warnings)?;
     }
