@@ -133,6 +133,34 @@ impl Run {
         self.write_held(&page.id);
     }
 
+    /// A calculation that reads the clock (`today()`, `now()`) keeps the value it first had: it is held once computed
+    /// (`visibility::calculated` then keeps it, here and on the server), so its page is not saved again each time
+    /// the clock moves.
+    fn hold_clock_values(&self) {
+        let survey = self.survey();
+        let mut found = Vec::new();
+        self.active.with_untracked(|active| {
+            self.held.with_untracked(|held| {
+                for page in &survey.survey().pages {
+                    let clock = |q: &&Question| survey.logic().question(&q.id).is_some_and(|l| l.clock);
+                    for q in page.questions.iter().filter(clock) {
+                        let holds = held.get(&page.id).is_some_and(|p| p.contains_key(&q.id));
+                        match active.get(&page.id).and_then(|p| p.get(&q.id)) {
+                            Some(v) if !holds => found.push((page.id.clone(), q.id.clone(), v.clone())),
+                            _ => {}
+                        }
+                    }
+                }
+            })
+        });
+        for (page, question, value) in found {
+            self.held.update(|h| {
+                h.entry(page.clone()).or_default().insert(question, value);
+            });
+            self.write_held(&page);
+        }
+    }
+
     /// The answer held for a question: what its inputs show.
     pub fn answer(&self, page: &str, question: &str) -> Option<AnswerValue> {
         self.held.with(|a| a.get(page).and_then(|p| p.get(question)).cloned())
@@ -170,6 +198,7 @@ impl Run {
             };
         });
         self.write_held(page);
+        self.hold_clock_values();
         if self.errors.with_untracked(|e| !e.is_empty()) {
             // Re-check as the respondent corrects, without new complaints about what they have not reached yet; an
             // error about a question that is now hidden goes with it.
@@ -259,6 +288,7 @@ impl Run {
 
     fn turn_to(&self, index: usize, start: f64) {
         self.hold_defaults(index);
+        self.hold_clock_values();
         self.page.set(index);
         after_render(move || {
             browser::focus("page-title");

@@ -76,7 +76,15 @@ pub fn compile(survey: &Survey, checked: bool) -> (Logic, Vec<SurveyError>) {
             if checked && q.choice_filter.is_some() && q.kind.codes().is_none() {
                 c.err(format!("{path}.choice_filter"), "only a question with choices can filter them");
             }
-            c.logic.questions.insert(q.id.clone(), logic);
+            // Only questions with expressions: the map stays empty for a survey without any, so the hot paths'
+            // lookups (every answer of every save, every question of every exported row) return at once.
+            let any =
+                [&logic.relevant, &logic.required_if, &logic.constraint, &logic.calculation, &logic.choice_filter]
+                    .iter()
+                    .any(|e| e.is_some());
+            if any {
+                c.logic.questions.insert(q.id.clone(), logic);
+            }
         }
     }
     if checked {

@@ -104,7 +104,7 @@ fn settle<'a, S: Settled<'a>>(survey: &'a ValidSurvey, held: &'a AllAnswers, mut
                 if let Some(v) = calculated(survey, q, value, &out) {
                     out.keep(&page.id, &q.id, v);
                 }
-            } else if let Some(value) = value.filter(|v| accepts(&q.kind, v)) {
+            } else if let Some(value) = value.filter(|v| accepts(&q.kind, v) && allowed(survey, q, v, &out)) {
                 out.keep(&page.id, &q.id, Cow::Borrowed(value));
             }
         }
@@ -139,6 +139,15 @@ pub fn active_by_question<'a>(survey: &'a ValidSurvey, held: &'a AllAnswers) -> 
 /// The answers that count (see the module's rule), from everything held.
 pub fn active_answers(survey: &ValidSurvey, held: &AllAnswers) -> AllAnswers {
     settle(survey, held, Owned { survey, answers: AllAnswers::new() }).answers
+}
+
+/// What the survey's expressions allow of an answer, given the answers before it: not one its constraint refuses (an
+/// age being typed), nor a choice its filter now leaves out (a town of the region no longer chosen). Such an answer
+/// is held but does not count, as a number out of range does not; the page's problems name it.
+fn allowed(survey: &ValidSurvey, q: &Question, value: &AnswerValue, before: &dyn AnswerSource) -> bool {
+    survey.logic().question(&q.id).is_none()
+        || (answer::constraint_problem(survey, q, value, before, "").is_none()
+            && answer::filtered_out(survey, q, value, before).is_empty())
 }
 
 fn accepts(kind: &QuestionKind, value: &AnswerValue) -> bool {

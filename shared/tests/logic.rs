@@ -123,3 +123,38 @@ fn expressions_that_could_not_run_are_refused_each_at_its_place() {
     assert!(errors[0].message.contains("comes later"), "{errors:#?}");
     assert!(errors[2].message.contains("pulldata"), "{errors:#?}");
 }
+
+#[test]
+fn an_answer_the_rules_refuse_is_held_but_neither_counts_nor_is_sent() {
+    let s = survey();
+    // An age being typed (130 on the way to 13), and a town of the region no longer chosen.
+    let a = held(&[
+        ("about", "name", text("Ada")),
+        ("about", "age", AnswerValue::Number(130.0)),
+        ("about", "region", AnswerValue::Choice("s".into())),
+        ("about", "city", AnswerValue::Choice("c1".into())),
+    ]);
+    let active = visibility::active_answers(&s, &a);
+    assert!(!active["about"].contains_key("age") && !active["about"].contains_key("city"), "{active:?}");
+    // The draft the app makes carries neither, so the server accepts it while the respondent is still typing.
+    let saves = visibility::pages_to_save(&s, &a, &active, &HashMap::new(), 0, true);
+    let (_, answers, draft) = &saves[0];
+    assert!(*draft && !answers.contains_key("age") && !answers.contains_key("city"), "{answers:?}");
+    assert_eq!(validate_page_answers(&s, "about", answers, &NothingKnown, false), Ok(()));
+    // Leaving the page names both.
+    let fields: Vec<String> =
+        visibility::page_problems(&s, 0, &a, &active, true).into_iter().map(|e| e.field).collect();
+    assert_eq!(fields, ["answers.age", "answers.city"]);
+}
+
+#[test]
+fn a_calculation_that_reads_the_clock_keeps_its_first_value() {
+    let s = survey();
+    let computed = visibility::active_answers(&s, &held(&[("about", "name", text("Ada"))]));
+    let Some(AnswerValue::Text(today)) = computed["end"].get("answered_on").cloned() else { panic!("{computed:?}") };
+    assert!(quire_shared::answer::is_date(&today), "{today}");
+    // Held (the app holds it once computed; the server stores it): kept, on the device, on the server, in exports.
+    let earlier = held(&[("about", "name", text("Ada")), ("end", "answered_on", text("2020-01-02"))]);
+    assert_eq!(visibility::active_answers(&s, &earlier)["end"]["answered_on"], text("2020-01-02"));
+    assert_eq!(validate_page_answers(&s, "end", &earlier["end"], &NothingKnown, true), Ok(()));
+}
