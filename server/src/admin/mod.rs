@@ -56,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/surveys/{id}/versions/{version}/publish", post(surveys::publish))
         .route("/admin/surveys/{id}/versions/{version}/preview", get(preview::preview))
         .route("/admin/surveys/{id}/versions/{version}/survey.json", get(preview::survey_json))
+        .route("/admin/surveys/{id}/versions/{version}/survey.xlsx", get(preview::survey_xlsx))
         .route("/admin/surveys/{id}/roster", post(rosters::upload).layer(DefaultBodyLimit::disable()))
         .route("/admin/surveys/{id}/codes.csv", get(rosters::codes_csv))
         .route("/admin/surveys/{id}/codes/print", get(slips::access))

@@ -26,6 +26,26 @@ pub async fn preview(
     Ok(Redirect::to(&format!("/?preview={}/{}", url_param(&id), url_param(&version))).into_response())
 }
 
+/// `GET /admin/surveys/{id}/versions/{version}/survey.xlsx`: the version as an XLSForm workbook to edit and upload
+/// again (`quire_xlsform::export`; importing it gives the same survey back).
+pub async fn survey_xlsx(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((id, version)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    admin.require_administrator()?;
+    let survey = load_version(&state, &id, &version).await?;
+    let bytes = quire_xlsform::export(survey.survey())
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("writing the XLSForm: {e}")))?;
+    let file = format!("attachment; filename=\"{}-{}.xlsx\"", survey.survey().id, &version[..12.min(version.len())]);
+    let headers = [
+        (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
+        (header::CONTENT_DISPOSITION, file),
+        (header::CACHE_CONTROL, "no-store".to_owned()),
+    ];
+    Ok((headers, bytes).into_response())
+}
+
 /// `GET /admin/surveys/{id}/versions/{version}/survey.json`: the version as it would be published, for the preview.
 pub async fn survey_json(
     State(state): State<AppState>,

@@ -67,7 +67,7 @@ fn versions_table(eid: &str, versions: &[VersionRow]) -> Markup {
         h2 { "Versions" }
         div class="scroll" tabindex="0" role="region" aria-label="Versions" {
             table class="list" {
-                thead { tr { th { "Version" } th { "Uploaded (UTC)" } th {} th {} } }
+                thead { tr { th { "Version" } th { "Uploaded (UTC)" } th {} th {} th {} } }
                 tbody {
                     @for VersionRow { version, created_at, current } in versions {
                         tr {
@@ -82,6 +82,10 @@ fn versions_table(eid: &str, versions: &[VersionRow]) -> Markup {
                                 }
                             }
                             td { a href={ "/admin/surveys/" (eid) "/versions/" (version) "/preview" } { "Preview" } }
+                            td {
+                                a href={ "/admin/surveys/" (eid) "/versions/" (version) "/survey.xlsx" }
+                                    aria-label={ "Download version " (&version[..version.len().min(16)]) " as XLSForm" } { "XLSForm" }
+                            }
                         }
                     }
                 }

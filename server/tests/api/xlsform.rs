@@ -87,4 +87,10 @@ async fn the_researchers_example_is_stored_with_its_pages_likert_table_and_calcu
     assert!(school.questions.iter().any(|q| q.kind.name() == "likert"), "{school:?}");
     assert!(s.pages[0].questions.iter().any(|q| q.kind.name() == "calculate"));
     assert_eq!(s.title.0.get("fr").map(String::as_str), Some("School life"), "one form_title for every language");
+    // Downloaded as an XLSForm to edit, it imports to the very same survey.
+    let res = boss.get(&app, &format!("/admin/surveys/xlsform-journey/versions/{version}/survey.xlsx")).await;
+    assert_eq!(res.status(), 200);
+    let bytes = res.bytes().await.unwrap_or_default();
+    let back = quire_xlsform::import(&bytes, "back.xlsx").expect("imports");
+    assert_eq!(&back.survey, s);
 }
