@@ -167,14 +167,16 @@ impl Run {
     }
 
     /// The first error about a question (or one of its statements), in the language on screen.
+    /// (A survey's own message, such as a constraint's, may pipe answers in: `${name}`.)
     pub fn error_for(&self, question: &str) -> Option<String> {
         let field = format!("answers.{question}");
         let lang = self.lang.get();
-        self.errors.with(|es| {
+        let text = self.errors.with(|es| {
             es.iter()
                 .find(|e| e.field == field || e.field.strip_prefix(&field).is_some_and(|r| r.starts_with('.')))
                 .map(|e| e.text(&lang))
-        })
+        })?;
+        Some(if text.contains("${") { quire_shared::text::pipe(&text, |name| self.piped(name)) } else { text })
     }
 
     pub fn is_last_page(&self) -> bool {

@@ -66,6 +66,9 @@ test('an XLSForm is uploaded, previewed in the app, answered; answers and calcul
   await table.getByRole('radio', { name: /I feel safe at school.*Agree/ }).first().check();
   await table.getByRole('radio', { name: /Adults here like me.*Disagree/ }).first().check();
   await pressNext(r, 'school');
+  // The survey's own words for a missing answer, with the name piped in.
+  await r.locator('form.page button[type=submit]').click();
+  await expect(r.getByText('Please answer this one, Ada')).toBeVisible();
   await r.getByLabel('Yes').check();
   await pressNext(r, 'older');
   await allSaved(r);

@@ -3,7 +3,7 @@
 
 use std::io::Cursor;
 
-use calamine::{open_workbook_auto_from_rs, Data, Reader};
+use calamine::{open_workbook_auto_from_rs, Cell, Data, Range, Reader, Sheets, Xlsx};
 
 use crate::problems::Problem;
 
@@ -38,13 +38,44 @@ pub(crate) struct Workbook {
     pub settings: Option<Table>,
 }
 
+/// The most rows and columns of a sheet Quire reads. A workbook states where its cells are, and calamine's
+/// `worksheet_range` makes a dense grid from the first to the last: one cell at XFD1048576 in a 5 KB file asked for
+/// 512 GiB and aborted the process (a hostile upload, found by `examples`-style probing). An `.xlsx` is therefore
+/// read cell by cell, and a value beyond these bounds refuses the form at its cell.
+const MAX_ROWS: u32 = 20_000;
+const MAX_COLUMNS: u32 = 500;
+
+/// The most an `.xlsx` may unpack to, by what its parts declare: a zip of 8 MiB can unpack to gigabytes.
+const MAX_UNPACKED: u64 = 256 * 1024 * 1024;
+
+/// Refuses an `.xlsx` whose parts declare more than `MAX_UNPACKED` (a `.xls` is not a zip and passes).
+fn unpacked_size(bytes: &[u8], file_name: &str) -> Result<(), Problem> {
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else { return Ok(()) };
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        total = total.saturating_add(zip.by_index_raw(i).map(|f| f.size()).unwrap_or(0));
+    }
+    if total > MAX_UNPACKED {
+        let message = format!("unpacks to {} MiB; Quire reads workbooks of at most 256 MiB unpacked", total >> 20);
+        return Err(Problem::sheet(file_name, message));
+    }
+    Ok(())
+}
+
 pub(crate) fn workbook(bytes: &[u8], file_name: &str) -> Result<Workbook, Vec<Problem>> {
+    unpacked_size(bytes, file_name).map_err(|p| vec![p])?;
     let mut book = open_workbook_auto_from_rs(Cursor::new(bytes.to_vec()))
         .map_err(|e| vec![Problem::sheet(file_name, format!("not a readable .xlsx or .xls workbook: {e}"))])?;
     let names = book.sheet_names();
     let mut find = |wanted: &str| -> Result<Option<Table>, Problem> {
         let Some(name) = names.iter().find(|n| n.trim().eq_ignore_ascii_case(wanted)) else { return Ok(None) };
-        let range = book.worksheet_range(name).map_err(|e| Problem::sheet(name, format!("cannot be read: {e}")))?;
+        let cannot = |e: &dyn std::fmt::Display| Problem::sheet(name, format!("cannot be read: {e}"));
+        let range = match &mut book {
+            // Sparse, bounded (see MAX_ROWS).
+            Sheets::Xlsx(x) => bounded(x, name)?,
+            // A legacy .xls holds at most 65,536 × 256 cells: its dense grid is bounded by the format.
+            other => other.worksheet_range(name).map_err(|e| cannot(&e))?,
+        };
         Ok(Some(table(name, &range)))
     };
     let (survey, choices, settings) = (find("survey"), find("choices"), find("settings"));
@@ -59,6 +90,37 @@ pub(crate) fn workbook(bytes: &[u8], file_name: &str) -> Result<Workbook, Vec<Pr
         }
         _ => Err(problems),
     }
+}
+
+/// An `.xlsx` sheet read cell by cell into a grid no larger than `MAX_ROWS` × `MAX_COLUMNS`.
+fn bounded<RS: std::io::Read + std::io::Seek>(book: &mut Xlsx<RS>, name: &str) -> Result<Range<Data>, Problem> {
+    let mut reader =
+        book.worksheet_cells_reader(name).map_err(|e| Problem::sheet(name, format!("cannot be read: {e}")))?;
+    let mut cells = Vec::new();
+    loop {
+        match reader.next_cell() {
+            Ok(Some(cell)) => {
+                let (row, col) = cell.get_position();
+                let value = Data::from(cell.get_value().clone());
+                if value == Data::Empty {
+                    continue;
+                }
+                if row >= MAX_ROWS || col >= MAX_COLUMNS {
+                    let message = format!(
+                        "holds a value at row {}, column {}: Quire reads at most {MAX_ROWS} rows and {MAX_COLUMNS} \
+                         columns of a sheet",
+                        row + 1,
+                        col + 1
+                    );
+                    return Err(Problem::sheet(name, message));
+                }
+                cells.push(Cell::new((row, col), value));
+            }
+            Ok(None) => break,
+            Err(e) => return Err(Problem::sheet(name, format!("cannot be read: {e}"))),
+        }
+    }
+    Ok(Range::from_sparse(cells))
 }
 
 fn table(name: &str, range: &calamine::Range<Data>) -> Table {

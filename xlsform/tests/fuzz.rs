@@ -119,3 +119,36 @@ proptest! {
         }
     }
 }
+
+/// A 5 KB workbook with one value at XFD1048576 once made the reader ask for 512 GiB and abort the process (the
+/// server, on an upload): it is refused, at once, naming where the value is.
+#[test]
+fn a_value_far_away_is_refused_not_a_crash() {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("survey").unwrap();
+    sheet.write_string(0, 0, "type").unwrap();
+    sheet.write_string(0, 1, "name").unwrap();
+    sheet.write_string(1_048_575, 16_383, "far").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let problems = quire_xlsform::import(&bytes, "far.xlsx").expect_err("refused");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].message.contains("row 1048576, column 16384"), "{problems:?}");
+}
+
+/// A workbook of a few hundred KB whose parts unpack to 300 MiB is refused before anything is unpacked.
+#[test]
+fn a_workbook_that_unpacks_to_hundreds_of_mebibytes_is_refused() {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("xl/sharedStrings.xml", options).unwrap();
+    let chunk = vec![b'a'; 1 << 20];
+    for _ in 0..300 {
+        zip.write_all(&chunk).unwrap();
+    }
+    let bytes = zip.finish().unwrap().into_inner();
+    assert!(bytes.len() < 2 << 20, "{} bytes", bytes.len());
+    let problems = quire_xlsform::import(&bytes, "bomb.xlsx").expect_err("refused");
+    assert!(problems[0].message.contains("unpacks to 300 MiB"), "{problems:?}");
+}
