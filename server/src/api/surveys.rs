@@ -26,7 +26,7 @@ pub async fn list(State(state): State<AppState>, api: ApiAdmin) -> Result<Json<V
 #[utoipa::path(post, path = "/api/admin/v1/surveys/validate", tag = "surveys", security(("api_token" = [])),
     params(UploadOptions),
     request_body(content = Object, content_type = "application/json",
-        description = "A survey file (its JSON Schema: shared/survey.schema.json)"),
+        description = "A survey file: JSON (its JSON Schema: shared/survey.schema.json), or an XLSForm spreadsheet sent as application/vnd.openxmlformats-officedocument.spreadsheetml.sheet (.xlsx) or application/vnd.ms-excel (.xls)"),
     responses(
         (status = 200, description = "The file passes every check", body = CheckedSurvey),
         (status = 400, description = "Problems, each with its JSON path (`invalid_survey`), texts without a \
@@ -48,7 +48,7 @@ pub async fn validate(
 #[utoipa::path(post, path = "/api/admin/v1/surveys", tag = "surveys", security(("api_token" = [])),
     params(UploadOptions),
     request_body(content = Object, content_type = "application/json",
-        description = "A survey file (its JSON Schema: shared/survey.schema.json)"),
+        description = "A survey file: JSON (its JSON Schema: shared/survey.schema.json), or an XLSForm spreadsheet sent as application/vnd.openxmlformats-officedocument.spreadsheetml.sheet (.xlsx) or application/vnd.ms-excel (.xls)"),
     responses(
         (status = 201, description = "Stored; publish it to give it to new respondents", body = CheckedSurvey),
         (status = 400, description = "Problems, each with its JSON path (`invalid_survey`), texts without a \
