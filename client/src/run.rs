@@ -118,7 +118,10 @@ impl Run {
     pub fn hold_defaults(&self, index: usize) {
         let survey = self.survey();
         let Some(page) = survey.survey().pages.get(index) else { return };
-        if self.held.with_untracked(|h| h.contains_key(&page.id)) {
+        // (A calculation held for the page, `hold_clock_values`, is not the respondent's doing.)
+        let calculation = |q: &str| survey.question(q).is_some_and(|q| !q.kind.is_answered());
+        let started = self.held.with_untracked(|h| h.get(&page.id).is_some_and(|p| p.keys().any(|q| !calculation(q))));
+        if started {
             return;
         }
         let defaults: Vec<_> = page
@@ -129,7 +132,12 @@ impl Run {
         if defaults.is_empty() {
             return;
         }
-        self.held.update(|h| h.entry(page.id.clone()).or_default().extend(defaults));
+        self.held.update(|h| {
+            let held = h.entry(page.id.clone()).or_default();
+            for (q, v) in defaults {
+                held.entry(q).or_insert(v);
+            }
+        });
         self.write_held(&page.id);
     }
 

@@ -161,7 +161,7 @@ pub fn constraint_problem(
     field: &str,
 ) -> Option<AnswerError> {
     let constraint = survey.logic().question(&q.id)?.constraint.as_ref()?;
-    let form = Form { current: Some(odk::text_of(value)), ..Form::new(survey, source) };
+    let form = Form { current: Some(odk::text_of(value)), own: Some(&q.id), ..Form::new(survey, source) };
     (constraint.eval_bool(&form) == Some(false)).then(|| {
         let default_language = survey.survey().default_language.clone();
         AnswerError::of(field, Problem::Constraint { message: q.constraint_message.clone(), default_language })

@@ -61,7 +61,7 @@ pub fn compile(survey: &Survey, checked: bool) -> (Logic, Vec<SurveyError>) {
             let at = c.order.get(q.id.as_str()).copied().unwrap_or(usize::MAX);
             let calculation = match &q.kind {
                 QuestionKind::Calculate { calculation } => {
-                    c.expr(Some(calculation), &format!("{path}.calculation"), at, None)
+                    c.expr_with(Some(calculation), &format!("{path}.calculation"), at, None, true)
                 }
                 _ => None,
             };
@@ -164,6 +164,13 @@ impl Compiler {
     /// Compiles one expression read at survey position `at`; `own`: the question a constraint checks, which it may
     /// read.
     fn expr(&mut self, src: Option<&str>, path: &str, at: usize, own: Option<&str>) -> Option<Expr> {
+        self.expr_with(src, path, at, own, false)
+    }
+
+    /// `clock`: the expression may read `today()`/`now()` (a calculation, whose first value is kept). Anywhere else
+    /// the same answer would be judged differently on another day or in another time zone (the server's clock is
+    /// UTC, a save may arrive days later): refused, with the way round.
+    fn expr_with(&mut self, src: Option<&str>, path: &str, at: usize, own: Option<&str>, clock: bool) -> Option<Expr> {
         let src = src?;
         if !self.checked {
             return Expr::parse(src).ok();
@@ -188,6 +195,11 @@ impl Compiler {
             if let Err(e) = crate::expr::check_regex(pattern) {
                 self.err(path.to_owned(), e);
             }
+        }
+        if !clock && expr.reads_clock() {
+            let message = "reads today() or now(), which only a calculation may (its first value is kept): \
+                           compute the date in a calculation and read that";
+            self.err(path.to_owned(), message);
         }
         Some(expr)
     }

@@ -59,16 +59,22 @@ pub struct Form<'a> {
     pub choice: Option<&'a Choice>,
     /// The language `jr:choice-name()` answers in.
     pub lang: &'a str,
+    /// The question a constraint checks: its name reads `current`.
+    pub own: Option<&'a str>,
 }
 
 impl<'a> Form<'a> {
     pub fn new(survey: &'a ValidSurvey, source: &'a dyn AnswerSource) -> Self {
-        Form { survey, source, current: None, choice: None, lang: &survey.survey().default_language }
+        Form { survey, source, current: None, choice: None, lang: &survey.survey().default_language, own: None }
     }
 }
 
 impl Env for Form<'_> {
     fn get(&self, name: &str) -> Option<String> {
+        // A constraint may name its own question (`${age} >= 18` on `age`): that is the answer being checked.
+        if self.own.is_some_and(|own| own == name) {
+            return self.current.clone();
+        }
         let Some((question, statement)) = self.survey.logic().names.get(name) else { return Some(String::new()) };
         match self.source.lookup(question) {
             Lookup::Unknown => None,

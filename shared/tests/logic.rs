@@ -158,3 +158,30 @@ fn a_calculation_that_reads_the_clock_keeps_its_first_value() {
     assert_eq!(visibility::active_answers(&s, &earlier)["end"]["answered_on"], text("2020-01-02"));
     assert_eq!(validate_page_answers(&s, "end", &earlier["end"], &NothingKnown, true), Ok(()));
 }
+
+#[test]
+fn a_constraint_may_name_its_own_question() {
+    let mut value: serde_json::Value = serde_json::from_str(EXPRESSIONS).unwrap_or_default();
+    value["pages"][0]["questions"][1]["constraint"] = "${age} >= 5 and ${age} <= 99".into();
+    let s = ValidSurvey::parse(&value.to_string()).unwrap_or_else(|e| panic!("{e:#?}"));
+    for (age, ok) in [(40.0, true), (130.0, false)] {
+        let a = held(&[("about", "name", text("Ada")), ("about", "age", AnswerValue::Number(age))]);
+        let active = visibility::active_answers(&s, &a);
+        assert_eq!(active["about"].contains_key("age"), ok, "{age}");
+        assert_eq!(visibility::page_problems(&s, 0, &a, &active, true).is_empty(), ok, "{age}");
+        assert_eq!(validate_page_answers(&s, "about", &a["about"], &NothingKnown, true).is_ok(), ok, "{age}");
+    }
+}
+
+#[test]
+fn the_clock_is_read_only_by_calculations_and_patterns_only_where_both_engines_agree() {
+    let mut value: serde_json::Value = serde_json::from_str(EXPRESSIONS).unwrap_or_default();
+    // A check against today() would judge the same answer differently tomorrow, or on the server in UTC.
+    value["pages"][0]["questions"][2]["constraint"] = ". <= today()".into();
+    // An inline flag: regex-lite reads it, a browser's RegExp does not.
+    value["pages"][0]["questions"][0]["constraint"] = "regex(., '(?i)^[a-z]+$')".into();
+    let errors = ValidSurvey::parse(&value.to_string()).expect_err("two problems");
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths, ["$.pages[0].questions[0].constraint", "$.pages[0].questions[2].constraint"], "{errors:#?}");
+    assert!(errors[0].message.contains("(?i") && errors[1].message.contains("calculation"), "{errors:#?}");
+}

@@ -42,8 +42,8 @@ pub(crate) struct Workbook {
 /// `worksheet_range` makes a dense grid from the first to the last: one cell at XFD1048576 in a 5 KB file asked for
 /// 512 GiB and aborted the process (a hostile upload, found by `examples`-style probing). An `.xlsx` is therefore
 /// read cell by cell, and a value beyond these bounds refuses the form at its cell.
-const MAX_ROWS: u32 = 20_000;
-const MAX_COLUMNS: u32 = 500;
+const MAX_ROWS: u32 = 10_000;
+const MAX_COLUMNS: u32 = 200;
 
 /// The most an `.xlsx` may unpack to, by what its parts declare: a zip of 8 MiB can unpack to gigabytes.
 const MAX_UNPACKED: u64 = 256 * 1024 * 1024;

@@ -13,9 +13,11 @@ use std::path::{Path, PathBuf};
 /// The survey-research groups of MANIFEST.csv.
 const SR: &[&str] = &["ipa_scto", "ona_real", "liberia_s3m", "epfl_household", "unhcr_kobo", "reach_msna", "misc_real"];
 
-/// Floors under the measured shares (10/118 and 8/32 on 2026-11-30, with the shared expression checks of `shared::logic`): a change that imports fewer forms fails.
-const MIN_ALL: usize = 10;
-const MIN_SR: usize = 8;
+/// Floors under the measured shares (9/118 and 7/32 on 2026-11-30, with the shared expression checks of `shared::logic`;
+/// 10 and 8 before a check against `today()` outside a calculation was refused, which `ipa_scto__date_allows_dk` has):
+/// a change that imports fewer forms fails.
+const MIN_ALL: usize = 9;
+const MIN_SR: usize = 7;
 
 enum Outcome {
     Imported,

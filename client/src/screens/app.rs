@@ -44,6 +44,12 @@ pub fn App() -> impl IntoView {
                 }.into_any(),
                 (Screen::Problem(msg), _) =>
                     view! { <p class="problem" role="alert">{move || t(&lang.get(), msg)}</p> }.into_any(),
+                // A preview never signs anyone in (their data would land in the preview's database): "next person"
+                // after a finished preview starts the preview again.
+                (Screen::SignIn { .. }, Some(c)) if c.preview => {
+                    let _ = web_sys::window().map(|w| w.location().reload());
+                    view! { <p role="status">{move || t(&lang.get(), Msg::Loading)}</p> }.into_any()
+                }
                 (Screen::SignIn { error }, Some(c)) => sign_in_view(c, screen, entered, lang, error).into_any(),
                 (Screen::Loading, _) | (Screen::SignIn { .. }, None) =>
                     view! { <p role="status">{move || t(&lang.get(), Msg::Loading)}</p> }.into_any(),

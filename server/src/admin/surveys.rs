@@ -161,6 +161,27 @@ pub async fn check_upload(headers: &HeaderMap, body: Body, options: &UploadOptio
     Ok(survey)
 }
 
+/// The file name as admin.js sends it (`encodeURIComponent`, since a header is ASCII).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Every problem of a survey, each with its JSON path: 400 `invalid_survey`.
 fn invalid_survey(errors: Vec<quire_shared::SurveyError>) -> ApiError {
     ApiError::Invalid {
@@ -180,7 +201,8 @@ const XLSFORM_TYPES: [&str; 2] =
 async fn check_xlsform(headers: &HeaderMap, body: Body, options: &UploadOptions) -> Result<ValidSurvey, ApiError> {
     let body = read_body(body, MAX_SURVEY_BYTES).await?;
     // The browser's file name, for the survey's id when the settings sheet has no form_id.
-    let name = headers.get("x-file-name").and_then(|v| v.to_str().ok()).unwrap_or("survey.xlsx").to_owned();
+    let name =
+        headers.get("x-file-name").and_then(|v| v.to_str().ok()).map_or_else(|| "survey.xlsx".into(), percent_decoded);
     // Unzipping and reading a workbook is seconds of CPU for a large one: off the threads that serve respondents.
     let imported = tokio::task::spawn_blocking(move || quire_xlsform::import(&body, &name))
         .await

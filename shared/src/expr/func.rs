@@ -111,11 +111,8 @@ fn ref_name(s: &str) -> &str {
     s.rsplit('/').next().unwrap_or(s)
 }
 
-/// `Math.pow` in the app (the browser's, not libm's in the bundle), Rust's `powf` on the server; both are IEEE
-/// `pow`.
+/// Rust's `powf` on both sides (not the browser's `Math.pow`): a calculation the server recomputes must come out the
+/// same to the last bit, and browsers' `pow` differ in it.
 fn pow(base: f64, exponent: f64) -> f64 {
-    #[cfg(target_arch = "wasm32")]
-    return js_sys::Math::pow(base, exponent);
-    #[cfg(not(target_arch = "wasm32"))]
     base.powf(exponent)
 }

@@ -10,14 +10,32 @@ pub fn check_regex(pattern: &str) -> Result<(), String> {
     if let Err(e) = regex_lite::Regex::new(pattern) {
         return Err(format!("the pattern `{pattern}` of regex() does not compile: {e}"));
     }
-    let _ = pattern;
+    // Syntax regex-lite reads and a browser's RegExp does not (inline flags, named groups the Python way, anchors
+    // and classes JavaScript spells otherwise): the app would match nothing with it.
+    const NOT_IN_JS: [&str; 11] = ["(?i", "(?m", "(?s", "(?x", "(?U", "(?-", "(?P<", "\\A", "\\z", "\\Z", "[[:"];
+    if let Some(bad) = NOT_IN_JS.iter().find(|s| pattern.contains(*s)) {
+        return Err(format!("the pattern `{pattern}` of regex() uses `{bad}`, which a browser's RegExp does not read"));
+    }
     Ok(())
 }
 
 /// A match anywhere in `value`; `Some(false)` for a pattern that does not compile.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn regex_match(value: &str, pattern: &str) -> Option<bool> {
-    Some(regex_lite::Regex::new(pattern).is_ok_and(|re| re.is_match(value)))
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    // Compiled once per thread and pattern: the server meets the same few patterns in every save and exported row.
+    thread_local! {
+        static COMPILED: RefCell<HashMap<String, Option<regex_lite::Regex>>> = RefCell::new(HashMap::new());
+    }
+    COMPILED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() > 1_000 {
+            cache.clear();
+        }
+        let re = cache.entry(pattern.to_owned()).or_insert_with(|| regex_lite::Regex::new(pattern).ok());
+        Some(re.as_ref().is_some_and(|re| re.is_match(value)))
+    })
 }
 
 /// A match anywhere in `value`, by the browser's RegExp; `Some(false)` for a pattern it refuses.
