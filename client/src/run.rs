@@ -143,20 +143,20 @@ impl Run {
 
     /// A calculation that reads the clock (`today()`, `now()`) keeps the value it first had: it is held once computed
     /// (`visibility::calculated` then keeps it, here and on the server), so its page is not saved again each time
-    /// the clock moves.
-    fn hold_clock_values(&self) {
+    /// the clock moves. Only on the page on screen: holding one on a page not reached would save that page early,
+    /// and the server would count it as reached (the dashboard's last page, the export's "not reached").
+    fn hold_clock_values(&self, index: usize) {
         let survey = self.survey();
+        let Some(page) = survey.survey().pages.get(index) else { return };
         let mut found = Vec::new();
         self.active.with_untracked(|active| {
             self.held.with_untracked(|held| {
-                for page in &survey.survey().pages {
-                    let clock = |q: &&Question| survey.logic().question(&q.id).is_some_and(|l| l.clock);
-                    for q in page.questions.iter().filter(clock) {
-                        let holds = held.get(&page.id).is_some_and(|p| p.contains_key(&q.id));
-                        match active.get(&page.id).and_then(|p| p.get(&q.id)) {
-                            Some(v) if !holds => found.push((page.id.clone(), q.id.clone(), v.clone())),
-                            _ => {}
-                        }
+                let clock = |q: &&Question| survey.logic().question(&q.id).is_some_and(|l| l.clock);
+                for q in page.questions.iter().filter(clock) {
+                    let holds = held.get(&page.id).is_some_and(|p| p.contains_key(&q.id));
+                    match active.get(&page.id).and_then(|p| p.get(&q.id)) {
+                        Some(v) if !holds => found.push((page.id.clone(), q.id.clone(), v.clone())),
+                        _ => {}
                     }
                 }
             })
@@ -208,7 +208,7 @@ impl Run {
             };
         });
         self.write_held(page);
-        self.hold_clock_values();
+        self.hold_clock_values(self.page.get_untracked());
         if self.errors.with_untracked(|e| !e.is_empty()) {
             // Re-check as the respondent corrects, without new complaints about what they have not reached yet; an
             // error about a question that is now hidden goes with it.
@@ -298,7 +298,7 @@ impl Run {
 
     fn turn_to(&self, index: usize, start: f64) {
         self.hold_defaults(index);
-        self.hold_clock_values();
+        self.hold_clock_values(index);
         self.page.set(index);
         after_render(move || {
             browser::focus("page-title");
