@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use quire_shared::app_text::Problem;
 use quire_shared::expr::Env;
-use quire_shared::odk::Form;
+use quire_shared::odk::{self, Form};
 use quire_shared::roster;
 use quire_shared::visibility::{self, AllAnswers, Known, LastSaved};
 use quire_shared::{AnswerError, AnswerValue, PageSave, Question, ValidSurvey};
@@ -105,12 +105,11 @@ impl Run {
     /// Whether the question's choice filter keeps `choice`, given the answers so far (an undecided filter keeps it).
     pub fn choice_offered(&self, q: &Question, choice: &quire_shared::Choice) -> bool {
         let survey = self.survey();
-        let Some(filter) = survey.logic().question(&q.id).and_then(|l| l.choice_filter.as_ref()) else { return true };
-        self.active.with(|a| {
-            let known = Known { survey: &survey, answers: a };
-            let form = Form { choice: Some(choice), ..Form::new(&survey, &known) };
-            filter.eval_bool(&form) != Some(false)
-        })
+        // Without a filter nothing to follow: no reactive read of the answers for every choice on screen.
+        if survey.logic().question(&q.id).is_none_or(|l| l.choice_filter.is_none()) {
+            return true;
+        }
+        self.active.with(|a| odk::choice_offered(&survey, q, choice, &Known { survey: &survey, answers: a }))
     }
 
     /// Puts the survey's defaults on page `index` the first time it is shown (a page already held keeps what the

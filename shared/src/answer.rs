@@ -201,11 +201,8 @@ pub fn filtered_out<'a>(
     value: &'a AnswerValue,
     source: &dyn AnswerSource,
 ) -> Vec<&'a str> {
-    let (Some(filter), Some(choices)) =
-        (survey.logic().question(&q.id).and_then(|l| l.choice_filter.as_ref()), q.kind.codes())
-    else {
-        return Vec::new();
-    };
+    let filtered = survey.logic().question(&q.id).is_some_and(|l| l.choice_filter.is_some());
+    let (true, Some(choices)) = (filtered, q.kind.codes()) else { return Vec::new() };
     let codes: Vec<&str> = match value {
         AnswerValue::Choice(c) => vec![c.as_str()],
         AnswerValue::Choices(cs) => cs.iter().map(String::as_str).collect(),
@@ -215,9 +212,7 @@ pub fn filtered_out<'a>(
         .into_iter()
         .filter(|code| {
             let choice = choices.iter().find(|c| c.code == *code);
-            choice.is_some_and(|c| {
-                filter.eval_bool(&Form { choice: Some(c), ..Form::new(survey, source) }) == Some(false)
-            })
+            choice.is_some_and(|c| !odk::choice_offered(survey, q, c, source))
         })
         .collect()
 }

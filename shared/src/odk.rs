@@ -5,8 +5,8 @@
 //! without an answer reads as `''`; an answer the source cannot know (the server, for a page outside a batch) makes
 //! the expression undecided.
 
-use crate::condition::{AnswerSource, Lookup};
-use crate::expr::{Env, Value};
+use crate::condition::{AnswerSource, Condition, Lookup};
+use crate::expr::{Env, Expr, Value};
 use crate::survey::{Choice, Question};
 use crate::valid::ValidSurvey;
 use crate::value::AnswerValue;
@@ -27,28 +27,40 @@ pub fn text_of(value: &AnswerValue) -> String {
 /// undecided, an answer it reads is unknown).
 pub fn page_shown(survey: &ValidSurvey, index: usize, source: &dyn AnswerSource) -> Option<bool> {
     let page = survey.survey().pages.get(index)?;
-    let condition = page.visible_if.as_ref().map_or(Some(true), |c| c.eval(source));
     let relevant = survey.logic().pages.get(index).and_then(Option::as_ref);
-    both(condition, || relevant.map_or(Some(true), |e| e.eval_bool(&Form::new(survey, source))))
+    shown(survey, page.visible_if.as_ref(), relevant, source)
 }
 
 /// Whether a question of a shown page is shown given `source` (as `page_shown`).
 pub fn question_shown(survey: &ValidSurvey, q: &Question, source: &dyn AnswerSource) -> Option<bool> {
-    let condition = q.visible_if.as_ref().map_or(Some(true), |c| c.eval(source));
     let relevant = survey.logic().question(&q.id).and_then(|l| l.relevant.as_ref());
-    both(condition, || relevant.map_or(Some(true), |e| e.eval_bool(&Form::new(survey, source))))
+    shown(survey, q.visible_if.as_ref(), relevant, source)
 }
 
-/// Three-valued `and`: false decides, whatever the other.
-fn both(a: Option<bool>, b: impl FnOnce() -> Option<bool>) -> Option<bool> {
-    match a {
+/// A JSON condition and an expression that must both hold (either absent: holds). Three-valued: a false one decides,
+/// whatever the other.
+fn shown(
+    survey: &ValidSurvey,
+    condition: Option<&Condition>,
+    relevant: Option<&Expr>,
+    source: &dyn AnswerSource,
+) -> Option<bool> {
+    let relevant = || relevant.map_or(Some(true), |e| e.eval_bool(&Form::new(survey, source)));
+    match condition.map_or(Some(true), |c| c.eval(source)) {
         Some(false) => Some(false),
-        Some(true) => b(),
-        None => match b() {
+        Some(true) => relevant(),
+        None => match relevant() {
             Some(false) => Some(false),
             _ => None,
         },
     }
+}
+
+/// Whether a question's choice filter keeps `choice` given `source` (no filter, or undecided: kept). The app offers
+/// only these; the server refuses a chosen code only when the filter provably leaves it out.
+pub fn choice_offered(survey: &ValidSurvey, q: &Question, choice: &Choice, source: &dyn AnswerSource) -> bool {
+    let Some(filter) = survey.logic().question(&q.id).and_then(|l| l.choice_filter.as_ref()) else { return true };
+    filter.eval_bool(&Form { choice: Some(choice), ..Form::new(survey, source) }) != Some(false)
 }
 
 /// What an expression reads: the answers of `source`, the answer being checked (`.`), the choice being filtered.

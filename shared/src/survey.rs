@@ -132,6 +132,30 @@ pub enum QuestionKind {
     },
 }
 
+impl Question {
+    /// A question with nothing but its id, text and kind: not required, always shown, no expressions.
+    pub fn new(id: impl Into<String>, text: Text, kind: QuestionKind) -> Self {
+        Question {
+            id: id.into(),
+            text,
+            help: None,
+            required: false,
+            visible_if: None,
+            from_roster: None,
+            relevant: None,
+            required_if: None,
+            required_message: None,
+            constraint: None,
+            constraint_message: None,
+            default: None,
+            read_only: false,
+            choice_filter: None,
+            section: None,
+            kind,
+        }
+    }
+}
+
 impl QuestionKind {
     /// The kind's name as written in survey files.
     pub fn name(&self) -> &'static str {

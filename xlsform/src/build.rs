@@ -179,22 +179,10 @@ pub(crate) fn required(cell: Option<&str>) -> (bool, Option<String>) {
 }
 
 fn other_question(ctx: &Ctx<'_>, q: &Question) -> Question {
+    let text = Text::one(&ctx.langs.default, "Specify other.");
+    let kind = QuestionKind::FreeText { max_length: DEFAULT_MAX_LENGTH, multiline: false };
     Question {
-        id: format!("{}_other", q.id),
-        text: Text::one(&ctx.langs.default, "Specify other."),
-        help: None,
-        required: false,
-        visible_if: None,
-        from_roster: None,
         relevant: Some(format!("selected(${{{}}}, 'other')", q.id)),
-        required_if: None,
-        required_message: None,
-        constraint: None,
-        constraint_message: None,
-        default: None,
-        read_only: false,
-        choice_filter: None,
-        section: None,
-        kind: QuestionKind::FreeText { max_length: DEFAULT_MAX_LENGTH, multiline: false },
+        ..Question::new(format!("{}_other", q.id), text, kind)
     }
 }

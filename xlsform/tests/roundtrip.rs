@@ -174,24 +174,11 @@ fn choice_columns_and_codes_that_look_like_numbers_stay_text() {
         label: Text::one("en", code),
         columns: BTreeMap::from([("c_district".to_owned(), "007".to_owned())]),
     };
-    let q = Question {
-        id: "q".into(),
-        text: Text::one("en", "Q"),
-        help: None,
-        required: false,
-        visible_if: None,
-        from_roster: None,
-        relevant: None,
-        required_if: None,
-        required_message: None,
-        constraint: None,
-        constraint_message: None,
-        default: None,
-        read_only: false,
-        choice_filter: None,
-        section: None,
-        kind: QuestionKind::SingleChoice { choices: vec![choice("01"), choice("1.50")] },
-    };
+    let q = Question::new(
+        "q",
+        Text::one("en", "Q"),
+        QuestionKind::SingleChoice { choices: vec![choice("01"), choice("1.50")] },
+    );
     let page =
         Page { id: "p".into(), title: Text::one("en", "P"), visible_if: None, relevant: None, questions: vec![q] };
     let s = Survey {

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::html::url_param;
 use super::session::Admin;
-use super::surveys::load_version;
+use super::surveys::{load_version, XLSFORM_TYPES};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -39,7 +39,7 @@ pub async fn survey_xlsx(
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("writing the XLSForm: {e}")))?;
     let file = format!("attachment; filename=\"{}-{}.xlsx\"", survey.survey().id, &version[..12.min(version.len())]);
     let headers = [
-        (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
+        (header::CONTENT_TYPE, XLSFORM_TYPES[0].to_owned()),
         (header::CONTENT_DISPOSITION, file),
         (header::CACHE_CONTROL, "no-store".to_owned()),
     ];

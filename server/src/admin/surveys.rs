@@ -193,7 +193,7 @@ fn invalid_survey(errors: Vec<quire_shared::SurveyError>) -> ApiError {
 }
 
 /// The content types of XLSForm spreadsheets (.xlsx, then .xls).
-const XLSFORM_TYPES: [&str; 2] =
+pub(super) const XLSFORM_TYPES: [&str; 2] =
     ["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/vnd.ms-excel"];
 
 /// An XLSForm upload: imported (`quire_xlsform`), every problem at its sheet, row and column, then checked as any
